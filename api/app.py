@@ -1,0 +1,52 @@
+"""The FastAPI application factory. The lifespan owns the database and the connection pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import health, home, layers
+from api.runtime import Database, load_demo_if_empty, open_database
+from gis.db import make_pool
+from gis.settings import Settings, get_settings
+
+log = logging.getLogger("mahalle")
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app. With ``database`` given, the caller owns it; otherwise the lifespan opens one
+    (starting the embedded cluster when no URL is configured) and closes it on shutdown."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or open_database(settings)
+        try:
+            if database is None:
+                load_demo_if_empty(settings, db.url)
+            app.state.pool = make_pool(db.url, settings.pool_min_size, settings.pool_max_size,
+                                       settings.statement_timeout_ms)
+            try:
+                yield
+            finally:
+                app.state.pool.close()
+        finally:
+            if database is None:
+                db.close()
+
+    app = FastAPI(
+        title="Mahalle",
+        summary="GIS planning and asset mapping for neighbourhood regeneration offices",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(home.router)
+    app.include_router(health.router)
+    app.include_router(layers.router)
+    return app

@@ -1,0 +1,26 @@
+"""Typed dependencies the routes share: a pooled connection, the catalogue, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+from fastapi import Request
+
+from gis.settings import Settings
+from layers.catalogue import Catalogue, load_catalogue
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_conn(request: Request) -> Iterator[psycopg.Connection]:
+    with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+def get_catalogue(request: Request) -> Iterator[Catalogue]:
+    # Custom layers can be added while the app runs, so the catalogue is read per request (one query).
+    with request.app.state.pool.connection() as conn:
+        yield load_catalogue(conn)

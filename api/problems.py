@@ -1,0 +1,55 @@
+"""One error format everywhere: RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis.errors import MahalleError, RuleViolation
+from layers.catalogue import UnknownLayer
+from layers.spec import SpecError
+
+log = logging.getLogger("mahalle.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: object) -> JSONResponse:
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MahalleError)
+    async def mahalle_error(_: Request, exc: MahalleError) -> JSONResponse:
+        column = exc.column if isinstance(exc, RuleViolation) else None
+        return problem(exc.status, exc.title, str(exc), property=column)
+
+    @app.exception_handler(UnknownLayer)
+    async def unknown_layer(_: Request, exc: UnknownLayer) -> JSONResponse:
+        return problem(404, "Not found", str(exc))
+
+    @app.exception_handler(SpecError)
+    async def spec_error(_: Request, exc: SpecError) -> JSONResponse:
+        return problem(422, "The layer definition is not valid", str(exc))
+
+    # Malformed query parameters are a client error (400), not FastAPI's default 422.
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'query')}: {e['msg']}" for e in exc.errors()]
+        return problem(400, "Bad request", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return problem(500, "Internal error", "Something went wrong on the server; it has been logged.")

@@ -1,0 +1,1 @@
+"""The spatial engine over PostGIS: connections, the embedded cluster, CRS, geometry, measurement."""

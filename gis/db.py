@@ -1,0 +1,65 @@
+"""Connections to PostGIS: URLs, attributed transactions, the pool and error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from gis.errors import RuleViolation
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database as a SQLAlchemy URL with the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"Not a PostgreSQL URL: {url.split('@')[-1]}")
+
+
+def libpq_url(url: str) -> str:
+    """The same database as a plain libpq URL (psycopg, psql, QGIS)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(libpq_url(url), **kwargs)
+
+
+@contextmanager
+def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -> Iterator[psycopg.Connection]:
+    """One transaction whose changes the history trigger attributes to ``actor`` (and ``cause``).
+
+    A rejection by the database becomes a ``RuleViolation`` carrying its message; the transaction
+    is rolled back, so nothing partial is written.
+    """
+    try:
+        with conn.transaction():
+            conn.execute("SELECT set_config('mahalle.actor', %s, true)", (actor,))
+            conn.execute("SELECT set_config('mahalle.cause', %s, true)", (cause or "",))
+            yield conn
+    except psycopg.errors.IntegrityError as exc:
+        raise RuleViolation.from_db(exc) from exc
+    except (psycopg.errors.DataException, psycopg.errors.RaiseException) as exc:
+        raise RuleViolation.from_db(exc) from exc
+
+
+def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
+    def configure(conn: psycopg.Connection) -> None:
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+        conn.commit()
+
+    return ConnectionPool(
+        libpq_url(url), min_size=min_size, max_size=max_size, configure=configure, open=True,
+        kwargs={"application_name": "mahalle"},
+    )
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))

@@ -1,0 +1,42 @@
+"""The error hierarchy of the spatial engine and data model; api/ maps these to problem details."""
+
+from __future__ import annotations
+
+import psycopg
+
+
+class MahalleError(Exception):
+    """Base of every error Mahalle reports to a user. ``str(err)`` is meant for a planner to read."""
+
+    status = 400
+    title = "Bad request"
+
+
+class NotFound(MahalleError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(MahalleError):
+    status = 409
+    title = "Conflict"
+
+
+class RuleViolation(MahalleError):
+    """The database refused a change because it breaks a rule of the data model."""
+
+    status = 422
+    title = "The data breaks a rule of the layer"
+
+    def __init__(self, message: str, column: str | None = None, sqlstate: str | None = None):
+        super().__init__(message)
+        self.column = column
+        self.sqlstate = sqlstate
+
+    @classmethod
+    def from_db(cls, exc: psycopg.Error) -> RuleViolation:
+        diag = exc.diag
+        message = diag.message_primary or str(exc)
+        if diag.constraint_name and diag.table_name and not diag.message_primary.startswith(diag.table_name + " "):
+            message = f"{diag.table_name}: {message}"
+        return cls(message, column=diag.column_name, sqlstate=diag.sqlstate)

@@ -1,0 +1,38 @@
+"""All configuration in one place: environment variables with the ``MAHALLE_`` prefix.
+
+Every variable is listed in ``docs/configuration.md``.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAHALLE_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL + PostGIS URL. Unset: Mahalle starts its own embedded cluster in data_dir.",
+    )
+    data_dir: Path = Field(default=Path(".mahalle"), description="Embedded cluster, uploads and caches.")
+    database_name: str = Field(default="mahalle", description="Database created in the embedded cluster.")
+    pg_bin_dir: Path | None = Field(default=None, description="Folder of initdb/pg_ctl/postgres, if not found.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    load_demo: bool = Field(default=True, description="Load the demo neighbourhood into an empty database.")
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    statement_timeout_ms: int = Field(default=30_000, description="Longer queries are cancelled (503).")
+    default_actor: str = Field(default="anonymous", description="Who edits are attributed to without login.")
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

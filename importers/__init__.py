@@ -1,0 +1,1 @@
+"""Importers: turn outside data (OpenStreetMap, files, surveys) into rows for Mahalle layers."""

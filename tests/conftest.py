@@ -1,0 +1,96 @@
+"""One PostGIS server per test session; every test gets its own database copied from a migrated template.
+
+With ``MAHALLE_TEST_DATABASE_URL`` (a role allowed to create databases) that server is used;
+otherwise an embedded cluster is started in a temporary folder and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from gis.cluster import EmbeddedCluster
+from gis.db import with_database
+from layers import migrate
+from layers.catalogue import Catalogue, load_catalogue
+
+
+@dataclass
+class Server:
+    admin_url: str
+
+    def url(self, dbname: str) -> str:
+        return with_database(self.admin_url, dbname)
+
+    def execute(self, statement: sql.Composable) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        self.execute(query)
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        self.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    external = os.environ.get("MAHALLE_TEST_DATABASE_URL")
+    if external:
+        yield Server(with_database(external, "postgres"))
+        return
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("pg"), database="postgres")
+    cluster.start()
+    try:
+        yield Server(cluster.url_for("postgres"))
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: Server) -> Iterator[str]:
+    """A database migrated to head once per session; tests copy it (CREATE DATABASE … TEMPLATE)."""
+    name = f"mahalle_tpl_{os.getpid()}"
+    pg_server.drop(name)
+    url = pg_server.create(name)
+    migrate.upgrade(url)
+    yield name
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def db_url(pg_server: Server, template_db: str) -> Iterator[str]:
+    name = f"mahalle_t_{uuid.uuid4().hex[:12]}"
+    url = pg_server.create(name, template=template_db)
+    yield url
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def empty_db_url(pg_server: Server) -> Iterator[str]:
+    """A database with nothing in it (for migration tests)."""
+    name = f"mahalle_e_{uuid.uuid4().hex[:12]}"
+    url = pg_server.create(name)
+    yield url
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db_url, autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture
+def catalogue(conn: psycopg.Connection) -> Catalogue:
+    return load_catalogue(conn)

@@ -1,0 +1,218 @@
+"""The embedded cluster against a real PostgreSQL + PostGIS (each test starts real servers)."""
+
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy
+
+from gis import cluster as cluster_module
+from gis.cluster import (
+    SOCKET_NAME,
+    ClusterError,
+    EmbeddedCluster,
+    find_pg_bin_dir,
+    postgis_available,
+    require_postgis,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def query(url: str, statement: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursor = conn.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """One shared server for tests that only read or make their own databases."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("shared") / "data") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[EmbeddedCluster]:
+    server = EmbeddedCluster(tmp_path / "data")
+    yield server
+    server.stop()
+
+
+def test_serves_postgis_over_the_socket_only(running: EmbeddedCluster) -> None:
+    (version,) = query(running.url, "SELECT postgis_full_version()")[0]
+    assert "POSTGIS=" in version
+    assert query(running.url, "SHOW listen_addresses") == [("",)]
+    assert running.socket_dir == running.data_dir / "run"
+    assert (running.data_dir / "run" / SOCKET_NAME).is_socket()
+    assert running.owns_server and running.is_running()
+
+
+def test_sqlalchemy_url_connects(running: EmbeddedCluster) -> None:
+    engine = sqlalchemy.create_engine(running.sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sqlalchemy.text("SELECT current_database()")).scalar() == "mahalle"
+    finally:
+        engine.dispose()
+
+
+def test_database_copied_from_template(running: EmbeddedCluster) -> None:
+    query(running.url, "CREATE TABLE IF NOT EXISTS parcel (id int PRIMARY KEY, geom geometry(Point, 4326))")
+    running.create_database("copy_of_mahalle", template="mahalle")
+    try:
+        copy_url = running.url_for("copy_of_mahalle")
+        assert query(copy_url, "SELECT count(*) FROM parcel") == [(0,)]
+        assert query(copy_url, "SELECT ST_AsText(ST_MakePoint(1, 2))") == [("POINT(1 2)",)]
+    finally:
+        running.drop_database("copy_of_mahalle")
+    running.drop_database("copy_of_mahalle")  # idempotent
+    assert query(running.url, "SELECT count(*) FROM pg_database WHERE datname = 'copy_of_mahalle'") == [(0,)]
+
+
+def test_second_cluster_on_same_folder_is_refused(running: EmbeddedCluster) -> None:
+    intruder = EmbeddedCluster(running.data_dir)
+    with pytest.raises(ClusterError, match=re.escape(str(running.data_dir))) as excinfo:
+        intruder.start()
+    assert "Another Mahalle" in str(excinfo.value)
+    assert not intruder.owns_server
+    assert query(running.url, "SELECT 1") == [(1,)]
+
+
+def test_reuse_running_connects_without_owning(running: EmbeddedCluster) -> None:
+    guest = EmbeddedCluster(running.data_dir, reuse_running=True)
+    guest.start()
+    assert not guest.owns_server
+    assert query(guest.url, "SELECT current_database()") == [("mahalle",)]
+    guest.stop()
+    assert running.is_running()
+    assert query(running.url, "SELECT 1") == [(1,)]
+
+
+def test_restart_keeps_data(fresh: EmbeddedCluster) -> None:
+    fresh.start()
+    query(fresh.url, "CREATE TABLE kept (name text); INSERT INTO kept VALUES ('before restart')")
+    fresh.stop()
+    assert not fresh.is_running()
+    assert not (fresh.pgdata / "postmaster.pid").exists()
+    fresh.start()
+    assert query(fresh.url, "SELECT name FROM kept") == [("before restart",)]
+
+
+def test_init_is_idempotent(fresh: EmbeddedCluster) -> None:
+    fresh.init()
+    fresh.init()
+    assert (fresh.pgdata / "PG_VERSION").is_file()
+    assert (fresh.pgdata / "postgresql.conf").read_text().count("mahalle.conf") == 1
+    assert f'"{fresh.socket_dir}"' in (fresh.pgdata / "mahalle.conf").read_text()
+    if os.geteuid() == 0:  # the server runs as postgres, so it must own its folders
+        assert (fresh.pgdata.owner(), fresh.socket_dir.owner()) == ("postgres", "postgres")
+
+
+def test_stale_pid_file_with_dead_pid_is_recovered(
+    fresh: EmbeddedCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    fresh.start()
+    fresh.stop()
+    # What a crash or a killed container leaves behind.
+    (fresh.pgdata / "postmaster.pid").write_text(f"999999\n{fresh.pgdata}\n")
+    (fresh.socket_dir / f"{SOCKET_NAME}.lock").write_text("999999\n")
+    with caplog.at_level(logging.INFO, logger="mahalle.cluster"):
+        fresh.start()
+    assert "stale postmaster.pid" in caplog.text
+    assert query(fresh.url, "SELECT 1") == [(1,)]
+
+
+def test_stale_pid_file_with_reused_pid_is_recovered(fresh: EmbeddedCluster) -> None:
+    # After a restart the old pid often belongs to an unrelated live process.
+    fresh.start()
+    fresh.stop()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (fresh.pgdata / "postmaster.pid").write_text(f"{other.pid}\n{fresh.pgdata}\n")
+        fresh.start()
+        assert query(fresh.url, "SELECT 1") == [(1,)]
+        assert other.poll() is None  # left alone
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_restart_after_postmaster_was_killed(fresh: EmbeddedCluster) -> None:
+    fresh.start()
+    pid = fresh.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # a crash: postmaster.pid and the socket lock stay behind
+    deadline = time.monotonic() + 10
+    while fresh.is_running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (fresh.pgdata / "postmaster.pid").exists()
+    fresh.stop()  # knows the server is gone
+    fresh.start()
+    assert fresh.owns_server
+    assert query(fresh.url, "SELECT 1") == [(1,)]
+
+
+def test_context_manager_starts_and_stops(tmp_path: Path) -> None:
+    with EmbeddedCluster(tmp_path / "data", database="plans") as server:
+        assert query(server.url, "SELECT current_database()") == [("plans",)]
+    assert not server.is_running()
+    server.stop()  # idempotent
+
+
+def test_long_data_path_puts_socket_under_tmp(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 4) / "data"
+    server = EmbeddedCluster(deep)
+    assert len(os.fsencode(deep / "run" / SOCKET_NAME)) > 107
+    assert server.socket_fallback
+    assert re.fullmatch(r"/tmp/mahalle-[0-9a-f]{8}", str(server.socket_dir))
+    try:
+        server.start()
+        assert (server.socket_dir / SOCKET_NAME).is_socket()
+        assert query(server.url, "SELECT postgis_version() IS NOT NULL") == [(True,)]
+    finally:
+        server.stop()
+        shutil.rmtree(server.socket_dir, ignore_errors=True)
+
+
+def test_find_pg_bin_dir_finds_server_binaries() -> None:
+    bin_dir = find_pg_bin_dir()
+    for name in ("initdb", "pg_ctl", "postgres"):
+        assert (bin_dir / name).is_file()
+    assert find_pg_bin_dir(bin_dir) == bin_dir
+
+
+def test_find_pg_bin_dir_rejects_a_wrong_explicit_folder(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="apt-get install -y postgresql postgresql-"):
+        find_pg_bin_dir(tmp_path)
+
+
+def test_missing_binaries_message_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A machine without PostgreSQL: nothing on PATH and no Debian install folder.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(cluster_module, "DEBIAN_PG_ROOT", tmp_path)
+    with pytest.raises(ClusterError) as excinfo:
+        find_pg_bin_dir()
+    message = str(excinfo.value)
+    assert "PostgreSQL server binaries" in message
+    assert "apt-get install -y postgresql postgresql-<version>-postgis-3" in message
+    assert "apt-cache policy postgresql" in message
+
+
+def test_postgis_detection(tmp_path: Path) -> None:
+    assert postgis_available(find_pg_bin_dir())
+    missing = tmp_path / "99" / "bin"
+    missing.mkdir(parents=True)
+    assert not postgis_available(missing)
+    with pytest.raises(ClusterError, match=re.escape("apt-get install -y postgresql-99-postgis-3")):
+        require_postgis(missing)

@@ -1,0 +1,1 @@
+"""The browser app: templates and static files served by the FastAPI app."""
