@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 LANGUAGES = ("en", "fa", "ar", "el")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
+ATTR_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 AttrType = Literal["text", "integer", "number", "boolean", "date", "datetime", "choice", "choices", "reference"]
 GeometryType = Literal["Point", "MultiPoint", "MultiLineString", "MultiPolygon", "Geometry"]
@@ -141,7 +143,7 @@ def validate_layer(layer: Layer) -> None:
         raise SpecError(f"Layer {layer.name!r} needs an English title.")
     seen: set[str] = set()
     for a in layer.attributes:
-        if not NAME_RE.match(a.name):
+        if not ATTR_NAME_RE.match(a.name):
             raise SpecError(f"Attribute name {a.name!r} must start with a letter and use only a-z, 0-9 and _.")
         if a.name in SYSTEM_COLUMNS:
             raise SpecError(f"Attribute name {a.name!r} is reserved by Mahalle.")
@@ -152,5 +154,7 @@ def validate_layer(layer: Layer) -> None:
             raise SpecError(f"Attribute {a.name!r} has unknown type {a.type!r}; use one of {', '.join(ATTR_TYPES)}.")
         if a.type in ("choice", "choices") and not a.choices:
             raise SpecError(f"Attribute {a.name!r} is a value list but has no values.")
+        if any(c.color and not COLOR_RE.match(c.color) for c in a.choices):
+            raise SpecError(f"Attribute {a.name!r}: colours are written #rrggbb.")
         if a.type == "reference" and not a.references:
             raise SpecError(f"Attribute {a.name!r} refers to no layer.")

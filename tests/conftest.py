@@ -7,9 +7,12 @@ otherwise an embedded cluster is started in a temporary folder and stopped at th
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -44,17 +47,21 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def pg_server() -> Iterator[Server]:
     external = os.environ.get("MAHALLE_TEST_DATABASE_URL")
     if external:
         yield Server(with_database(external, "postgres"))
         return
-    cluster = EmbeddedCluster(tmp_path_factory.mktemp("pg"), database="postgres")
+    # Not under pytest's tmp dir: pytest resets it to mode 0700 at each session, and the server runs
+    # as the unprivileged `postgres` user when the tests run as root.
+    folder = Path(tempfile.mkdtemp(prefix="mahalle-test-pg-"))
+    cluster = EmbeddedCluster(folder, database="postgres")
     cluster.start()
     try:
         yield Server(cluster.url_for("postgres"))
     finally:
         cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -204,6 +204,7 @@ DECLARE
   cols text;
   vals text;
   new_version integer;
+  live boolean;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM mahalle.layer_registry WHERE name = _layer) THEN
     RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('there is no layer named %L', _layer);
@@ -230,8 +231,9 @@ BEGIN
      AND a.attname NOT IN ('id', 'uid', 'version', 'created_at', 'created_by', 'updated_at', 'updated_by');
   PERFORM set_config('mahalle.cause', coalesce(nullif(current_setting('mahalle.cause', true), ''),
                      format('restore of version %s', state->>'version')), true);
-  EXECUTE format('SELECT 1 FROM %s WHERE id = $1 FOR UPDATE', tbl) USING _id;
-  IF FOUND THEN
+  -- EXECUTE does not set FOUND, so ask for the row explicitly (and lock it).
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1 FOR UPDATE)', tbl) INTO live USING _id;
+  IF live THEN
     EXECUTE format('UPDATE %s t SET (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, $1) r) '
                    'WHERE t.id = $2 RETURNING t.version', tbl, cols, vals, tbl)
       INTO new_version USING state, _id;
