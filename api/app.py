@@ -28,8 +28,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             if database is None:
                 load_demo_if_empty(settings, db.url)
-            app.state.pool = make_pool(db.url, settings.pool_min_size, settings.pool_max_size,
-                                       settings.statement_timeout_ms)
+            app.state.pool = make_pool(
+                db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
+            )
             try:
                 yield
             finally:

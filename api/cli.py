@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,14 +18,17 @@ from api.runtime import Database, load_demo_if_empty, open_database
 from gis.cluster import ClusterError
 from gis.db import attributed, connect
 from gis.errors import MahalleError
-from gis.settings import get_settings
+from gis.settings import Settings
 from layers import custom, history, migrate
 from layers.catalogue import load_catalogue
 from layers.counts import feature_counts
 from layers.spec import SpecError
 
-app = typer.Typer(help="Mahalle: GIS planning and asset mapping for neighbourhood regeneration.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Mahalle: GIS planning and asset mapping for neighbourhood regeneration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The database: migrations and status.", no_args_is_help=True)
 layer_app = typer.Typer(help="Layers of the catalogue, and custom layers.", no_args_is_help=True)
 history_app = typer.Typer(help="A feature's history; restoring earlier versions.", no_args_is_help=True)
@@ -44,7 +48,7 @@ def _fail(message: str) -> typer.Exit:
 def database(upgrade: bool = True) -> Iterator[Database]:
     """The configured database; the embedded cluster is reused if a running Mahalle already owns it."""
     try:
-        db = open_database(get_settings(), upgrade=upgrade, reuse_running=True)
+        db = open_database(Settings(), upgrade=upgrade, reuse_running=True)
     except ClusterError as exc:
         raise _fail(str(exc)) from exc
     try:
@@ -66,18 +70,28 @@ def serve(
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = Settings()
     try:
         db = open_database(settings)
     except ClusterError as exc:
         raise _fail(str(exc)) from exc
     try:
         load_demo_if_empty(settings, db.url)
-        where = "embedded cluster in " + str(settings.data_dir.resolve()) if settings.embedded else "MAHALLE_DATABASE_URL"
+        where = (
+            "embedded cluster in " + str(settings.data_dir.resolve()) if settings.embedded else "MAHALLE_DATABASE_URL"
+        )
         console.print(f"Mahalle on http://{host or settings.host}:{port or settings.port}  (database: {where})")
+        # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it still lets us stop PostgreSQL.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.run(create_app(settings, database=db), host=host or settings.host, port=port or settings.port)
+    except (KeyboardInterrupt, SystemExit):
+        pass
     finally:
         db.close()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @db_app.command("upgrade")
@@ -116,7 +130,8 @@ def demo() -> None:
     from importers.demo import load_demo
 
     with database() as db:
-        load_demo(db.url, force=True)
+        loaded = load_demo(db.url)
+        console.print("demo loaded" if loaded else "the database already has data; demo not loaded")
 
 
 @layer_app.command("list")
@@ -127,8 +142,9 @@ def layer_list() -> None:
         counts = feature_counts(conn, cat)
     table = Table("layer", "kind", "geometry", "attributes", "features")
     for layer in cat:
-        table.add_row(layer.name, layer.kind, layer.geometry_type or "-", str(len(layer.attributes)),
-                      f"{counts[layer.name]:,}")
+        table.add_row(
+            layer.name, layer.kind, layer.geometry_type or "-", str(len(layer.attributes)), f"{counts[layer.name]:,}"
+        )
     console.print(table)
 
 
@@ -144,14 +160,19 @@ def layer_create(
     if definition:
         data = json.loads(definition.read_text(encoding="utf-8"))
     elif name:
-        data = {"name": name, "geometry_type": geometry, "title": title or None,
-                "attributes": [_parse_attr(a) for a in attr or []]}
+        data = {
+            "name": name,
+            "geometry_type": geometry,
+            "title": title or None,
+            "attributes": [_parse_attr(a) for a in attr or []],
+        }
     else:
         raise _fail("give a JSON definition file or --name")
-    with database() as db, connect(db.url) as conn, attributed(conn, get_settings().default_actor):
+    with database() as db, connect(db.url) as conn, attributed(conn, Settings().default_actor):
         layer = custom.create_custom_layer(conn, custom.layer_from_definition(data))
-    console.print(f"created layer [bold]{layer.name}[/] ({layer.geometry_type or 'table'}, "
-                  f"{len(layer.attributes)} attributes)")
+    console.print(
+        f"created layer [bold]{layer.name}[/] ({layer.geometry_type or 'table'}, {len(layer.attributes)} attributes)"
+    )
 
 
 def _parse_attr(text: str) -> dict[str, object]:
@@ -182,19 +203,29 @@ def history_show(layer: str, feature_id: int) -> None:
     table = Table("version", "operation", "who", "when", "cause", "changed")
     for r in rows:
         before, after = r["before"] or {}, r["after"] or {}
-        changed = sorted(k for k in set(before) | set(after)
-                         if before.get(k) != after.get(k) and k not in ("version", "updated_at", "updated_by"))
-        table.add_row(str(r["version"]), r["operation"], r["actor"], r["at"].isoformat(timespec="seconds"),
-                      r["cause"] or "", ", ".join(changed) if r["operation"] == "UPDATE" else "")
+        changed = sorted(
+            k
+            for k in set(before) | set(after)
+            if before.get(k) != after.get(k) and k not in ("version", "updated_at", "updated_by")
+        )
+        table.add_row(
+            str(r["version"]),
+            r["operation"],
+            r["actor"],
+            r["at"].isoformat(timespec="seconds"),
+            r["cause"] or "",
+            ", ".join(changed) if r["operation"] == "UPDATE" else "",
+        )
     console.print(table)
 
 
 @history_app.command("restore")
 def history_restore(
-    layer: str, feature_id: int,
+    layer: str,
+    feature_id: int,
     version: Annotated[int | None, typer.Option(help="Version to restore; default: undelete")] = None,
 ) -> None:
     """Restore a deleted feature, or an earlier version of it."""
-    with database() as db, connect(db.url) as conn, attributed(conn, get_settings().default_actor):
+    with database() as db, connect(db.url) as conn, attributed(conn, Settings().default_actor):
         new_version = history.restore(conn, layer, feature_id, version)
     console.print(f"{layer} feature {feature_id} restored; it is now at version {new_version}")

@@ -300,9 +300,7 @@ class EmbeddedCluster:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, reuse_running: bool = False) -> EmbeddedCluster:
-        return cls(
-            settings.data_dir, settings.pg_bin_dir, settings.database_name, reuse_running=reuse_running
-        )
+        return cls(settings.data_dir, settings.pg_bin_dir, settings.database_name, reuse_running=reuse_running)
 
     def __repr__(self) -> str:
         return f"EmbeddedCluster({str(self.data_dir)!r}, database={self.database!r})"
@@ -366,9 +364,7 @@ class EmbeddedCluster:
         except FileExistsError:
             created = False
         if not created and path.is_symlink() and not path.is_relative_to(self.data_dir):
-            raise ClusterError(
-                f"{path} is a symbolic link, not Mahalle's socket folder; remove it and retry."
-            )
+            raise ClusterError(f"{path} is a symbolic link, not Mahalle's socket folder; remove it and retry.")
         st = path.stat()
         if st.st_uid != uid:
             if not created and not path.is_relative_to(self.data_dir):
@@ -498,9 +494,7 @@ class EmbeddedCluster:
         try:
             return psycopg.connect(self.url_for(dbname), autocommit=True, connect_timeout=10)
         except psycopg.OperationalError as exc:
-            raise ClusterError(
-                f"Cannot connect to the embedded PostgreSQL at {self.socket_dir}: {exc}"
-            ) from exc
+            raise ClusterError(f"Cannot connect to the embedded PostgreSQL at {self.socket_dir}: {exc}") from exc
 
     def _ensure_database(self) -> None:
         with self._connect("postgres") as conn:

@@ -15,7 +15,7 @@ def sqlalchemy_url(url: str) -> str:
     """The same database as a SQLAlchemy URL with the psycopg 3 driver."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError(f"Not a PostgreSQL URL: {url.split('@')[-1]}")
 
 
@@ -52,7 +52,11 @@ def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout
         conn.commit()
 
     return ConnectionPool(
-        libpq_url(url), min_size=min_size, max_size=max_size, configure=configure, open=True,
+        libpq_url(url),
+        min_size=min_size,
+        max_size=max_size,
+        configure=configure,
+        open=True,
         kwargs={"application_name": "mahalle"},
     )
 

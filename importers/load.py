@@ -63,8 +63,9 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
     geom_cols = [sql.Identifier("geom")] if layer.has_geometry else []
     geom_vals = [sql.SQL("ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)")] if layer.has_geometry else []
     target = sql.SQL(", ").join([*cols, *geom_cols, sql.Identifier("source"), sql.Identifier("source_id")])
-    values = sql.SQL(", ").join([*(sql.SQL("r.{}").format(c) for c in cols), *geom_vals, sql.Placeholder(),
-                                 sql.SQL("s.source_id")])
+    values = sql.SQL(", ").join(
+        [*(sql.SQL("r.{}").format(c) for c in cols), *geom_vals, sql.Placeholder(), sql.SQL("s.source_id")]
+    )
     changed = sql.SQL(", ").join([*cols, *geom_cols])
     excluded = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in [*cols, *geom_cols])
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in [*cols, *geom_cols])
@@ -77,8 +78,14 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
          WHERE ({current}) IS DISTINCT FROM ({excluded})
         RETURNING (xmax = 0) AS inserted
         """
-    ).format(table=sql.Identifier(layer.name), target=target, values=values, changed=changed,
-             excluded=excluded, current=current)
+    ).format(
+        table=sql.Identifier(layer.name),
+        target=target,
+        values=values,
+        changed=changed,
+        excluded=excluded,
+        current=current,
+    )
     results = conn.execute(query, (source,)).fetchall()
     report.inserted = sum(1 for (ins,) in results if ins)
     report.updated = len(results) - report.inserted

@@ -41,38 +41,76 @@ class Rule(NamedTuple):
 # --- streets (ways with highway=*) ------------------------------------------------------------------
 
 STREET_CLASS = {
-    "motorway": "primary", "motorway_link": "primary",
-    "trunk": "primary", "trunk_link": "primary", "primary": "primary", "primary_link": "primary",
-    "secondary": "secondary", "secondary_link": "secondary", "tertiary": "secondary", "tertiary_link": "secondary",
-    "residential": "local", "unclassified": "local", "living_street": "local", "road": "local",
+    "motorway": "primary",
+    "motorway_link": "primary",
+    "trunk": "primary",
+    "trunk_link": "primary",
+    "primary": "primary",
+    "primary_link": "primary",
+    "secondary": "secondary",
+    "secondary_link": "secondary",
+    "tertiary": "secondary",
+    "tertiary_link": "secondary",
+    "residential": "local",
+    "unclassified": "local",
+    "living_street": "local",
+    "road": "local",
     "service": "service",
-    "pedestrian": "pedestrian", "footway": "pedestrian", "path": "pedestrian", "steps": "pedestrian",
-    "cycleway": "pedestrian", "track": "pedestrian", "bridleway": "pedestrian",
+    "pedestrian": "pedestrian",
+    "footway": "pedestrian",
+    "path": "pedestrian",
+    "steps": "pedestrian",
+    "cycleway": "pedestrian",
+    "track": "pedestrian",
+    "bridleway": "pedestrian",
 }
 # highway=service is refined by its service=* value.
 SERVICE_CLASS = {"alley": "alley"}
 # Known highway values that are not streets to plan (indoor, not built, or not a way people walk along).
-STREET_SKIP = frozenset(
-    {"platform", "corridor", "proposed", "construction", "raceway", "elevator", "bus_stop"}
-)
+STREET_SKIP = frozenset({"platform", "corridor", "proposed", "construction", "raceway", "elevator", "bus_stop"})
 SURFACE = {
     "asphalt": "asphalt",
-    "concrete": "concrete", "concrete:plates": "concrete", "concrete:lanes": "concrete",
-    "paving_stones": "paving_stones", "sett": "paving_stones", "cobblestone": "paving_stones",
-    "unhewn_cobblestone": "paving_stones", "bricks": "paving_stones",
+    "concrete": "concrete",
+    "concrete:plates": "concrete",
+    "concrete:lanes": "concrete",
+    "paving_stones": "paving_stones",
+    "sett": "paving_stones",
+    "cobblestone": "paving_stones",
+    "unhewn_cobblestone": "paving_stones",
+    "bricks": "paving_stones",
     "paved": "paved",
-    "gravel": "gravel", "fine_gravel": "gravel", "compacted": "gravel", "pebblestone": "gravel",
-    "dirt": "earth", "earth": "earth", "ground": "earth", "grass": "earth", "mud": "earth", "sand": "earth",
+    "gravel": "gravel",
+    "fine_gravel": "gravel",
+    "compacted": "gravel",
+    "pebblestone": "gravel",
+    "dirt": "earth",
+    "earth": "earth",
+    "ground": "earth",
+    "grass": "earth",
+    "mud": "earth",
+    "sand": "earth",
     "unpaved": "earth",
 }
 LIT = {
-    "yes": "lit", "24/7": "lit", "automatic": "lit", "sunset-sunrise": "lit", "dusk-dawn": "lit",
-    "limited": "partial", "interval": "partial",
-    "no": "unlit", "disused": "unlit",
+    "yes": "lit",
+    "24/7": "lit",
+    "automatic": "lit",
+    "sunset-sunrise": "lit",
+    "dusk-dawn": "lit",
+    "limited": "partial",
+    "interval": "partial",
+    "no": "unlit",
+    "disused": "unlit",
 }
 # "separate" means the sidewalk is its own way: this way says nothing about it.
-SIDEWALK = {"both": "both", "left": "one_side", "right": "one_side", "no": "none", "none": "none",
-            "separate": "unknown"}
+SIDEWALK = {
+    "both": "both",
+    "left": "one_side",
+    "right": "one_side",
+    "no": "none",
+    "none": "none",
+    "separate": "unknown",
+}
 # sidewalk:both uses yes/no/separate; turn it into a plain sidewalk=* value.
 SIDEWALK_BOTH = {"yes": "both"}
 NAME_LATIN_KEYS = ("name:en", "int_name", "name:latin")
@@ -96,8 +134,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("office", "charity", "charity"),
     *(Rule("office", v, "ngo") for v in ("ngo", "association")),
     Rule("amenity", "library", "library"),
-    *(Rule("leisure", v, "sports")
-      for v in ("sports_centre", "pitch", "fitness_centre", "stadium", "sports_hall")),
+    *(Rule("leisure", v, "sports") for v in ("sports_centre", "pitch", "fitness_centre", "stadium", "sports_hall")),
     *(Rule("amenity", v, "community_centre") for v in ("community_centre", "social_centre", "arts_centre")),
     Rule("amenity", "police", "police"),
     Rule("amenity", "fire_station", "fire_station"),
@@ -120,24 +157,57 @@ BUILDING_LAND_USE = {
     **dict.fromkeys(("commercial", "retail", "office", "hotel", "kiosk", "supermarket"), "commercial"),
     **dict.fromkeys(("industrial", "warehouse"), "industrial"),
     **dict.fromkeys(("church", "mosque", "cathedral", "chapel", "synagogue", "temple", "religious"), "religious"),
-    **dict.fromkeys(("school", "university", "college", "kindergarten", "hospital", "public", "civic",
-                     "government", "train_station", "fire_station"), "public"),
+    **dict.fromkeys(
+        (
+            "school",
+            "university",
+            "college",
+            "kindergarten",
+            "hospital",
+            "public",
+            "civic",
+            "government",
+            "train_station",
+            "fire_station",
+        ),
+        "public",
+    ),
 }
 # building=yes (or a value above does not list) says nothing about use; what is inside may.
 BUILDING_USE_HINTS: tuple[Rule, ...] = (
     Rule("amenity", "place_of_worship", "religious"),
-    *(Rule("amenity", v, "public") for v in (
-        "school", "college", "university", "kindergarten", "hospital", "clinic", "library", "townhall",
-        "courthouse", "police", "fire_station", "post_office", "community_centre")),
+    *(
+        Rule("amenity", v, "public")
+        for v in (
+            "school",
+            "college",
+            "university",
+            "kindergarten",
+            "hospital",
+            "clinic",
+            "library",
+            "townhall",
+            "courthouse",
+            "police",
+            "fire_station",
+            "post_office",
+            "community_centre",
+        )
+    ),
     Rule("office", "government", "public"),
     *(Rule("amenity", v, "commercial") for v in ("marketplace", "bank", "restaurant", "cafe", "pharmacy")),
     Rule("shop", "*", "commercial"),
 )
 BUILDING_STATUS = {"construction": "under_construction", "ruins": "ruined"}
 LANDUSE_LAND_USE = {
-    "residential": "residential", "commercial": "commercial", "retail": "commercial",
-    "industrial": "industrial", "religious": "religious",
-    "grass": "park", "recreation_ground": "park", "village_green": "park",
+    "residential": "residential",
+    "commercial": "commercial",
+    "retail": "commercial",
+    "industrial": "industrial",
+    "religious": "religious",
+    "grass": "park",
+    "recreation_ground": "park",
+    "village_green": "park",
 }
 LEISURE_LAND_USE = {"park": "park", "garden": "park", "playground": "park"}
 
@@ -240,8 +310,9 @@ def _names(tags: Tags) -> Attributes:
     return {"name": tags.get("name"), "name_latin": _first(tags, NAME_LATIN_KEYS)}
 
 
-def _number(layer: str, attribute: str, key: str, tags: Tags, parse: Callable[[str], float | None],
-            unmapped: Counter[str]) -> float | None:
+def _number(
+    layer: str, attribute: str, key: str, tags: Tags, parse: Callable[[str], float | None], unmapped: Counter[str]
+) -> float | None:
     """The tag parsed into the attribute's range (width, floors); anything else is dropped and counted."""
     text = tags.get(key)
     if text is None:
@@ -370,8 +441,13 @@ def _workshop(tags: Tags, unmapped: Counter[str]) -> Attributes | None:
             unmapped[f"workshops craft={tags['craft']}"] += 1
         return None
     polluting = rule.result in POLLUTING_KINDS
-    return {"name": tags.get("name"), "kind": rule.result, "polluting": polluting,
-            "licence": "unknown", "status": "active"}
+    return {
+        "name": tags.get("name"),
+        "kind": rule.result,
+        "polluting": polluting,
+        "licence": "unknown",
+        "status": "active",
+    }
 
 
 def _asset(tags: Tags, unmapped: Counter[str]) -> Attributes | None:
@@ -402,8 +478,13 @@ Reader = Callable[[Tags, Counter[str]], Attributes | None]
 READERS: dict[str, dict[str, Reader]] = {
     "n": {"service_points": _service_point, "workshops": _workshop, "assets": _asset},
     "w": {"streets": _street},
-    "a": {"service_points": _service_point, "workshops": _workshop, "parcels": _parcel,
-          "blighted_plots": _blighted_plot, "neighbourhoods": _neighbourhood},
+    "a": {
+        "service_points": _service_point,
+        "workshops": _workshop,
+        "parcels": _parcel,
+        "blighted_plots": _blighted_plot,
+        "neighbourhoods": _neighbourhood,
+    },
 }
 LAYERS: tuple[str, ...] = tuple(dict.fromkeys(name for table in READERS.values() for name in table))
 
@@ -466,8 +547,9 @@ def _finish(layer: str, attributes: Attributes) -> Attributes:
     return out
 
 
-def _rows(obj: osmium.osm.OSMObject, readers: dict[str, Reader], wkb: osmium.geom.WKBFactory,
-          unmapped: Counter[str]) -> list[SourceRow]:
+def _rows(
+    obj: osmium.osm.OSMObject, readers: dict[str, Reader], wkb: osmium.geom.WKBFactory, unmapped: Counter[str]
+) -> list[SourceRow]:
     tags = dict(obj.tags)
     found = [(layer, attrs) for layer, read in readers.items() if (attrs := read(tags, unmapped)) is not None]
     if not found:
@@ -494,8 +576,9 @@ def read_osm(path: str | Path, layers: Iterable[str] | None = None) -> OsmReadRe
     readers = {kind: {n: r for n, r in table.items() if n in wanted} for kind, table in READERS.items()}
     result = OsmReadResult(rows={name: [] for name in wanted}, unmapped=Counter(), bounds=None)
     wkb = osmium.geom.WKBFactory()
-    processor = (osmium.FileProcessor(str(path)).with_locations().with_areas()
-                 .with_filter(osmium.filter.EmptyTagFilter()))
+    processor = (
+        osmium.FileProcessor(str(path)).with_locations().with_areas().with_filter(osmium.filter.EmptyTagFilter())
+    )
     for obj in processor:
         if readers.get(obj.type_str()):
             for row in _rows(obj, readers[obj.type_str()], wkb, result.unmapped):

@@ -26,18 +26,30 @@ CONDITION = choices(
 LAYER = Layer(
     name="assets",
     title=tr("Street assets", "مبلمان و تجهیزات شهری", "الأصول", "Εξοπλισμός δρόμου"),
-    description=tr("Street lights, signs, speed bumps, trees, benches and bins.",
-                   "چراغ‌ها، تابلوها، سرعت‌گیرها، درختان، نیمکت‌ها و سطل‌ها"),
+    description=tr(
+        "Street lights, signs, speed bumps, trees, benches and bins.",
+        "چراغ‌ها، تابلوها، سرعت‌گیرها، درختان، نیمکت‌ها و سطل‌ها",
+    ),
     geometry_type="Point",
     key_attribute="kind",
     date_attribute="installed_on",
     attributes=(
         Attribute("kind", "choice", tr("Kind", "نوع", "النوع", "Είδος"), required=True, choices=KIND),
-        Attribute("condition", "choice", tr("Condition", "وضعیت", "الحالة", "Κατάσταση"),
-                  required=True, choices=CONDITION, default="unknown"),
+        Attribute(
+            "condition",
+            "choice",
+            tr("Condition", "وضعیت", "الحالة", "Κατάσταση"),
+            required=True,
+            choices=CONDITION,
+            default="unknown",
+        ),
         Attribute("installed_on", "date", tr("Installed on", "تاریخ نصب", "تاريخ التركيب", "Εγκατάσταση")),
-        Attribute("intervention_id", "reference", tr("Installed by intervention", "نصب‌شده در اقدام",
-                  "ركّب ضمن التدخل", "Παρέμβαση"), references="interventions"),
+        Attribute(
+            "intervention_id",
+            "reference",
+            tr("Installed by intervention", "نصب‌شده در اقدام", "ركّب ضمن التدخل", "Παρέμβαση"),
+            references="interventions",
+        ),
         Attribute("note", "text", tr("Note", "یادداشت", "ملاحظة", "Σημείωση")),
     ),
 )

@@ -33,19 +33,34 @@ STATUS = choices(
 LAYER = Layer(
     name="blighted_plots",
     title=tr("Blighted plots", "فضاهای بی‌دفاع و مخروبه", "المواقع المتدهورة", "Εγκαταλελειμμένα οικόπεδα"),
-    description=tr("Vacant lots, ruined buildings, dumping sites and hazards.",
-                   "زمین‌های بایر، بناهای مخروبه، محل‌های تخلیه زباله و نقاط خطر"),
+    description=tr(
+        "Vacant lots, ruined buildings, dumping sites and hazards.",
+        "زمین‌های بایر، بناهای مخروبه، محل‌های تخلیه زباله و نقاط خطر",
+    ),
     geometry_type="MultiPolygon",
     measure="area",
     key_attribute="status",
     attributes=(
         Attribute("kind", "choice", tr("Kind", "نوع", "النوع", "Είδος"), required=True, choices=KIND),
-        Attribute("hazard_level", "choice", tr("Hazard level", "سطح خطر", "مستوى الخطر", "Επίπεδο κινδύνου"),
-                  required=True, choices=HAZARD, default="medium"),
-        Attribute("safety_issues", "choices", tr("Safety issues", "مسائل ایمنی", "قضايا السلامة", "Ζητήματα"),
-                  choices=SAFETY),
-        Attribute("status", "choice", tr("Status", "وضعیت", "الحالة", "Κατάσταση"),
-                  required=True, choices=STATUS, default="identified"),
+        Attribute(
+            "hazard_level",
+            "choice",
+            tr("Hazard level", "سطح خطر", "مستوى الخطر", "Επίπεδο κινδύνου"),
+            required=True,
+            choices=HAZARD,
+            default="medium",
+        ),
+        Attribute(
+            "safety_issues", "choices", tr("Safety issues", "مسائل ایمنی", "قضايا السلامة", "Ζητήματα"), choices=SAFETY
+        ),
+        Attribute(
+            "status",
+            "choice",
+            tr("Status", "وضعیت", "الحالة", "Κατάσταση"),
+            required=True,
+            choices=STATUS,
+            default="identified",
+        ),
         Attribute("owner", "text", tr("Owner", "مالک", "المالك", "Ιδιοκτήτης"), max_length=200),
         Attribute("note", "text", tr("Note", "یادداشت", "ملاحظة", "Σημείωση")),
     ),

@@ -14,8 +14,18 @@ from layers import ddl
 from layers.catalogue import core_catalogue, load_catalogue
 from layers.spec import Layer, SpecError, validate_layer
 
-RESERVED = {"intervention_targets", "task_links", "task_updates", "attachments", "spatial_ref_sys",
-            "alembic_version", "geometry_columns", "geography_columns", "layer_registry", "history"}
+RESERVED = {
+    "intervention_targets",
+    "task_links",
+    "task_updates",
+    "attachments",
+    "spatial_ref_sys",
+    "alembic_version",
+    "geometry_columns",
+    "geography_columns",
+    "layer_registry",
+    "history",
+}
 
 
 def layer_from_definition(data: dict[str, Any]) -> Layer:

@@ -88,9 +88,7 @@ def create_table(layer: Layer) -> sql.Composed:
         if layer.measure in ("area", "both"):
             items.append(sql.SQL("area_m2 double precision GENERATED ALWAYS AS (ST_Area(geom::geography)) STORED"))
         if layer.measure in ("length", "both"):
-            items.append(
-                sql.SQL("length_m double precision GENERATED ALWAYS AS (ST_Length(geom::geography)) STORED")
-            )
+            items.append(sql.SQL("length_m double precision GENERATED ALWAYS AS (ST_Length(geom::geography)) STORED"))
     items += [
         sql.SQL("version integer NOT NULL DEFAULT 1"),
         sql.SQL("created_at timestamptz NOT NULL DEFAULT now()"),
@@ -110,11 +108,15 @@ def create_table(layer: Layer) -> sql.Composed:
                 )
             )
     for name in layer.unique:
-        items.append(sql.SQL("CONSTRAINT {} UNIQUE ({})").format(sql.Identifier(f"{layer.name}_{name}_key"),
-                                                                sql.Identifier(name)))
+        items.append(
+            sql.SQL("CONSTRAINT {} UNIQUE ({})").format(
+                sql.Identifier(f"{layer.name}_{name}_key"), sql.Identifier(name)
+            )
+        )
     for check in layer.checks:
-        items.append(sql.SQL("CONSTRAINT {} CHECK ({})").format(sql.Identifier(f"{layer.name}_{check.name}"),
-                                                               sql.SQL(check.sql)))
+        items.append(
+            sql.SQL("CONSTRAINT {} CHECK ({})").format(sql.Identifier(f"{layer.name}_{check.name}"), sql.SQL(check.sql))
+        )
     if layer.has_geometry:
         items += _geometry_checks(layer)
     return sql.SQL("CREATE TABLE public.{} (\n  {}\n)").format(t, sql.SQL(",\n  ").join(items))
@@ -132,7 +134,9 @@ def validation_function(layer: Layer) -> sql.Composed:
     if layer.has_geometry:
         want = sql.Literal(layer.geometry_type.upper()).as_string()  # type: ignore[union-attr]
         if layer.geometry_required:
-            lines.append(f"IF NEW.geom IS NULL THEN {fail('23502', 'geom', quote('the feature has no geometry'))} END IF;")
+            lines.append(
+                f"IF NEW.geom IS NULL THEN {fail('23502', 'geom', quote('the feature has no geometry'))} END IF;"
+            )
         lines.append(f"NEW.geom := mahalle.prepare_geometry(NEW.geom, {want}, {who});")
     for a in layer.attributes:
         col = f"NEW.{sql.Identifier(a.name).as_string()}"
@@ -190,7 +194,8 @@ def triggers(layer: Layer) -> list[sql.Composed]:
             "FOR EACH ROW EXECUTE FUNCTION mahalle.{}()"
         ).format(t, sql.Identifier(f"validate_{layer.name}")),
         sql.SQL(
-            "CREATE TRIGGER a30_stamp BEFORE INSERT OR UPDATE ON public.{} FOR EACH ROW EXECUTE FUNCTION mahalle.stamp_row()"
+            "CREATE TRIGGER a30_stamp BEFORE INSERT OR UPDATE ON public.{} "
+            "FOR EACH ROW EXECUTE FUNCTION mahalle.stamp_row()"
         ).format(t),
         sql.SQL(
             "CREATE TRIGGER z90_history AFTER INSERT OR UPDATE OR DELETE ON public.{} "
@@ -211,17 +216,27 @@ def indexes(layer: Layer) -> list[sql.Composed]:
     t = sql.Identifier(layer.name)
     out = []
     if layer.has_geometry:
-        out.append(sql.SQL("CREATE INDEX {} ON public.{} USING gist (geom)").format(
-            sql.Identifier(f"{layer.name}_geom_idx"), t))
+        out.append(
+            sql.SQL("CREATE INDEX {} ON public.{} USING gist (geom)").format(
+                sql.Identifier(f"{layer.name}_geom_idx"), t
+            )
+        )
     if layer.neighbourhood_scoped:
-        out.append(sql.SQL("CREATE INDEX {} ON public.{} (neighbourhood_id)").format(
-            sql.Identifier(f"{layer.name}_neighbourhood_idx"), t))
+        out.append(
+            sql.SQL("CREATE INDEX {} ON public.{} (neighbourhood_id)").format(
+                sql.Identifier(f"{layer.name}_neighbourhood_idx"), t
+            )
+        )
     for a in layer.attributes:
         if a.type == "reference":
-            out.append(sql.SQL("CREATE INDEX {} ON public.{} ({})").format(
-                sql.Identifier(f"{layer.name}_{a.name}_idx"), t, sql.Identifier(a.name)))
-    out.append(sql.SQL("CREATE INDEX {} ON public.{} (updated_at)").format(
-        sql.Identifier(f"{layer.name}_updated_idx"), t))
+            out.append(
+                sql.SQL("CREATE INDEX {} ON public.{} ({})").format(
+                    sql.Identifier(f"{layer.name}_{a.name}_idx"), t, sql.Identifier(a.name)
+                )
+            )
+    out.append(
+        sql.SQL("CREATE INDEX {} ON public.{} (updated_at)").format(sql.Identifier(f"{layer.name}_updated_idx"), t)
+    )
     return out
 
 

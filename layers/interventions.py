@@ -15,8 +15,10 @@ KIND = choices(
     ("speed_bump", tr("Speed bumps", "سرعت‌گیر", "مطبات", "Σαμαράκια")),
     ("tree_planting", tr("Tree planting", "درختکاری", "تشجير", "Δενδροφύτευση")),
     ("lot_clearing", tr("Clearing derelict lots", "پاک‌سازی فضاهای بی‌دفاع", "تنظيف الأراضي", "Καθαρισμός")),
-    ("workshop_sealing", tr("Sealing polluting workshops", "پلمب کارگاه‌های آلاینده", "إغلاق الورش الملوثة",
-                            "Σφράγιση εργαστηρίων")),
+    (
+        "workshop_sealing",
+        tr("Sealing polluting workshops", "پلمب کارگاه‌های آلاینده", "إغلاق الورش الملوثة", "Σφράγιση εργαστηρίων"),
+    ),
     ("drainage", tr("Drainage", "دفع آب‌های سطحی", "تصريف المياه", "Αποχέτευση")),
     ("other", tr("Other", "سایر", "أخرى", "Άλλο")),
 )
@@ -47,22 +49,50 @@ LAYER = Layer(
     attributes=(
         Attribute("title", "text", tr("Title", "عنوان", "العنوان", "Τίτλος"), required=True, max_length=300),
         Attribute("kind", "choice", tr("Kind", "نوع اقدام", "النوع", "Είδος"), required=True, choices=KIND),
-        Attribute("status", "choice", tr("Status", "وضعیت", "الحالة", "Κατάσταση"), required=True,
-                  choices=STATUS, default="proposed"),
+        Attribute(
+            "status",
+            "choice",
+            tr("Status", "وضعیت", "الحالة", "Κατάσταση"),
+            required=True,
+            choices=STATUS,
+            default="proposed",
+        ),
         Attribute("unit", "choice", tr("Unit", "واحد", "الوحدة", "Μονάδα"), choices=UNIT),
-        Attribute("planned_quantity", "number", tr("Planned quantity", "مقدار برنامه", "الكمية المخططة",
-                  "Προγραμματισμένη ποσότητα"), minimum=0),
-        Attribute("achieved_quantity", "number", tr("Achieved quantity", "مقدار محقق", "الكمية المنجزة",
-                  "Επιτευχθείσα ποσότητα"), minimum=0),
-        Attribute("quantity_note", "text", tr("Why the quantity differs from the map", "دلیل تغییر مقدار",
-                  "سبب تعديل الكمية", "Αιτιολόγηση ποσότητας")),
-        Attribute("planned_cost", "number", tr("Planned cost", "هزینه برآوردی", "التكلفة المخططة", "Προϋπολογισμός"),
-                  minimum=0),
-        Attribute("actual_cost", "number", tr("Actual cost", "هزینه واقعی", "التكلفة الفعلية", "Πραγματικό κόστος"),
-                  minimum=0),
+        Attribute(
+            "planned_quantity",
+            "number",
+            tr("Planned quantity", "مقدار برنامه", "الكمية المخططة", "Προγραμματισμένη ποσότητα"),
+            minimum=0,
+        ),
+        Attribute(
+            "achieved_quantity",
+            "number",
+            tr("Achieved quantity", "مقدار محقق", "الكمية المنجزة", "Επιτευχθείσα ποσότητα"),
+            minimum=0,
+        ),
+        Attribute(
+            "quantity_note",
+            "text",
+            tr(
+                "Why the quantity differs from the map", "دلیل تغییر مقدار", "سبب تعديل الكمية", "Αιτιολόγηση ποσότητας"
+            ),
+        ),
+        Attribute(
+            "planned_cost",
+            "number",
+            tr("Planned cost", "هزینه برآوردی", "التكلفة المخططة", "Προϋπολογισμός"),
+            minimum=0,
+        ),
+        Attribute(
+            "actual_cost", "number", tr("Actual cost", "هزینه واقعی", "التكلفة الفعلية", "Πραγματικό κόστος"), minimum=0
+        ),
         Attribute("currency", "text", tr("Currency", "واحد پول", "العملة", "Νόμισμα"), max_length=3),
-        Attribute("funding_source", "text", tr("Funding source", "منبع اعتبار", "مصدر التمويل", "Χρηματοδότηση"),
-                  max_length=200),
+        Attribute(
+            "funding_source",
+            "text",
+            tr("Funding source", "منبع اعتبار", "مصدر التمويل", "Χρηματοδότηση"),
+            max_length=200,
+        ),
         Attribute("agency", "text", tr("Agency", "دستگاه مسئول", "الجهة المنفذة", "Φορέας"), max_length=200),
         Attribute("contractor", "text", tr("Contractor", "پیمانکار", "المقاول", "Ανάδοχος"), max_length=200),
         Attribute("planned_start", "date", tr("Planned start", "شروع برنامه", "البدء المخطط", "Έναρξη (σχέδιο)")),
@@ -72,11 +102,20 @@ LAYER = Layer(
         Attribute("description", "text", tr("Description", "شرح", "الوصف", "Περιγραφή")),
     ),
     checks=(
-        Check("planned_dates_ordered", "planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start",
-              "the planned end is before the planned start"),
-        Check("actual_dates_ordered", "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
-              "the actual end is before the actual start"),
-        Check("completed_has_end", "status <> 'completed' OR actual_end IS NOT NULL",
-              "a completed intervention needs its actual end date"),
+        Check(
+            "planned_dates_ordered",
+            "planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start",
+            "the planned end is before the planned start",
+        ),
+        Check(
+            "actual_dates_ordered",
+            "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
+            "the actual end is before the actual start",
+        ),
+        Check(
+            "completed_has_end",
+            "status <> 'completed' OR actual_end IS NOT NULL",
+            "a completed intervention needs its actual end date",
+        ),
     ),
 )

@@ -12,8 +12,14 @@ LAYER = Layer(
     neighbourhood_scoped=False,
     unique=("code",),
     attributes=(
-        Attribute("code", "text", tr("Code", "کد", "الرمز", "Κωδικός"), required=True, max_length=40,
-                  help=tr("Short code used in reports and URLs, e.g. KALLIO.")),
+        Attribute(
+            "code",
+            "text",
+            tr("Code", "کد", "الرمز", "Κωδικός"),
+            required=True,
+            max_length=40,
+            help=tr("Short code used in reports and URLs, e.g. KALLIO."),
+        ),
         Attribute("name", "text", tr("Name", "نام", "الاسم", "Όνομα"), required=True, max_length=200),
         Attribute("name_latin", "text", tr("Name (Latin script)", "نام لاتین", "الاسم باللاتينية"), max_length=200),
         Attribute("city", "text", tr("City", "شهر", "المدينة", "Πόλη"), max_length=200),

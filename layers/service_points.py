@@ -27,20 +27,26 @@ CATEGORY = choices(
 LAYER = Layer(
     name="service_points",
     title=tr("Service points", "خدمات و منابع محله", "نقاط الخدمات", "Σημεία εξυπηρέτησης"),
-    description=tr("Social and public resources: places of worship, schools, clinics, NGOs, stops, markets.",
-                   "منابع اجتماعی و خدمات عمومی محله"),
+    description=tr(
+        "Social and public resources: places of worship, schools, clinics, NGOs, stops, markets.",
+        "منابع اجتماعی و خدمات عمومی محله",
+    ),
     geometry_type="Point",
     key_attribute="category",
     label_attribute="name",
     attributes=(
         Attribute("name", "text", tr("Name", "نام", "الاسم", "Όνομα"), max_length=200),
         Attribute("name_latin", "text", tr("Name (Latin script)", "نام لاتین", "الاسم باللاتينية"), max_length=200),
-        Attribute("category", "choice", tr("Category", "دسته", "الفئة", "Κατηγορία"), required=True,
-                  choices=CATEGORY),
+        Attribute("category", "choice", tr("Category", "دسته", "الفئة", "Κατηγορία"), required=True, choices=CATEGORY),
         Attribute("provider", "text", tr("Provider", "ارائه‌دهنده", "الجهة المقدمة", "Πάροχος"), max_length=200),
         Attribute("services", "text", tr("Services", "خدمات", "الخدمات", "Υπηρεσίες")),
         Attribute("contact", "text", tr("Contact", "تماس", "الاتصال", "Επικοινωνία"), max_length=200),
-        Attribute("opening_hours", "text", tr("Opening hours", "ساعات کار", "ساعات العمل", "Ωράριο"),
-                  max_length=200, help=tr("OpenStreetMap syntax, e.g. Mo-Fr 08:00-16:00")),
+        Attribute(
+            "opening_hours",
+            "text",
+            tr("Opening hours", "ساعات کار", "ساعات العمل", "Ωράριο"),
+            max_length=200,
+            help=tr("OpenStreetMap syntax, e.g. Mo-Fr 08:00-16:00"),
+        ),
     ),
 )

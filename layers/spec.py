@@ -23,8 +23,19 @@ ATTR_TYPES: tuple[str, ...] = AttrType.__args__  # type: ignore[attr-defined]
 
 # Columns every layer table has; attributes may not reuse these names.
 SYSTEM_COLUMNS = (
-    "id", "uid", "neighbourhood_id", "geom", "area_m2", "length_m", "version",
-    "created_at", "created_by", "updated_at", "updated_by", "source", "source_id",
+    "id",
+    "uid",
+    "neighbourhood_id",
+    "geom",
+    "area_m2",
+    "length_m",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "source",
+    "source_id",
 )
 
 
@@ -110,9 +121,7 @@ class Layer:
 
     @property
     def generated_columns(self) -> tuple[str, ...]:
-        return {"area": ("area_m2",), "length": ("length_m",), "both": ("area_m2", "length_m"), None: ()}[
-            self.measure
-        ]
+        return {"area": ("area_m2",), "length": ("length_m",), "both": ("area_m2", "length_m"), None: ()}[self.measure]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,8 +129,7 @@ class Layer:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Layer:
         attrs = tuple(
-            Attribute(**{**a, "choices": tuple(Choice(**c) for c in a.get("choices", ()))})
-            for a in data["attributes"]
+            Attribute(**{**a, "choices": tuple(Choice(**c) for c in a.get("choices", ()))}) for a in data["attributes"]
         )
         checks = tuple(Check(**c) for c in data.get("checks", ()))
         return cls(**{**data, "attributes": attrs, "checks": checks, "unique": tuple(data.get("unique", ()))})

@@ -31,7 +31,9 @@ PRIORITY = choices(
 LAYER = Layer(
     name="tasks",
     title=tr("Action plan tasks", "وظایف برنامه عمل", "مهام خطة العمل", "Εργασίες σχεδίου δράσης"),
-    description=tr("Goals, tasks and subtasks of the neighbourhood action plan.", "اهداف، وظایف و زیروظایف برنامه عمل محله"),
+    description=tr(
+        "Goals, tasks and subtasks of the neighbourhood action plan.", "اهداف، وظایف و زیروظایف برنامه عمل محله"
+    ),
     geometry_type=None,
     kind="planning",
     key_attribute="status",
@@ -41,20 +43,38 @@ LAYER = Layer(
     attributes=(
         Attribute("title", "text", tr("Title", "عنوان", "العنوان", "Τίτλος"), required=True, max_length=300),
         Attribute("domain", "choice", tr("Domain", "حوزه", "المجال", "Τομέας"), required=True, choices=DOMAIN),
-        Attribute("level", "choice", tr("Level", "سطح", "المستوى", "Επίπεδο"), required=True, choices=LEVEL,
-                  default="task"),
+        Attribute(
+            "level", "choice", tr("Level", "سطح", "المستوى", "Επίπεδο"), required=True, choices=LEVEL, default="task"
+        ),
         Attribute("parent_id", "reference", tr("Part of", "زیرمجموعه", "جزء من", "Μέρος του"), references="tasks"),
-        Attribute("status", "choice", tr("Status", "وضعیت", "الحالة", "Κατάσταση"), required=True, choices=STATUS,
-                  default="todo"),
-        Attribute("priority", "choice", tr("Priority", "اولویت", "الأولوية", "Προτεραιότητα"), required=True,
-                  choices=PRIORITY, default="medium"),
+        Attribute(
+            "status",
+            "choice",
+            tr("Status", "وضعیت", "الحالة", "Κατάσταση"),
+            required=True,
+            choices=STATUS,
+            default="todo",
+        ),
+        Attribute(
+            "priority",
+            "choice",
+            tr("Priority", "اولویت", "الأولوية", "Προτεραιότητα"),
+            required=True,
+            choices=PRIORITY,
+            default="medium",
+        ),
         Attribute("assignee", "text", tr("Assignee", "مسئول", "المكلّف", "Υπεύθυνος"), max_length=200),
         Attribute("due_date", "date", tr("Due date", "سررسید", "تاريخ الاستحقاق", "Προθεσμία")),
-        Attribute("progress", "number", tr("Progress", "پیشرفت", "التقدم", "Πρόοδος"), unit="%", minimum=0,
-                  maximum=100, help=tr("Set by hand only for tasks with no linked interventions.")),
+        Attribute(
+            "progress",
+            "number",
+            tr("Progress", "پیشرفت", "التقدم", "Πρόοδος"),
+            unit="%",
+            minimum=0,
+            maximum=100,
+            help=tr("Set by hand only for tasks with no linked interventions."),
+        ),
         Attribute("description", "text", tr("Description", "شرح", "الوصف", "Περιγραφή")),
     ),
-    checks=(
-        Check("not_own_parent", "parent_id IS NULL OR parent_id <> id", "a task cannot be part of itself"),
-    ),
+    checks=(Check("not_own_parent", "parent_id IS NULL OR parent_id <> id", "a task cannot be part of itself"),),
 )

@@ -25,8 +25,11 @@ def health(request: Request) -> JSONResponse:
         body.update(status="error", detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return JSONResponse(body, status_code=503)
     head = migrate.head_revision()
-    body["migrations"] = {"current": current[0] if current else None, "head": head,
-                          "at_head": bool(current) and current[0] == head}
+    body["migrations"] = {
+        "current": current[0] if current else None,
+        "head": head,
+        "at_head": bool(current) and current[0] == head,
+    }
     body["embedded"] = request.app.state.settings.embedded
     if not body["migrations"]["at_head"]:
         body["status"] = "error"

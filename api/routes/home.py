@@ -24,6 +24,6 @@ def home(
 ) -> HTMLResponse:
     counts = feature_counts(conn, catalogue)
     neighbourhoods = conn.execute(
-        "SELECT code, name, city, round(area_m2 / 10000.0, 1) FROM public.neighbourhoods ORDER BY code"
+        "SELECT code, name, city, round((area_m2 / 10000.0)::numeric, 1) FROM public.neighbourhoods ORDER BY code"
     ).fetchall()
     return HTMLResponse(render("index.html", layers=list(catalogue), counts=counts, neighbourhoods=neighbourhoods))

@@ -136,11 +136,14 @@ DECLARE
   a jsonb;
   r record;
 BEGIN
+  -- Separate IFs: plpgsql resolves NEW.geom when the statement runs, so it must not run for plain tables.
   IF TG_OP <> 'INSERT' THEN
-    b := CASE WHEN spatial THEN mahalle.row_state(to_jsonb(OLD), OLD.geom) ELSE to_jsonb(OLD) END;
+    b := to_jsonb(OLD);
+    IF spatial THEN b := mahalle.row_state(b, OLD.geom); END IF;
   END IF;
   IF TG_OP <> 'DELETE' THEN
-    a := CASE WHEN spatial THEN mahalle.row_state(to_jsonb(NEW), NEW.geom) ELSE to_jsonb(NEW) END;
+    a := to_jsonb(NEW);
+    IF spatial THEN a := mahalle.row_state(a, NEW.geom); END IF;
   END IF;
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
   INSERT INTO mahalle.history (layer, feature_id, feature_uid, version, operation, actor, cause, before, after)

@@ -117,9 +117,7 @@ def test_init_is_idempotent(fresh: EmbeddedCluster) -> None:
         assert (fresh.pgdata.owner(), fresh.socket_dir.owner()) == ("postgres", "postgres")
 
 
-def test_stale_pid_file_with_dead_pid_is_recovered(
-    fresh: EmbeddedCluster, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_stale_pid_file_with_dead_pid_is_recovered(fresh: EmbeddedCluster, caplog: pytest.LogCaptureFixture) -> None:
     fresh.start()
     fresh.stop()
     # What a crash or a killed container leaves behind.
@@ -195,9 +193,7 @@ def test_find_pg_bin_dir_rejects_a_wrong_explicit_folder(tmp_path: Path) -> None
         find_pg_bin_dir(tmp_path)
 
 
-def test_missing_binaries_message_says_what_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_binaries_message_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A machine without PostgreSQL: nothing on PATH and no Debian install folder.
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(cluster_module, "DEBIAN_PG_ROOT", tmp_path)

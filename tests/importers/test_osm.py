@@ -8,10 +8,10 @@ import pytest
 import shapely
 
 from importers import osm
+from importers.demo import DEMO_PBF as DEMO
 from importers.osm import OsmReadResult, SourceRow, read_osm
 from layers.catalogue import core_catalogue
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "helsinki.osm.pbf"
 CATALOGUE = core_catalogue()
 
 
@@ -108,8 +108,11 @@ def test_demo_known_objects(demo: OsmReadResult) -> None:
     # Mikonkatu: highway=unclassified, surface=sett, lit=yes.
     mikonkatu = by_id(demo, "streets", "way/14472965")
     assert mikonkatu.attributes == {
-        "name": "Mikonkatu", "street_class": "local", "surface": "paving_stones",
-        "lighting": "lit", "sidewalk": "unknown",
+        "name": "Mikonkatu",
+        "street_class": "local",
+        "surface": "paving_stones",
+        "lighting": "lit",
+        "sidewalk": "unknown",
     }
     # shop=car_repair is a workshop (and, being a shop, also a service point).
     garage = by_id(demo, "workshops", "node/5779372562")
@@ -181,27 +184,64 @@ def test_small_xml_file_gives_exactly_the_expected_rows(tmp_path: Path) -> None:
     result = read_osm(path)
     got = {layer: [(row.source_id, row.attributes) for row in rows] for layer, rows in result.rows.items()}
     assert got == {
-        "service_points": [("way/200", {
-            "name": "Masjid", "name_latin": "Mosque", "category": "mosque", "services": "place of worship",
-        })],
-        "workshops": [("node/1", {
-            "name": "Yard", "kind": "scrap", "polluting": True, "licence": "unknown", "status": "active",
-        })],
+        "service_points": [
+            (
+                "way/200",
+                {
+                    "name": "Masjid",
+                    "name_latin": "Mosque",
+                    "category": "mosque",
+                    "services": "place of worship",
+                },
+            )
+        ],
+        "workshops": [
+            (
+                "node/1",
+                {
+                    "name": "Yard",
+                    "kind": "scrap",
+                    "polluting": True,
+                    "licence": "unknown",
+                    "status": "active",
+                },
+            )
+        ],
         "assets": [("node/2", {"kind": "street_light", "condition": "unknown"})],
         "streets": [
-            ("way/100", {"name": "Kuche", "street_class": "local", "width_m": 4.0, "surface": "earth",
-                         "lighting": "unlit", "sidewalk": "unknown"}),
+            (
+                "way/100",
+                {
+                    "name": "Kuche",
+                    "street_class": "local",
+                    "width_m": 4.0,
+                    "surface": "earth",
+                    "lighting": "unlit",
+                    "sidewalk": "unknown",
+                },
+            ),
             ("way/101", {"street_class": "alley", "surface": "unknown", "lighting": "lit", "sidewalk": "none"}),
         ],
-        "parcels": [("way/200", {
-            "land_use": "religious", "tenure": "unknown", "building_status": "unknown", "permit": "unknown",
-            "floors": 2, "address": "Kuche 7",
-        })],
+        "parcels": [
+            (
+                "way/200",
+                {
+                    "land_use": "religious",
+                    "tenure": "unknown",
+                    "building_status": "unknown",
+                    "permit": "unknown",
+                    "floors": 2,
+                    "address": "Kuche 7",
+                },
+            )
+        ],
         "blighted_plots": [],
         "neighbourhoods": [],
     }
     assert result.unmapped == {
-        "service_points amenity=restaurant": 1, "streets surface=woodchips": 1, "streets width=wide": 1,
+        "service_points amenity=restaurant": 1,
+        "streets surface=woodchips": 1,
+        "streets width=wide": 1,
     }
     street = result.rows["streets"][0].geometry
     assert street.equals(shapely.MultiLineString([[(51.401, 35.661), (51.402, 35.661), (51.402, 35.662)]]))
@@ -213,8 +253,9 @@ def test_small_xml_file_gives_exactly_the_expected_rows(tmp_path: Path) -> None:
     assert result.bounds == pytest.approx((51.4, 35.66, 51.404, 35.664))
 
 
-@pytest.mark.parametrize("text, metres", [("5", 5.0), ("5.5 m", 5.5), ("5,5", 5.5), ("12m", 12.0), ("3'", None),
-                                          ("", None), ("5;6", None)])
+@pytest.mark.parametrize(
+    "text, metres", [("5", 5.0), ("5.5 m", 5.5), ("5,5", 5.5), ("12m", 12.0), ("3'", None), ("", None), ("5;6", None)]
+)
 def test_width_parsing(text: str, metres: float | None) -> None:
     assert osm._metres(text) == metres
 
@@ -222,14 +263,17 @@ def test_width_parsing(text: str, metres: float | None) -> None:
 def test_clipped_way_keeps_the_parts_inside_the_extract(tmp_path: Path) -> None:
     # Node 2 is missing, as in an extract cut at its bounding box.
     path = tmp_path / "clipped.osm"
-    path.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+    path.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6">
   <node id="1" version="1" lat="1.0" lon="1.0"/><node id="3" version="1" lat="1.0" lon="1.2"/>
   <node id="4" version="1" lat="1.0" lon="1.3"/><node id="6" version="1" lat="1.0" lon="1.5"/>
   <way id="7" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="5"/><nd ref="6"/>
     <tag k="highway" v="footway"/></way>
 </osm>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     (row,) = read_osm(path).rows["streets"]
     assert row.geometry.equals(shapely.MultiLineString([[(1.2, 1.0), (1.3, 1.0)]]))
 
@@ -245,8 +289,16 @@ def test_mapping_tables_only_use_catalogue_values() -> None:
         ("streets", "sidewalk", [osm.SIDEWALK[v] for v in osm.SIDEWALK_BOTH.values()]),
         ("streets", "sidewalk", osm.SIDEWALK.values()),
         ("service_points", "category", [rule.result for rule in osm.SERVICE_RULES]),
-        ("parcels", "land_use", [*osm.BUILDING_LAND_USE.values(), *osm.LANDUSE_LAND_USE.values(),
-                                 *osm.LEISURE_LAND_USE.values(), *(r.result for r in osm.BUILDING_USE_HINTS)]),
+        (
+            "parcels",
+            "land_use",
+            [
+                *osm.BUILDING_LAND_USE.values(),
+                *osm.LANDUSE_LAND_USE.values(),
+                *osm.LEISURE_LAND_USE.values(),
+                *(r.result for r in osm.BUILDING_USE_HINTS),
+            ],
+        ),
         ("parcels", "building_status", osm.BUILDING_STATUS.values()),
         ("blighted_plots", "kind", [rule.result for rule in osm.BLIGHT_RULES]),
         ("workshops", "kind", [*(rule.result for rule in osm.WORKSHOP_RULES), *osm.POLLUTING_KINDS]),

@@ -28,24 +28,33 @@ def test_custom_layer_is_a_real_layer(conn):
     cat = load_catalogue(conn)
     assert cat["water_wells"].attribute("state").values == ("working", "dry", "polluted")
     with attributed(conn, "field"):
-        wid = conn.execute("INSERT INTO water_wells (state, depth_m, geom) VALUES ('dry', 12, "
-                           "'SRID=4326;POINT(24.94 60.17)') RETURNING id").fetchone()[0]
+        wid = conn.execute(
+            "INSERT INTO water_wells (state, depth_m, geom) VALUES ('dry', 12, "
+            "'SRID=4326;POINT(24.94 60.17)') RETURNING id"
+        ).fetchone()[0]
         conn.execute("UPDATE water_wells SET state = 'working' WHERE id = %s", (wid,))
-    ops = conn.execute("SELECT operation, actor, after->>'state' FROM mahalle.history WHERE layer = 'water_wells' "
-                       "ORDER BY id").fetchall()
+    ops = conn.execute(
+        "SELECT operation, actor, after->>'state' FROM mahalle.history WHERE layer = 'water_wells' ORDER BY id"
+    ).fetchall()
     assert ops == [("INSERT", "field", "dry"), ("UPDATE", "field", "working")]
     geo = conn.execute("SELECT type, srid FROM geometry_columns WHERE f_table_name = 'water_wells'").fetchone()
     assert geo == ("POINT", 4326)
-    with pytest.raises(psycopg.Error, match="water_wells feature .*: state 'salty' is not one of: working, dry, polluted"):
+    with pytest.raises(
+        psycopg.Error, match="water_wells feature .*: state 'salty' is not one of: working, dry, polluted"
+    ):
         conn.execute("INSERT INTO water_wells (state, geom) VALUES ('salty', 'SRID=4326;POINT(24.94 60.17)')")
     with pytest.raises(psycopg.Error, match="depth_m must be at least 0"):
-        conn.execute("INSERT INTO water_wells (state, depth_m, geom) VALUES ('dry', -3, 'SRID=4326;POINT(24.94 60.17)')")
+        conn.execute(
+            "INSERT INTO water_wells (state, depth_m, geom) VALUES ('dry', -3, 'SRID=4326;POINT(24.94 60.17)')"
+        )
 
 
 def test_polygon_custom_layer_gets_its_area(conn):
     create_custom_layer(conn, layer_from_definition({"name": "gardens", "geometry_type": "Polygon", "attributes": []}))
-    area = conn.execute("INSERT INTO gardens (geom) VALUES (ST_Buffer('SRID=4326;POINT(24.94 60.17)'::geography, 10)"
-                        "::geometry) RETURNING area_m2").fetchone()[0]
+    area = conn.execute(
+        "INSERT INTO gardens (geom) VALUES (ST_Buffer('SRID=4326;POINT(24.94 60.17)'::geography, 10)"
+        "::geometry) RETURNING area_m2"
+    ).fetchone()[0]
     assert area == pytest.approx(314, rel=0.01)
 
 

@@ -19,14 +19,16 @@ def add_street(conn: psycopg.Connection, actor: str = "amina", **attrs: object) 
     cols = ", ".join(["geom", *attrs])
     marks = ", ".join(["%s::geometry", *["%s"] * len(attrs)])
     with attributed(conn, actor):
-        return conn.execute(f"INSERT INTO streets ({cols}) VALUES ({marks}) RETURNING id",
-                            (LINE, *attrs.values())).fetchone()[0]
+        return conn.execute(
+            f"INSERT INTO streets ({cols}) VALUES ({marks}) RETURNING id", (LINE, *attrs.values())
+        ).fetchone()[0]
 
 
 def history_rows(conn: psycopg.Connection, layer: str, fid: int) -> list[tuple]:
     return conn.execute(
         "SELECT operation, version, actor, cause, before->>'surface', after->>'surface' "
-        "FROM mahalle.history WHERE layer = %s AND feature_id = %s ORDER BY id", (layer, fid)
+        "FROM mahalle.history WHERE layer = %s AND feature_id = %s ORDER BY id",
+        (layer, fid),
     ).fetchall()
 
 
@@ -53,8 +55,7 @@ def test_version_counts_up_and_system_columns_are_kept(conn):
     created = conn.execute("SELECT created_at, created_by FROM streets WHERE id = %s", (sid,)).fetchone()
     for n in range(3):
         with attributed(conn, "editor"):
-            conn.execute("UPDATE streets SET width_m = %s, version = 99, created_by = 'x' WHERE id = %s",
-                         (n + 4, sid))
+            conn.execute("UPDATE streets SET width_m = %s, version = 99, created_by = 'x' WHERE id = %s", (n + 4, sid))
     version, created_at, created_by, updated_by = conn.execute(
         "SELECT version, created_at, created_by, updated_by FROM streets WHERE id = %s", (sid,)
     ).fetchone()
@@ -72,7 +73,7 @@ def test_ids_cannot_be_changed(conn):
 def test_history_keeps_the_exact_geometry(conn):
     sid = add_street(conn)
     same = conn.execute(
-        "SELECT ST_Equals(s.geom, (h.after->>'geom')::geometry) AND ST_AsEWKB(s.geom) = ST_AsEWKB((h.after->>'geom')::geometry) "
+        "SELECT ST_AsEWKB(s.geom) = ST_AsEWKB((h.after->>'geom')::geometry) "
         "FROM streets s JOIN mahalle.history h ON h.feature_id = s.id AND h.layer = 'streets' WHERE s.id = %s",
         (sid,),
     ).fetchone()[0]
@@ -93,20 +94,23 @@ def test_restore_brings_back_a_deleted_feature_with_its_id(conn):
         conn.execute("DELETE FROM streets WHERE id = %s", (sid,))
     with attributed(conn, "dara"):
         new_version = history.restore(conn, "streets", sid)
-    row = conn.execute("SELECT uid, width_m, version, created_by, length_m > 100 FROM streets WHERE id = %s",
-                       (sid,)).fetchone()
+    row = conn.execute(
+        "SELECT uid, width_m, version, created_by, length_m > 100 FROM streets WHERE id = %s", (sid,)
+    ).fetchone()
     assert row == (uid, 6.5, 2, "amina", True)
     assert new_version == 2
-    last = conn.execute("SELECT operation, actor, cause FROM mahalle.history WHERE feature_id = %s "
-                        "ORDER BY id DESC LIMIT 1", (sid,)).fetchone()
+    last = conn.execute(
+        "SELECT operation, actor, cause FROM mahalle.history WHERE feature_id = %s ORDER BY id DESC LIMIT 1", (sid,)
+    ).fetchone()
     assert last == ("INSERT", "dara", "restore of version 1")
 
 
 def test_restore_an_earlier_version_of_a_live_feature(conn):
     sid = add_street(conn)
     with attributed(conn, "babak"):
-        conn.execute("UPDATE streets SET surface = 'asphalt', "
-                     "geom = ST_Translate(geom, 0.001, 0) WHERE id = %s", (sid,))
+        conn.execute(
+            "UPDATE streets SET surface = 'asphalt', geom = ST_Translate(geom, 0.001, 0) WHERE id = %s", (sid,)
+        )
     with attributed(conn, "dara"):
         assert history.restore(conn, "streets", sid, version=1) == 3
     surface, moved_back = conn.execute(
@@ -131,11 +135,13 @@ def test_layer_as_of_a_past_moment(conn):
         conn.execute("INSERT INTO streets (name, geom) VALUES ('C', %s::geometry)", (LINE,))
     conn.execute("UPDATE mahalle.history SET at = '2026-06-01' WHERE at > '2026-01-01'")
 
-    january = {r["state"]["name"]: r["state"]["surface"] for r in history.layer_as_of(conn, "streets",
-                                                                                       datetime(2026, 3, 1))}
+    january = {
+        r["state"]["name"]: r["state"]["surface"] for r in history.layer_as_of(conn, "streets", datetime(2026, 3, 1))
+    }
     assert january == {"A": "earth", "B": "earth"}
-    typed = conn.execute("SELECT name, surface, GeometryType(geom) FROM mahalle.as_of(NULL::streets, '2026-07-01') "
-                         "ORDER BY name").fetchall()
+    typed = conn.execute(
+        "SELECT name, surface, GeometryType(geom) FROM mahalle.as_of(NULL::streets, '2026-07-01') ORDER BY name"
+    ).fetchall()
     assert typed == [("A", "asphalt", "MULTILINESTRING"), ("C", "unknown", "MULTILINESTRING")]
 
 

@@ -11,7 +11,9 @@ SQUARE = "POLYGON((24.94 60.17, 24.941 60.17, 24.941 60.1705, 24.94 60.1705, 24.
 def insert_parcel(conn: psycopg.Connection, wkt: str, **attrs: object) -> int:
     cols = ", ".join(["geom", *attrs])
     marks = ", ".join(["ST_GeomFromText(%s, 4326)", *["%s"] * len(attrs)])
-    return conn.execute(f"INSERT INTO parcels ({cols}) VALUES ({marks}) RETURNING id", (wkt, *attrs.values())).fetchone()[0]
+    return conn.execute(
+        f"INSERT INTO parcels ({cols}) VALUES ({marks}) RETURNING id", (wkt, *attrs.values())
+    ).fetchone()[0]
 
 
 def count(conn: psycopg.Connection, table: str) -> int:
@@ -21,38 +23,83 @@ def count(conn: psycopg.Connection, table: str) -> int:
 @pytest.mark.parametrize(
     ("statement", "params", "fragment"),
     [
-        ("INSERT INTO parcels (geom, tenure) VALUES (ST_GeomFromText(%s, 4326), 'freehold')", (SQUARE,),
-         "tenure 'freehold' is not one of: registered_deed"),
-        ("INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 4326))",
-         ("POLYGON((24.94 60.17, 24.941 60.1705, 24.941 60.17, 24.94 60.1705, 24.94 60.17))",),
-         "the geometry is invalid: Self-intersection"),
-        ("INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 4326))", ("POINT(24.94 60.17)",),
-         "a point does not fit this layer, which holds multipolygon geometries"),
-        ("INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 3857))",
-         ("POLYGON((0 0, 10 0, 10 10, 0 0))",), "the geometry is in EPSG:3857"),
-        ("INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)", ("SRID=4326;POINT(NaN 60)",),
-         "coordinates must be longitude -180..180 and latitude -90..90"),
-        ("INSERT INTO workshops (kind, geom) VALUES ('scrap', ST_SetSRID(ST_MakePoint(%s, 60), 4326))",
-         (float("inf"),), "coordinates must be longitude"),
-        ("INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)", ("SRID=4326;POINT(60.17 124.9)",),
-         "are longitude and latitude swapped"),
-        ("INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)", ("SRID=4326;POINT(24.9 60.1 12)",),
-         "has Z or M values"),
-        ("INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)", ("SRID=4326;POINT EMPTY",),
-         "the geometry is empty"),
+        (
+            "INSERT INTO parcels (geom, tenure) VALUES (ST_GeomFromText(%s, 4326), 'freehold')",
+            (SQUARE,),
+            "tenure 'freehold' is not one of: registered_deed",
+        ),
+        (
+            "INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 4326))",
+            ("POLYGON((24.94 60.17, 24.941 60.1705, 24.941 60.17, 24.94 60.1705, 24.94 60.17))",),
+            "the geometry is invalid: Self-intersection",
+        ),
+        (
+            "INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 4326))",
+            ("POINT(24.94 60.17)",),
+            "a point does not fit this layer, which holds multipolygon geometries",
+        ),
+        (
+            "INSERT INTO parcels (geom) VALUES (ST_GeomFromText(%s, 3857))",
+            ("POLYGON((0 0, 10 0, 10 10, 0 0))",),
+            "the geometry is in EPSG:3857",
+        ),
+        (
+            "INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)",
+            ("SRID=4326;POINT(NaN 60)",),
+            "coordinates must be longitude -180..180 and latitude -90..90",
+        ),
+        (
+            "INSERT INTO workshops (kind, geom) VALUES ('scrap', ST_SetSRID(ST_MakePoint(%s, 60), 4326))",
+            (float("inf"),),
+            "coordinates must be longitude",
+        ),
+        (
+            "INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)",
+            ("SRID=4326;POINT(60.17 124.9)",),
+            "are longitude and latitude swapped",
+        ),
+        (
+            "INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)",
+            ("SRID=4326;POINT(24.9 60.1 12)",),
+            "has Z or M values",
+        ),
+        (
+            "INSERT INTO workshops (kind, geom) VALUES ('scrap', %s::geometry)",
+            ("SRID=4326;POINT EMPTY",),
+            "the geometry is empty",
+        ),
         ("INSERT INTO workshops (geom) VALUES (%s::geometry)", ("SRID=4326;POINT(24.9 60.1)",), "kind is required"),
-        ("INSERT INTO workshops (kind, polluting, pollutants, geom) VALUES ('scrap', false, '{smoke}', %s::geometry)",
-         ("SRID=4326;POINT(24.9 60.1)",), "pollutants are listed but the workshop is not marked as polluting"),
-        ("INSERT INTO workshops (kind, polluting, pollutants, geom) VALUES ('scrap', true, '{lead}', %s::geometry)",
-         ("SRID=4326;POINT(24.9 60.1)",), "only these values are allowed"),
-        ("INSERT INTO interventions (title, kind, status, geom) VALUES ('x', 'paving', 'completed', %s::geometry)",
-         ("SRID=4326;POINT(24.9 60.1)",), "a completed intervention needs its actual end date"),
-        ("INSERT INTO interventions (title, kind, geom) VALUES ('x', 'paving', %s::geometry)",
-         ("SRID=4326;GEOMETRYCOLLECTION(POINT(24.9 60.1))",), "a geometrycollection does not fit"),
-        ("INSERT INTO parcels (geom, floors) VALUES (ST_GeomFromText(%s, 4326), -2)", (SQUARE,),
-         "floors must be at least 0"),
-        ("INSERT INTO streets (geom) VALUES (ST_GeomFromText(%s, 4326))", ("LINESTRING(24.9 60.1)",),
-         "geometry requires more points"),
+        (
+            "INSERT INTO workshops (kind, polluting, pollutants, geom) "
+            "VALUES ('scrap', false, '{smoke}', %s::geometry)",
+            ("SRID=4326;POINT(24.9 60.1)",),
+            "pollutants are listed but the workshop is not marked as polluting",
+        ),
+        (
+            "INSERT INTO workshops (kind, polluting, pollutants, geom) VALUES ('scrap', true, '{lead}', %s::geometry)",
+            ("SRID=4326;POINT(24.9 60.1)",),
+            "only these values are allowed",
+        ),
+        (
+            "INSERT INTO interventions (title, kind, status, geom) VALUES ('x', 'paving', 'completed', %s::geometry)",
+            ("SRID=4326;POINT(24.9 60.1)",),
+            "a completed intervention needs its actual end date",
+        ),
+        (
+            "INSERT INTO interventions (title, kind, geom) VALUES ('x', 'paving', %s::geometry)",
+            ("SRID=4326;GEOMETRYCOLLECTION(POINT(24.9 60.1))",),
+            "a geometrycollection does not fit",
+        ),
+        (
+            "INSERT INTO parcels (geom, floors) VALUES (ST_GeomFromText(%s, 4326), -2)",
+            (SQUARE,),
+            "floors must be at least 0",
+        ),
+        (
+            "INSERT INTO streets (geom) VALUES (ST_GeomFromText(%s, 4326))",
+            ("LINESTRING(24.9 60.1)",),
+            "geometry requires more points",
+        ),
     ],
 )
 def test_bad_rows_are_refused_with_a_clear_message(conn, statement, params, fragment):
@@ -106,3 +153,38 @@ def test_qgis_sees_geometry_type_and_srid(conn):
     assert rows["streets"] == ("MULTILINESTRING", 4326)
     assert rows["workshops"] == ("POINT", 4326)
     assert "tasks" not in rows
+
+
+def test_links_to_missing_features_are_refused(conn):
+    iid = conn.execute(
+        "INSERT INTO interventions (title, kind, geom) VALUES ('Pave', 'paving', "
+        "'SRID=4326;POINT(24.9 60.1)') RETURNING id"
+    ).fetchone()[0]
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="intervention_targets: streets feature 999 does not"):
+        conn.execute(
+            "INSERT INTO intervention_targets (intervention_id, layer, feature_id) VALUES (%s, 'streets', 999)", (iid,)
+        )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="there is no layer named 'roads'"):
+        conn.execute(
+            "INSERT INTO intervention_targets (intervention_id, layer, feature_id) VALUES (%s, 'roads', 1)", (iid,)
+        )
+    tid = conn.execute(
+        "INSERT INTO tasks (title, domain) VALUES ('Pave lanes', 'urban_physical') RETURNING id"
+    ).fetchone()[0]
+    conn.execute("INSERT INTO task_links (task_id, layer, feature_id) VALUES (%s, 'interventions', %s)", (tid, iid))
+    ops = conn.execute("SELECT layer, operation FROM mahalle.history ORDER BY id").fetchall()
+    assert ops == [("interventions", "INSERT"), ("tasks", "INSERT"), ("task_links", "INSERT")]
+
+
+def test_deleting_an_intervention_with_installed_assets_is_refused(conn):
+    iid = conn.execute(
+        "INSERT INTO interventions (title, kind, geom) VALUES ('Lights', 'lighting', "
+        "'SRID=4326;POINT(24.9 60.1)') RETURNING id"
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO assets (kind, intervention_id, geom) VALUES ('street_light', %s, 'SRID=4326;POINT(24.9 60.1)')",
+        (iid,),
+    )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("DELETE FROM interventions WHERE id = %s", (iid,))
+    assert count(conn, "interventions") == 1
