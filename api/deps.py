@@ -24,3 +24,17 @@ def get_catalogue(request: Request) -> Iterator[Catalogue]:
     # Custom layers can be added while the app runs, so the catalogue is read per request (one query).
     with request.app.state.pool.connection() as conn:
         yield load_catalogue(conn)
+
+
+def get_actor(request: Request) -> str:
+    """Who the history trigger records for this request's writes.
+
+    Until logins exist, edits are attributed to ``MAHALLE_DEFAULT_ACTOR``; behind a reverse proxy that
+    authenticates users, ``MAHALLE_TRUST_USER_HEADER=true`` takes the name from ``X-Mahalle-User``.
+    """
+    settings: Settings = request.app.state.settings
+    if settings.trust_user_header:
+        user = request.headers.get("x-mahalle-user", "").strip()
+        if user:
+            return user[:200]
+    return settings.default_actor

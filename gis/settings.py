@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     pool_max_size: int = 10
     statement_timeout_ms: int = Field(default=30_000, description="Longer queries are cancelled (503).")
     default_actor: str = Field(default="anonymous", description="Who edits are attributed to without login.")
+    trust_user_header: bool = Field(
+        default=False, description="Take the editing user from X-Mahalle-User (only behind an authenticating proxy)."
+    )
+    max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
 
     @property
     def embedded(self) -> bool:

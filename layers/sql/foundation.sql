@@ -34,6 +34,23 @@ CREATE TABLE mahalle.history (
 CREATE INDEX history_feature_idx ON mahalle.history (layer, feature_id, id);
 CREATE INDEX history_at_idx ON mahalle.history (layer, at);
 
+-- Long-running work (imports, exports) that a client follows by id.
+CREATE TABLE mahalle.jobs (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  kind text NOT NULL CHECK (kind IN ('import', 'export')),
+  status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+  progress double precision NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
+  message text,
+  params jsonb NOT NULL DEFAULT '{}',
+  report jsonb,
+  result_path text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  created_by text NOT NULL DEFAULT mahalle.actor(),
+  started_at timestamptz,
+  finished_at timestamptz
+);
+CREATE INDEX jobs_created_idx ON mahalle.jobs (created_at DESC);
+
 -- Geometry checks shared by every spatial layer; `who` names the layer and feature in the message.
 CREATE FUNCTION mahalle.prepare_geometry(g geometry, want text, who text)
 RETURNS geometry LANGUAGE plpgsql IMMUTABLE AS $$
