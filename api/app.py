@@ -9,6 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.ogc import features as ogc_features
+from api.ogc import openapi as ogc_openapi
+from api.ogc import tiles as ogc_tiles
 from api.routes import health, home, layers
 from api.runtime import Database, load_demo_if_empty, open_database
 from gis.db import make_pool
@@ -50,4 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(layers.router)
+    app.include_router(ogc_features.router)
+    app.include_router(ogc_tiles.router)
+    app.include_router(ogc_openapi.router)
     return app

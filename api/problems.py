@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis.errors import MahalleError, RuleViolation
+from gis.errors import MahalleError
 from layers.catalogue import UnknownLayer
 from layers.spec import SpecError
 
@@ -28,8 +28,9 @@ def problem(status: int, title: str, detail: str | None = None, **extra: object)
 def install(app: FastAPI) -> None:
     @app.exception_handler(MahalleError)
     async def mahalle_error(_: Request, exc: MahalleError) -> JSONResponse:
-        column = exc.column if isinstance(exc, RuleViolation) else None
-        return problem(exc.status, exc.title, str(exc), property=column)
+        response = problem(exc.status, exc.title, str(exc), property=getattr(exc, "column", None))
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(UnknownLayer)
     async def unknown_layer(_: Request, exc: UnknownLayer) -> JSONResponse:

@@ -48,8 +48,10 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
     def configure(conn: psycopg.Connection) -> None:
+        # Autocommit: reads need no transaction, and every write opens its own (gis.db.attributed),
+        # so a change is committed before the response says it succeeded.
+        conn.autocommit = True
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
-        conn.commit()
 
     return ConnectionPool(
         libpq_url(url),

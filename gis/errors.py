@@ -10,11 +10,44 @@ class MahalleError(Exception):
 
     status = 400
     title = "Bad request"
+    headers: dict[str, str] = {}
 
 
 class NotFound(MahalleError):
     status = 404
     title = "Not found"
+
+
+class InvalidInput(MahalleError):
+    """Well-formed but semantically wrong input, e.g. a property of the wrong type."""
+
+    status = 422
+    title = "The data is not valid"
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+class PreconditionFailed(MahalleError):
+    """Someone else changed the feature since the client read it (stale If-Match)."""
+
+    status = 412
+    title = "The feature was changed by someone else"
+
+    def __init__(self, message: str, etag: str | None = None):
+        super().__init__(message)
+        self.headers = {"ETag": etag} if etag else {}
+
+
+class PayloadTooLarge(MahalleError):
+    status = 413
+    title = "Request too large"
+
+
+class UnsupportedMediaType(MahalleError):
+    status = 415
+    title = "Unsupported media type"
 
 
 class Conflict(MahalleError):

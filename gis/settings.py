@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     trust_user_header: bool = Field(
         default=False, description="Take the editing user from X-Mahalle-User (only behind an authenticating proxy)."
     )
+    default_items: int = Field(default=100, description="Features per page when the client gives no limit.")
+    max_items: int = Field(default=10_000, description="Largest page of features a client may ask for.")
+    max_body_mb: int = Field(default=20, description="Largest JSON body a feature write accepts (413 above).")
+    max_tile_features: int = Field(
+        default=200_000, description="Features in one vector tile before it is cut (and says so in a header)."
+    )
     max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
 
     @property

@@ -39,6 +39,24 @@ SYSTEM_COLUMNS = (
 )
 
 
+# System columns that clients can read (and filter and sort on), with their catalogue types.
+SYSTEM_PROPERTIES: dict[str, str] = {
+    "uid": "text",
+    "neighbourhood_id": "integer",
+    "area_m2": "number",
+    "length_m": "number",
+    "version": "integer",
+    "created_at": "datetime",
+    "created_by": "text",
+    "updated_at": "datetime",
+    "updated_by": "text",
+    "source": "text",
+    "source_id": "text",
+}
+# System columns a client may set when writing a feature (the rest the database maintains).
+WRITABLE_SYSTEM = ("neighbourhood_id", "uid", "source", "source_id")
+
+
 def tr(en: str, fa: str = "", ar: str = "", el: str = "") -> dict[str, str]:
     """A translated string; missing languages fall back to English when read."""
     return {k: v for k, v in {"en": en, "fa": fa, "ar": ar, "el": el}.items() if v}
@@ -114,6 +132,20 @@ class Layer:
     @property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attributes)
+
+    def property_types(self) -> dict[str, str]:
+        """Every property a client sees on a feature of this layer, with its type."""
+        system = {
+            name: kind
+            for name, kind in SYSTEM_PROPERTIES.items()
+            if (name != "neighbourhood_id" or self.neighbourhood_scoped)
+            and (name not in ("area_m2", "length_m") or name in self.generated_columns)
+        }
+        return {**{a.name: a.type for a in self.attributes}, **system}
+
+    @property
+    def time_column(self) -> str:
+        return self.date_attribute or "updated_at"
 
     @property
     def has_geometry(self) -> bool:

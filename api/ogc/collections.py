@@ -1,0 +1,104 @@
+"""How a layer is described as an OGC collection and its queryables (one function each, used everywhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from fastapi import Request
+
+from api.ogc.media import GEOJSON, HTML, JSON, base, link
+from gis.crs import CRS84, offered_crs
+from gis.features import spatial_extent, temporal_extent, utm_zones
+from layers.spec import LANGUAGES, Layer, text_in
+
+WORLD = [-180.0, -90.0, 180.0, 90.0]
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+JSON_SCHEMA_TYPES = {
+    "text": {"type": "string"},
+    "integer": {"type": "integer"},
+    "reference": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "choice": {"type": "string"},
+    "choices": {"type": "array", "items": {"type": "string"}},
+}
+GEOMETRY_FORMATS = {
+    "Point": "geometry-point",
+    "MultiPoint": "geometry-multipoint",
+    "MultiLineString": "geometry-multilinestring",
+    "MultiPolygon": "geometry-multipolygon",
+    "Geometry": "geometry-any",
+}
+
+
+def language(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "en")[:2]
+    return wanted if wanted in LANGUAGES else "en"
+
+
+def crs_list(conn: psycopg.Connection) -> tuple[str, ...]:
+    return offered_crs(utm_zones(conn))
+
+
+def describe(request: Request, conn: psycopg.Connection, layer: Layer, crs: tuple[str, ...]) -> dict[str, Any]:
+    """The collection document; /collections lists exactly these objects."""
+    root = f"{base(request)}/collections/{layer.name}"
+    lang = language(request)
+    return {
+        "id": layer.name,
+        "title": text_in(layer.title, lang),
+        "description": text_in(layer.description, lang),
+        "itemType": "feature",
+        "extent": {
+            "spatial": {"bbox": [spatial_extent(conn, layer) or WORLD], "crs": CRS84},
+            "temporal": {"interval": [temporal_extent(conn, layer)], "trs": GREGORIAN},
+        },
+        "crs": list(crs),
+        "storageCrs": CRS84,
+        "links": [
+            link(f"{root}?f=json", "self", JSON, "This collection"),
+            link(f"{root}?f=html", "alternate", HTML, "This collection as HTML"),
+            link(f"{root}/items?f=geojson", "items", GEOJSON, "Features as GeoJSON"),
+            link(f"{root}/items?f=html", "items", HTML, "Features as HTML"),
+            link(
+                f"{root}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "Queryable properties",
+            ),  # fmt: skip
+            link(f"{root}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles"),
+        ],
+    }
+
+
+def queryables(request: Request, layer: Layer) -> dict[str, Any]:
+    """JSON Schema of what ``filter``, ``sortby`` and property equality accept, from the catalogue."""
+    lang = language(request)
+    props: dict[str, Any] = {
+        "id": {"type": "integer", "title": "Feature id"},
+    }
+    if layer.has_geometry:
+        props["geometry"] = {"format": GEOMETRY_FORMATS[layer.geometry_type], "x-ogc-role": "primary-geometry"}
+    attributes = {a.name: a for a in layer.attributes}
+    for name, kind in layer.property_types().items():
+        schema: dict[str, Any] = {**JSON_SCHEMA_TYPES[kind]}
+        attr = attributes.get(name)
+        schema["title"] = text_in(attr.label, lang) if attr else name.replace("_", " ")
+        if attr and attr.type == "choice":
+            schema["enum"] = list(attr.values)
+        if attr and attr.type == "choices":
+            schema["items"]["enum"] = list(attr.values)
+        if attr and attr.unit:
+            schema["x-unit"] = attr.unit
+        props[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base(request)}/collections/{layer.name}/queryables",
+        "type": "object",
+        "title": text_in(layer.title, lang),
+        "properties": props,
+        "additionalProperties": False,
+    }

@@ -1,0 +1,308 @@
+"""OGC API – Features routes: landing page, conformance, collections, items and item, reads and writes.
+
+Handlers are thin: they parse and check the request, call ``gis.features`` (reads) or ``layers.edit``
+(writes inside an attributed transaction) and shape the response.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import psycopg
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.deps import get_actor, get_catalogue, get_conn, get_settings
+from api.ogc import collections as coll
+from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
+from api.ogc.params import item_query
+from gis.crs import STORAGE, ApiCRS, parse_crs
+from gis.db import attributed
+from gis.errors import MahalleError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gis.features import current_version, get_item, query_items
+from gis.settings import Settings
+from layers import edit
+from layers.catalogue import Catalogue
+from layers.spec import Layer
+from web.templates import render
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+Cat = Annotated[Catalogue, Depends(get_catalogue)]
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]
+WRITE_METHODS = "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
+
+
+def spatial_layer(catalogue: Catalogue, cid: str) -> Layer:
+    if cid not in catalogue or not catalogue[cid].has_geometry:
+        raise NotFound(f"There is no collection named {cid!r}.")
+    return catalogue[cid]
+
+
+def page(request: Request, title: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render("ogc.html", title=title, base=base(request), **context))
+
+
+def json_or_html(request: Request, body: dict[str, Any], title: str, media: str = JSON, **html: Any) -> Response:
+    if wants_html(request):
+        return page(request, title, links=body.get("links", []), document=body, **html)
+    return JSONResponse(body, media_type=media)
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request) -> Response:
+    root = base(request)
+    body = {
+        "title": "Mahalle",
+        "description": "Neighbourhood regeneration layers: parcels, streets, derelict plots, workshops, "
+        "service points, street assets, interventions and field observations.",
+        "links": [
+            *self_and_alternates(request, "", JSON),
+            link(f"{root}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(f"{root}/api?f=html", "service-doc", HTML, "The API documentation"),
+            link(f"{root}/conformance", "conformance", JSON, "Conformance classes"),
+            link(f"{root}/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", JSON),
+            link(f"{root}/collections", "data", JSON, "Collections"),
+            link(f"{root}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON),
+            link(
+                f"{root}/tileMatrixSets",
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                JSON,
+                "Tile matrix sets",
+            ),  # fmt: skip
+        ],
+    }
+    return json_or_html(request, body, "Mahalle OGC API")
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request) -> Response:
+    body = {"conformsTo": CONFORMANCE, "links": self_and_alternates(request, "/conformance", JSON)}
+    return json_or_html(request, body, "Conformance")
+
+
+@router.get("/collections", summary="The collections (one per spatial layer)")
+def collections(request: Request, conn: Conn, catalogue: Cat) -> Response:
+    crs = coll.crs_list(conn)
+    body = {
+        "links": self_and_alternates(request, "/collections", JSON),
+        "collections": [coll.describe(request, conn, layer, crs) for layer in catalogue.spatial()],
+        "crs": list(crs),
+    }
+    return json_or_html(request, body, "Collections", collections=body["collections"])
+
+
+@router.get("/collections/{cid}", summary="One collection")
+def collection(cid: str, request: Request, conn: Conn, catalogue: Cat) -> Response:
+    layer = spatial_layer(catalogue, cid)
+    body = coll.describe(request, conn, layer, coll.crs_list(conn))
+    if wants_html(request):
+        return page(request, body["title"], links=body["links"], document=body, collections=[body])
+    return JSONResponse(body)
+
+
+@router.get("/collections/{cid}/queryables", summary="Queryable properties (JSON Schema)")
+def queryables(cid: str, request: Request, catalogue: Cat) -> Response:
+    body = coll.queryables(request, spatial_layer(catalogue, cid))
+    if wants_html(request):
+        return page(request, f"Queryables of {cid}", document=body)
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+@router.options("/collections/{cid}/items", summary="What may be done with the items")
+def items_options(cid: str, catalogue: Cat) -> Response:
+    spatial_layer(catalogue, cid)
+    return Response(status_code=200, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+
+
+@router.get("/collections/{cid}/items", summary="Features of a collection")
+def items(cid: str, request: Request, conn: Conn, catalogue: Cat,
+          settings: Annotated[Settings, Depends(get_settings)]) -> Response:  # fmt: skip
+    layer = spatial_layer(catalogue, cid)
+    html = wants_html(request, ("geojson", "json"))
+    crs = coll.crs_list(conn)
+    q = item_query(layer, request.query_params, crs, settings.default_items, settings.max_items)
+    features, matched, returned = query_items(conn, q)
+    links = _item_links(request, cid, q.offset, q.limit, returned, matched)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    headers = {"Content-Crs": f"<{q.crs.uri}>"}
+    if html:
+        rows = json.loads(f"[{features}]")
+        return page(request, f"{cid}: features", links=links, features=rows, layer=layer, matched=matched)
+    envelope = json.dumps({"numberMatched": matched, "numberReturned": returned, "timeStamp": stamp, "links": links})
+    body = f'{{"type":"FeatureCollection","features":[{features}],{envelope[1:]}'
+    return Response(body, media_type=GEOJSON, headers=headers)
+
+
+def _item_links(request: Request, cid: str, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
+    path = f"/collections/{cid}/items"
+    links = [*self_and_alternates(request, path, GEOJSON, "geojson"),
+             link(f"{base(request)}/collections/{cid}", "collection", JSON, "The collection")]  # fmt: skip
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
+    params.setdefault("f", "html" if wants_html(request, ("geojson", "json")) else "geojson")
+    kind = HTML if params["f"] == "html" else GEOJSON
+    if offset + returned < matched:
+        href = f"{base(request)}{path}?{urlencode({**params, 'offset': offset + limit})}"
+        links.append(link(href, "next", kind, "Next page"))
+    if offset > 0:
+        href = f"{base(request)}{path}?{urlencode({**params, 'offset': max(offset - limit, 0)})}"
+        links.append(link(href, "prev", kind, "Previous page"))
+    return links
+
+
+@router.options("/collections/{cid}/items/{fid}", summary="What may be done with a feature")
+def item_options(cid: str, fid: str, conn: Conn, catalogue: Cat) -> Response:
+    layer = spatial_layer(catalogue, cid)
+    if current_version(conn, layer, _feature_id(layer, fid)) is None:
+        raise NotFound(f"{cid} has no feature {fid}.")
+    return Response(status_code=200, headers={"Allow": WRITE_METHODS})
+
+
+@router.get("/collections/{cid}/items/{fid}", summary="One feature")
+def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat) -> Response:
+    layer = spatial_layer(catalogue, cid)
+    html = wants_html(request, ("geojson", "json"))
+    crs = parse_crs(request.query_params.get("crs"), coll.crs_list(conn))
+    unknown = set(request.query_params) - {"f", "crs", "lang"}
+    if unknown:
+        raise MahalleError(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    feature, version = get_item(conn, layer, _feature_id(layer, fid), crs)
+    headers = {"ETag": edit.etag(version), "Content-Crs": f"<{crs.uri}>"}
+    root = f"{base(request)}/collections/{cid}"
+    links = [*self_and_alternates(request, f"/collections/{cid}/items/{fid}", GEOJSON, "geojson"),
+             link(root, "collection", JSON, "The collection")]  # fmt: skip
+    if html:
+        return page(request, f"{cid} {fid}", links=links, features=[json.loads(feature)], layer=layer,
+                    headers=headers)  # fmt: skip
+    return Response(f'{feature[:-1]},"links":{json.dumps(links)}}}', media_type=GEOJSON, headers=headers)
+
+
+def _feature_id(layer: Layer, fid: str) -> int:
+    if not fid.isdigit() or len(fid) > 18:
+        raise NotFound(f"{layer.name} has no feature {fid!r}.")
+    return int(fid)
+
+
+async def read_json(request: Request, settings: Settings, media_types: tuple[str, ...]) -> Any:
+    """The JSON body, refusing wrong media types (415), oversized bodies (413) and NaN/Infinity (400)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in media_types:
+        raise UnsupportedMediaType(f"send the body as {' or '.join(media_types)}, not {ctype or 'nothing'}")
+    limit = settings.max_body_mb * 1024 * 1024
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
+        chunks.append(chunk)
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    try:
+        return json.loads(b"".join(chunks), parse_constant=no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise MahalleError(f"the body is not valid JSON: {exc}") from None
+
+
+def content_crs(request: Request, conn: psycopg.Connection) -> ApiCRS:
+    header = request.headers.get("content-crs")
+    return parse_crs(header.strip("<> ") if header else None, coll.crs_list(conn)) if header else STORAGE
+
+
+Settings_ = Annotated[Settings, Depends(get_settings)]
+Actor = Annotated[str, Depends(get_actor)]
+
+
+@router.post("/collections/{cid}/items", status_code=201, summary="Add a feature")
+async def create_item(cid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
+                      actor: Actor) -> Response:  # fmt: skip
+    layer = spatial_layer(catalogue, cid)
+    data = edit.parse_feature(layer, await read_json(request, settings, (GEOJSON, JSON)))
+    crs = content_crs(request, conn)
+    with attributed(conn, actor):
+        fid, version, created = edit.create(conn, layer, data, crs)
+    feature, _ = get_item(conn, layer, fid)
+    location = f"{base(request)}/collections/{cid}/items/{fid}"
+    headers = {"Location": location, "ETag": edit.etag(version), "Content-Crs": f"<{STORAGE.uri}>"}
+    return Response(feature, status_code=201 if created else 200, media_type=GEOJSON, headers=headers)
+
+
+@router.put("/collections/{cid}/items/{fid}", summary="Replace a feature")
+async def replace_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
+                       actor: Actor) -> Response:  # fmt: skip
+    layer = spatial_layer(catalogue, cid)
+    feature_id = _feature_id(layer, fid)
+    body = await read_json(request, settings, (GEOJSON, JSON))
+    if isinstance(body, dict) and body.get("id") is not None and str(body["id"]) != fid:
+        raise MahalleError(f"the body is feature {body['id']!r} but the URL names feature {fid}")
+    data = edit.parse_feature(layer, body)
+    expected = edit.parse_if_match(request.headers.get("if-match"))
+    with attributed(conn, actor):
+        version = edit.replace(conn, layer, feature_id, data, expected, content_crs(request, conn))
+    return _written(conn, layer, feature_id, version)
+
+
+@router.patch("/collections/{cid}/items/{fid}", summary="Change some properties of a feature (JSON merge patch)")
+async def patch_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
+                     actor: Actor) -> Response:  # fmt: skip
+    layer = spatial_layer(catalogue, cid)
+    feature_id = _feature_id(layer, fid)
+    body = await read_json(request, settings, (MERGE_PATCH, JSON, GEOJSON))
+    if isinstance(body, dict) and "id" in body and str(body["id"]) != fid:
+        raise MahalleError("the id of a feature cannot be changed")
+    data = edit.parse_feature(layer, body, patch=True)
+    expected = edit.parse_if_match(request.headers.get("if-match"))
+    with attributed(conn, actor):
+        version = edit.patch(conn, layer, feature_id, data, expected, content_crs(request, conn))
+    return _written(conn, layer, feature_id, version)
+
+
+def _written(conn: psycopg.Connection, layer: Layer, fid: int, version: int) -> Response:
+    feature, _ = get_item(conn, layer, fid)
+    return Response(feature, media_type=GEOJSON, headers={"ETag": edit.etag(version)})
+
+
+@router.delete("/collections/{cid}/items/{fid}", status_code=204, summary="Delete a feature")
+def delete_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, actor: Actor) -> Response:
+    layer = spatial_layer(catalogue, cid)
+    feature_id = _feature_id(layer, fid)
+    expected = edit.parse_if_match(request.headers.get("if-match"))
+    with attributed(conn, actor):
+        edit.delete(conn, layer, feature_id, expected)
+    return Response(status_code=204)

@@ -1,0 +1,129 @@
+"""OGC API – Tiles: vector tilesets for every spatial collection on WebMercatorQuad, plus TileJSON."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+import morecantile
+import psycopg
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.deps import get_catalogue, get_conn, get_settings
+from api.ogc.collections import crs_list, describe
+from api.ogc.features import spatial_layer
+from api.ogc.media import JSON, MVT, base, link
+from gis.errors import MahalleError, NotFound
+from gis.settings import Settings
+from gis.tiles import MAX_ZOOM, tile, tile_attributes
+from layers.catalogue import Catalogue
+from layers.spec import text_in
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+Cat = Annotated[Catalogue, Depends(get_catalogue)]
+TMS_ID = "WebMercatorQuad"
+TMS = morecantile.tms.get(TMS_ID)
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+
+
+@router.get("/tileMatrixSets", summary="Tiling schemes")
+def tile_matrix_sets(request: Request) -> dict[str, Any]:
+    href = f"{base(request)}/tileMatrixSets/{TMS_ID}"
+    return {"tileMatrixSets": [{"id": TMS_ID, "title": "Google Maps compatible (Web Mercator)", "uri": TMS_URI,
+                                "links": [link(href, "self", JSON, TMS_ID)]}]}  # fmt: skip
+
+
+@router.get("/tileMatrixSets/{tms}", summary="A tiling scheme")
+def tile_matrix_set(tms: str) -> Response:
+    if tms != TMS_ID:
+        raise NotFound(f"There is no tile matrix set {tms!r}; this server offers {TMS_ID}.")
+    return Response(TMS.model_dump_json(exclude_none=True, by_alias=True), media_type=JSON)
+
+
+def _tileset(request: Request, cid: str, title: str) -> dict[str, Any]:
+    root = f"{base(request)}/collections/{cid}/tiles/{TMS_ID}"
+    return {
+        "title": title,
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": TMS_URI,
+        "links": [
+            link(root, "self", JSON, f"{title} tileset"),
+            link(
+                f"{base(request)}/tileMatrixSets/{TMS_ID}",
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                JSON,
+                TMS_ID,
+            ),  # fmt: skip
+            link(f"{root}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT, "Tiles", templated=True),
+            link(f"{root}/tilejson.json", "describedby", JSON, "TileJSON"),
+        ],
+    }
+
+
+@router.get("/collections/{cid}/tiles", summary="Vector tilesets of a collection")
+def tilesets(cid: str, request: Request, catalogue: Cat) -> dict[str, Any]:
+    layer = spatial_layer(catalogue, cid)
+    return {"tilesets": [_tileset(request, cid, text_in(layer.title, "en"))],
+            "links": [link(f"{base(request)}/collections/{cid}/tiles", "self", JSON)]}  # fmt: skip
+
+
+@router.get("/collections/{cid}/tiles/{tms}", summary="A vector tileset")
+def tileset(cid: str, tms: str, request: Request, catalogue: Cat) -> dict[str, Any]:
+    layer = spatial_layer(catalogue, cid)
+    _check_tms(tms)
+    return _tileset(request, cid, text_in(layer.title, "en"))
+
+
+@router.get("/collections/{cid}/tiles/{tms}/tilejson.json", summary="TileJSON for web maps")
+def tilejson(cid: str, tms: str, request: Request, conn: Conn, catalogue: Cat) -> dict[str, Any]:
+    layer = spatial_layer(catalogue, cid)
+    _check_tms(tms)
+    bbox = describe(request, conn, layer, crs_list(conn))["extent"]["spatial"]["bbox"][0]
+    fields = {n: layer.attribute(n).type for n in tile_attributes(layer, MAX_ZOOM)}
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.name,
+        "tiles": [f"{base(request)}/collections/{cid}/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}"],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bbox,
+        "vector_layers": [
+            {
+                "id": layer.name,
+                "fields": fields,
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+            }
+        ],  # fmt: skip
+    }
+
+
+def _check_tms(tms: str) -> None:
+    if tms != TMS_ID:
+        raise NotFound(f"There is no tile matrix set {tms!r}; this server offers {TMS_ID}.")
+
+
+@router.get("/collections/{cid}/tiles/{tms}/{z}/{y}/{x}", summary="A Mapbox Vector Tile",
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "No feature in this tile"}})  # fmt: skip
+def get_tile(cid: str, tms: str, z: int, y: int, x: int, request: Request, conn: Conn, catalogue: Cat,
+             settings: Annotated[Settings, Depends(get_settings)]) -> Response:  # fmt: skip
+    layer = spatial_layer(catalogue, cid)
+    _check_tms(tms)
+    if not 0 <= z <= MAX_ZOOM:
+        raise MahalleError(f"zoom (tileMatrix) must be 0 to {MAX_ZOOM}, not {z}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFound(f"tile {z}/{y}/{x} lies outside the grid")
+    data, truncated = tile(conn, layer, z, x, y, settings.max_tile_features)
+    headers = {"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+    if truncated:
+        headers["Mahalle-Tile-Truncated"] = str(settings.max_tile_features)
+        headers["Warning"] = f'199 mahalle "tile cut at {settings.max_tile_features} features; zoom in"'
+    if not data:
+        return Response(status_code=204, headers=headers)
+    etag = '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

@@ -1,0 +1,172 @@
+"""Reading features: filters to SQL, GeoJSON built inside PostGIS, extents.
+
+A page of features is one query that returns the features already serialised by PostGIS; Python only
+wraps them in the collection envelope, so a large page costs no per-feature Python work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from gis.crs import STORAGE, ApiCRS
+from gis.errors import NotFound
+from layers.spec import Layer
+
+GEOGRAPHIC_DIGITS = 9  # ~0.1 mm: a point written in degrees comes back as it was sent
+PROJECTED_DIGITS = 3  # mm
+
+
+@dataclass
+class Where:
+    """SQL conditions with their bind parameters, kept in step."""
+
+    parts: list[sql.Composable] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, part: sql.Composable, *params: Any) -> None:
+        self.parts.append(part)
+        self.params.extend(params)
+
+    def sql(self) -> sql.Composable:
+        return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")
+
+
+@dataclass
+class ItemQuery:
+    layer: Layer
+    limit: int = 100
+    offset: int = 0
+    where: Where = field(default_factory=Where)
+    sortby: list[tuple[str, bool]] = field(default_factory=list)  # (property, ascending)
+    crs: ApiCRS = STORAGE
+    as_of: datetime | None = None
+
+
+def geometry_output(crs: ApiCRS, column: sql.Composable = sql.SQL("t.geom")) -> sql.Composable:
+    """The stored geometry as the client asked for it (transform, then axis swap for lat-first CRSs)."""
+    expr = column if crs.srid == 4326 else sql.SQL("ST_Transform({}, {})").format(column, sql.Literal(crs.srid))
+    if crs.lat_first:
+        expr = sql.SQL("ST_FlipCoordinates({})").format(expr)
+    digits = GEOGRAPHIC_DIGITS if crs.srid == 4326 or crs.lat_first else PROJECTED_DIGITS
+    return sql.SQL("ST_AsGeoJSON({}, {})::json").format(expr, sql.Literal(digits))
+
+
+def _properties(layer: Layer) -> sql.Composable:
+    # jsonb_build_object takes at most 100 arguments: build it in chunks and concatenate.
+    names = list(layer.property_types())
+    chunks = [names[i : i + 40] for i in range(0, len(names), 40)]
+    parts = [
+        sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(sql.SQL("{}, t.{}").format(sql.Literal(n), sql.Identifier(n)) for n in chunk)
+        )
+        for chunk in chunks
+    ]
+    return sql.SQL(" || ").join(parts)
+
+
+def feature_json(layer: Layer, crs: ApiCRS) -> sql.Composable:
+    """One row of ``t`` as GeoJSON Feature text."""
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', t.id, 'geometry', {geom}, 'properties', {props})::text"
+    ).format(geom=geometry_output(crs), props=_properties(layer))
+
+
+def source(layer: Layer, as_of: datetime | None) -> tuple[sql.Composable, list[Any]]:
+    """The rows to read: the live table, or the layer as it was at ``as_of`` (from the history)."""
+    table = sql.SQL("public.{}").format(sql.Identifier(layer.name))
+    if as_of is None:
+        return table, []
+    return sql.SQL("(SELECT * FROM mahalle.as_of(NULL::{}, %s))").format(table), [as_of]
+
+
+def _order(q: ItemQuery) -> sql.Composable:
+    keys = [
+        sql.SQL("t.{} {} NULLS LAST").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
+        for name, asc in q.sortby
+    ]
+    return sql.SQL(", ").join([*keys, sql.SQL("t.id")])
+
+
+def query_items(conn: psycopg.Connection, q: ItemQuery) -> tuple[str, int, int]:
+    """(features as a JSON array body without brackets, numberMatched, numberReturned)."""
+    src, src_params = source(q.layer, q.as_of)
+    matched = conn.execute(
+        sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(src, q.where.sql()), [*src_params, *q.where.params]
+    ).fetchone()[0]
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT coalesce(string_agg({feature}, ',' ORDER BY {order}), ''), count(*) "
+            "FROM (SELECT * FROM {src} t WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) t"
+        ).format(feature=feature_json(q.layer, q.crs), src=src, where=q.where.sql(), order=_order(q)),
+        [*src_params, *q.where.params, q.limit, q.offset],
+    ).fetchone()
+    return rows[0], matched, rows[1]
+
+
+def get_item(conn: psycopg.Connection, layer: Layer, fid: int, crs: ApiCRS = STORAGE) -> tuple[str, int]:
+    """(Feature JSON text, version) of one feature, or NotFound."""
+    row = conn.execute(
+        sql.SQL("SELECT {}, t.version FROM public.{} t WHERE t.id = %s").format(
+            feature_json(layer, crs), sql.Identifier(layer.name)
+        ),
+        (fid,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"{layer.name} has no feature {fid}.")
+    return row[0], row[1]
+
+
+def current_version(conn: psycopg.Connection, layer: Layer, fid: int) -> int | None:
+    row = conn.execute(
+        sql.SQL("SELECT version FROM public.{} WHERE id = %s").format(sql.Identifier(layer.name)), (fid,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def spatial_extent(conn: psycopg.Connection, layer: Layer) -> list[float] | None:
+    """Bounding box [minx, miny, maxx, maxy]; estimated from statistics for big tables."""
+    big = conn.execute(
+        "SELECT reltuples > 200000 FROM pg_class WHERE oid = %s::regclass", (f"public.{layer.name}",)
+    ).fetchone()[0]
+    estimated = sql.SQL("SELECT ST_EstimatedExtent('public', {}, 'geom') AS e").format(sql.Literal(layer.name))
+    exact = sql.SQL("SELECT ST_Extent(geom) AS e FROM public.{}").format(sql.Identifier(layer.name))
+    query = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({}) s").format(
+        estimated if big else exact
+    )
+    row = conn.execute(query).fetchone()
+    if big and (row is None or row[0] is None):  # no statistics yet
+        row = conn.execute(
+            sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({}) s").format(exact)
+        ).fetchone()
+    return None if row is None or row[0] is None else [round(v, 7) for v in row]
+
+
+def temporal_extent(conn: psycopg.Connection, layer: Layer) -> list[str | None]:
+    col = sql.Identifier(layer.time_column)
+    lo, hi = conn.execute(
+        sql.SQL("SELECT min({c}), max({c}) FROM public.{t}").format(c=col, t=sql.Identifier(layer.name))
+    ).fetchone()
+    return [_iso(lo), _iso(hi)]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return f"{value.isoformat()}T00:00:00Z"
+
+
+def utm_zones(conn: psycopg.Connection) -> list[int]:
+    """The UTM zones (EPSG codes) the neighbourhoods lie in, for the CRS lists."""
+    from gis.crs import utm_code
+
+    rows = conn.execute(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM public.neighbourhoods) s"
+    ).fetchall()
+    return sorted({utm_code(x, y) for x, y in rows})
