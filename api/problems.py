@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -49,6 +50,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), None)
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def timed_out(_: Request, exc: Exception) -> JSONResponse:
+        return problem(
+            503,
+            "The query took too long",
+            "The database cancelled a query that ran past its time limit; "
+            "narrow the request (a smaller bbox, a filter or a lower limit) and try again.",
+        )
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return problem(503, "The database is unavailable", "Try again in a moment.")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -40,9 +40,7 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
             conn.execute("SELECT set_config('mahalle.actor', %s, true)", (actor,))
             conn.execute("SELECT set_config('mahalle.cause', %s, true)", (cause or "",))
             yield conn
-    except psycopg.errors.IntegrityError as exc:
-        raise RuleViolation.from_db(exc) from exc
-    except (psycopg.errors.DataException, psycopg.errors.RaiseException) as exc:
+    except (psycopg.IntegrityError, psycopg.DataError, psycopg.errors.RaiseException) as exc:
         raise RuleViolation.from_db(exc) from exc
 
 

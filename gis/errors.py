@@ -73,3 +73,21 @@ class RuleViolation(MahalleError):
         if diag.constraint_name and diag.table_name and not diag.message_primary.startswith(diag.table_name + " "):
             message = f"{diag.table_name}: {message}"
         return cls(message, column=diag.column_name, sqlstate=diag.sqlstate)
+
+
+class TransitionNotAllowed(Conflict):
+    """A status change the intervention lifecycle does not allow; ``allowed`` are the possible next states."""
+
+    title = "Transition not allowed"
+
+    def __init__(self, message: str, current: str, requested: str, allowed: list[str]):
+        super().__init__(message)
+        self.current = current
+        self.requested = requested
+        self.allowed = allowed
+
+
+class HasDependents(Conflict):
+    """A delete refused because other records depend on the row; it may be repeated with a cascade."""
+
+    title = "Other records depend on this one"

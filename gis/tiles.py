@@ -7,6 +7,7 @@ shows in the next request; clients revalidate with the tile's ETag.
 
 from __future__ import annotations
 
+import morecantile
 import psycopg
 from psycopg import sql
 
@@ -17,6 +18,7 @@ BUFFER = 64
 DETAIL_ZOOM = 14
 MAX_ZOOM = 22
 WEB_MERCATOR_HALF = 20037508.342789244
+TMS = morecantile.tms.get("WebMercatorQuad")
 
 
 def tile_attributes(layer: Layer, z: int) -> list[str]:
@@ -36,6 +38,15 @@ def _column(layer: Layer, name: str) -> sql.Composable:
     return sql.SQL("{} AS {}").format(col, sql.Identifier(name))
 
 
+def search_box(z: int, x: int, y: int) -> dict[str, float]:
+    """The tile plus its buffer in lon/lat, clamped to the world (transforming a buffered Web Mercator
+    envelope instead would run past ±180° at low zooms and miss everything)."""
+    b = TMS.bounds(morecantile.Tile(x, y, z))
+    dx, dy = (b.right - b.left) * BUFFER / EXTENT, (b.top - b.bottom) * BUFFER / EXTENT
+    return {"w": max(b.left - dx, -180.0), "s": max(b.bottom - dy, -90.0),
+            "e": min(b.right + dx, 180.0), "n": min(b.top + dy, 90.0)}  # fmt: skip
+
+
 def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_features: int) -> tuple[bytes, bool]:
     """(tile bytes, truncated). Empty bytes mean no feature touches the tile."""
     pixel = 2 * WEB_MERCATOR_HALF / (2**z) / EXTENT
@@ -50,7 +61,7 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
           SELECT t.id, {columns}
                  ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom
             FROM public.{table} t, b
-           WHERE t.geom && ST_Transform(ST_Expand(b.env, %(margin)s), 4326)
+           WHERE t.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
            ORDER BY t.id
            LIMIT %(limit)s
         ),
@@ -66,8 +77,8 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
         table=sql.Identifier(layer.name),
         name=sql.Literal(layer.name),
     )
-    params = {"z": z, "x": x, "y": y, "pixel": pixel, "margin": pixel * BUFFER, "limit": max_features + 1,
-              "max": max_features}  # fmt: skip
+    params = {"z": z, "x": x, "y": y, "pixel": pixel, "limit": max_features + 1, "max": max_features,
+              **search_box(z, x, y)}  # fmt: skip
     data, truncated = conn.execute(query, params).fetchone()
     if truncated:  # drop the extra feature that told us there were more
         params["limit"] = max_features

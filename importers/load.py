@@ -44,11 +44,19 @@ def defaults(layer: Layer) -> dict[str, Any]:
 
 def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], source: str) -> LoadReport:
     """Load ``rows`` into ``layer`` inside the caller's transaction."""
+    staged = stage_rows(conn, layer, rows)
+    return upsert_staged(conn, layer, source, staged)
+
+
+def stage_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], *, truncate: bool = True) -> int:
+    """COPY ``rows`` into the session's staging table (emptied first unless ``truncate`` is False, so a
+    large import can stage batch after batch); returns how many rows were staged by this call."""
     base = defaults(layer)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _mahalle_stage (source_id text, attrs jsonb, wkb bytea) ON COMMIT DROP"
     )
-    conn.execute("TRUNCATE _mahalle_stage")
+    if truncate:
+        conn.execute("TRUNCATE _mahalle_stage")
     staged = 0
     with conn.cursor().copy("COPY _mahalle_stage (source_id, attrs, wkb) FROM STDIN") as copy:
         copy.set_types(["text", "jsonb", "bytea"])
@@ -56,6 +64,11 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
             wkb = shapely.to_wkb(row.geometry) if row.geometry is not None else None
             copy.write_row((row.source_id, Jsonb({**base, **row.attributes}), wkb))
             staged += 1
+    return staged
+
+
+def upsert_staged(conn: psycopg.Connection, layer: Layer, source: str, staged: int) -> LoadReport:
+    """Move the staged rows into the layer: one set-based upsert on (source, source_id)."""
     report = LoadReport(layer.name)
     if not staged:
         return report
@@ -71,12 +84,15 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in [*cols, *geom_cols])
     query = sql.SQL(
         """
+        WITH upserted AS (
         INSERT INTO public.{table} AS t ({target})
         SELECT {values}
           FROM _mahalle_stage s, jsonb_populate_record(NULL::public.{table}, s.attrs) r
         ON CONFLICT (source, source_id) DO UPDATE SET ({changed}) = ROW({excluded})
          WHERE ({current}) IS DISTINCT FROM ({excluded})
         RETURNING (xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FROM upserted
         """
     ).format(
         table=sql.Identifier(layer.name),
@@ -86,8 +102,8 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
         excluded=excluded,
         current=current,
     )
-    results = conn.execute(query, (source,)).fetchall()
-    report.inserted = sum(1 for (ins,) in results if ins)
-    report.updated = len(results) - report.inserted
-    report.unchanged = staged - len(results)
+    inserted, written = conn.execute(query, (source,)).fetchone()
+    report.inserted = inserted
+    report.updated = written - inserted
+    report.unchanged = staged - written
     return report

@@ -1,10 +1,11 @@
 """Planned physical works: paving, lighting, parks, signage, clearing lots, sealing workshops …
 
-The lifecycle and the effects of completion on targets are planning rules (see the planning issue);
-here is what every intervention row must hold whoever writes it.
+The lifecycle, units, quantities and the effects of completion on targets are planning rules in the
+database (layers/sql/planning_rules.sql, docs/planning.md); here is what every row must hold.
 """
 
 from layers.spec import Attribute, Check, Layer, choices, tr
+from layers.streets import SURFACE
 
 KIND = choices(
     ("paving", tr("Street paving", "آسفالت و سنگفرش معابر", "رصف الشوارع", "Ασφαλτόστρωση")),
@@ -30,6 +31,8 @@ STATUS = choices(
     ("completed", tr("Completed", "تکمیل‌شده", "مكتمل", "Ολοκληρώθηκε"), "#2e7d32"),
     ("cancelled", tr("Cancelled", "لغوشده", "ملغى", "Ακυρώθηκε"), "#b71c1c"),
 )
+# What a paving intervention lays: the paved surfaces of the streets layer (completion sets them).
+PAVING_SURFACE = tuple(c for c in SURFACE if c.value in ("asphalt", "concrete", "paving_stones", "paved"))
 UNIT = choices(
     ("m2", tr("m²", "متر مربع", "م²", "m²")),
     ("m", tr("m", "متر", "م", "m")),
@@ -100,6 +103,27 @@ LAYER = Layer(
         Attribute("actual_start", "date", tr("Actual start", "شروع واقعی", "البدء الفعلي", "Έναρξη")),
         Attribute("actual_end", "date", tr("Actual end", "پایان واقعی", "الانتهاء الفعلي", "Λήξη")),
         Attribute("description", "text", tr("Description", "شرح", "الوصف", "Περιγραφή")),
+        # Added by migration 0002 (planning rules): see docs/planning.md.
+        Attribute(
+            "status_reason",
+            "text",
+            tr("Reason for the status", "دلیل تغییر وضعیت", "سبب تغيير الحالة", "Αιτιολόγηση κατάστασης"),
+            max_length=1000,
+            help=tr(
+                "Needed to reopen a completed intervention or revive a cancelled one.",
+                "برای بازگشایی اقدام تکمیل‌شده یا احیای اقدام لغوشده لازم است.",
+            ),
+        ),
+        Attribute(
+            "paving_surface",
+            "choice",
+            tr("Surface laid", "نوع پوشش اجراشده", "نوع الرصف", "Επιφάνεια"),
+            choices=PAVING_SURFACE,
+            help=tr(
+                "Paving: the surface its streets get when it is completed (default: paved).",
+                "آسفالت و سنگفرش: پوششی که معابر هدف پس از تکمیل می‌گیرند.",
+            ),
+        ),
     ),
     checks=(
         Check(

@@ -83,6 +83,27 @@ def db_url(pg_server: Server, template_db: str) -> Iterator[str]:
     pg_server.drop(name)
 
 
+@pytest.fixture(scope="session")
+def demo_template(pg_server: Server, template_db: str) -> Iterator[str]:
+    """A migrated database with the demo neighbourhood loaded, built once per session."""
+    from importers.demo import load_demo
+
+    name = f"mahalle_demo_{os.getpid()}"
+    pg_server.drop(name)
+    load_demo(pg_server.create(name, template=template_db))
+    yield name
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def demo_db_url(pg_server: Server, demo_template: str) -> Iterator[str]:
+    """A fresh copy of the demo database for one test."""
+    name = f"mahalle_d_{uuid.uuid4().hex[:12]}"
+    url = pg_server.create(name, template=demo_template)
+    yield url
+    pg_server.drop(name)
+
+
 @pytest.fixture
 def empty_db_url(pg_server: Server) -> Iterator[str]:
     """A database with nothing in it (for migration tests)."""

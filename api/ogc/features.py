@@ -26,7 +26,7 @@ from gis.features import current_version, get_item, query_items
 from gis.settings import Settings
 from layers import edit
 from layers.catalogue import Catalogue
-from layers.spec import Layer
+from layers.spec import Layer, text_in
 from web.templates import render
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
@@ -161,7 +161,8 @@ def items(cid: str, request: Request, conn: Conn, catalogue: Cat,
     headers = {"Content-Crs": f"<{q.crs.uri}>"}
     if html:
         rows = json.loads(f"[{features}]")
-        return page(request, f"{cid}: features", links=links, features=rows, layer=layer, matched=matched)
+        title = text_in(layer.title, coll.language(request))
+        return page(request, f"{title}: features", links=links, features=rows, layer=layer, matched=matched)
     envelope = json.dumps({"numberMatched": matched, "numberReturned": returned, "timeStamp": stamp, "links": links})
     body = f'{{"type":"FeatureCollection","features":[{features}],{envelope[1:]}'
     return Response(body, media_type=GEOJSON, headers=headers)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 
-from api.deps import get_catalogue, get_conn
+from api.deps import get_actor, get_catalogue, get_conn
+from gis.db import attributed
 from layers.catalogue import Catalogue
 from layers.counts import feature_counts
+from layers.custom import create_custom_layer, drop_custom_layer, layer_from_definition
 
 router = APIRouter(tags=["layers"])
 
@@ -31,3 +33,39 @@ def list_layers(
 @router.get("/layers/{name}", summary="One layer of the catalogue")
 def get_layer(name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]) -> dict[str, Any]:
     return catalogue[name].to_json()
+
+
+@router.post("/layers", status_code=201, summary="Create a custom layer; it becomes an OGC API collection")
+def create_layer(
+    definition: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {
+                    "name": "water_points",
+                    "title": "Water points",
+                    "geometry_type": "Point",
+                    "attributes": [
+                        {"name": "state", "type": "choice", "choices": ["working", "broken"], "required": True},
+                        {"name": "depth_m", "type": "number", "minimum": 0, "unit": "m"},
+                    ],
+                }
+            ]
+        ),
+    ],
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    actor: Annotated[str, Depends(get_actor)],
+    response: Response,
+) -> dict[str, Any]:
+    layer = layer_from_definition(definition)
+    with attributed(conn, actor):
+        create_custom_layer(conn, layer)
+    response.headers["Location"] = f"/layers/{layer.name}"
+    return layer.to_json()
+
+
+@router.delete("/layers/{name}", status_code=204, summary="Drop a custom layer (its history is kept)")
+def drop_layer(name: str, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> Response:
+    with conn.transaction():
+        drop_custom_layer(conn, name)
+    return Response(status_code=204)

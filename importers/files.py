@@ -1,0 +1,399 @@
+"""Open an outside file for import: unpack archives safely, check the content is what the name says,
+list its layers and read its features in batches with pyogrio (GDAL).
+
+Formats: GeoPackage (any layer), zipped Shapefile (.prj, .cpg), GeoJSON, KML/KMZ, CSV and XLSX (lon/lat
+columns or a WKT column), FlatGeobuf. OSM PBF goes through ``importers.osm``. Errors name the file and
+say what is wrong; nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pyogrio.errors
+import pyogrio.raw
+import shapely
+
+from gis.errors import MahalleError
+from importers import archive
+
+# Formats by extension; "osm" is read by importers.osm, "table" formats carry coordinates in columns.
+EXTENSIONS = {
+    ".gpkg": "gpkg",
+    ".shp": "shp",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".kml": "kml",
+    ".kmz": "kmz",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".fgb": "fgb",
+    ".pbf": "osm",
+    ".osm": "osm",
+    ".zip": "zip",
+}
+FORMAT_NAMES = {
+    "gpkg": "GeoPackage",
+    "shp": "Shapefile",
+    "geojson": "GeoJSON",
+    "kml": "KML",
+    "kmz": "KMZ",
+    "csv": "CSV",
+    "xlsx": "Excel workbook",
+    "fgb": "FlatGeobuf",
+    "osm": "OpenStreetMap",
+    "zip": "zip archive",
+}
+TABLE_FORMATS = ("csv", "xlsx")
+DATA_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".fgb")
+FIELD_MAP_NAME = "fields.csv"  # written by our Shapefile export: full name ↔ 10-character name
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
+
+
+class FileProblem(MahalleError):
+    """The file cannot be read as it is; the message names it and says why."""
+
+    status = 422
+    title = "The file cannot be imported"
+
+
+@dataclass
+class SourceLayer:
+    name: str
+    features: int
+    geometry_type: str | None
+    crs: str | None
+    fields: list[str]
+
+
+@dataclass
+class SourceFile:
+    name: str  # what the user called it (upload name or path)
+    path: Path  # the data file (inside the extracted archive for .zip/.kmz)
+    format: str
+    layers: list[SourceLayer] = field(default_factory=list)
+    field_map: dict[str, dict[str, str]] = field(default_factory=dict)  # layer → short name → full name
+    encoding: str | None = None
+
+
+@dataclass
+class Batch:
+    ids: list[str]  # the source's own id for each feature (id field or feature number)
+    geometry: np.ndarray  # shapely geometries (None where missing)
+    fields: dict[str, np.ndarray]
+
+
+# --- sniffing ---------------------------------------------------------------------------------------
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    with path.open("rb") as f:
+        return f.read(size)
+
+
+def sniff(path: Path) -> str | None:
+    """What the content looks like, whatever the name says."""
+    head = _head(path)
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"fgb\x03"):
+        return "fgb"
+    if len(head) >= 4 and head[:4] == b"\x00\x00\x27\x0a":
+        return "shp"
+    if b"OSMHeader" in head[:64]:
+        return "osm"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{") or text.startswith(b"["):
+        return "geojson"
+    if text.startswith(b"<"):
+        return "osm" if b"<osm" in head else "kml" if b"<kml" in head or b"opengis.net/kml" in head else "xml"
+    if head and b"\x00" not in head:
+        return "csv"
+    return None
+
+
+def _expect(path: Path, name: str, wanted: str) -> None:
+    found = sniff(path)
+    if found == wanted or (wanted == "xlsx" and found == "zip"):
+        return
+    described = FORMAT_NAMES.get(found or "", "unreadable or binary data") if path.stat().st_size else "empty"
+    raise FileProblem(f"{name}: the name says {FORMAT_NAMES[wanted]}, but the content is {described}.")
+
+
+# --- opening ----------------------------------------------------------------------------------------
+
+
+def open_source(
+    path: Path, workdir: Path, limits: archive.ImportLimits, name: str | None = None, encoding: str | None = None
+) -> SourceFile:
+    """Check and open ``path`` (unpacking archives into ``workdir``); lists its layers."""
+    name = name or path.name
+    if not path.is_file():
+        raise FileProblem(f"{name}: no such file.")
+    archive.check_file_size(path, limits, name)
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileProblem(f"{name}: unknown file type {path.suffix or '(no extension)'}; {supported()}.")
+    _expect(path, name, fmt if fmt != "kmz" else "zip")
+    if fmt == "osm":
+        return SourceFile(name, path, "osm")
+    if fmt in ("zip", "kmz"):
+        path, fmt = _unpack(path, workdir, limits, name)
+    source = SourceFile(name, path, fmt, encoding=encoding)
+    if fmt == "shp":
+        _check_shapefile(source)
+    source.layers = _layers(source)
+    return source
+
+
+def supported() -> str:
+    return "Mahalle reads .gpkg, .zip (Shapefile), .geojson, .kml, .kmz, .csv, .xlsx, .fgb and .osm.pbf"
+
+
+def _unpack(path: Path, workdir: Path, limits: archive.ImportLimits, name: str) -> tuple[Path, str]:
+    files = archive.extract(path, workdir, limits, name)
+    data = [f for f in files if f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(".")]
+    shapefiles = [f for f in data if f.suffix.lower() == ".shp"]
+    if shapefiles:
+        # GDAL opens a folder of shapefiles as one dataset with a layer per file.
+        return shapefiles[0].parent if len(shapefiles) > 1 else shapefiles[0], "shp"
+    if len(data) != 1:
+        found = ", ".join(f.name for f in data) or "no file Mahalle reads"
+        raise FileProblem(f"{name}: the archive should hold one data file or a set of shapefiles; it has {found}.")
+    fmt = EXTENSIONS[data[0].suffix.lower()]
+    _expect(data[0], f"{name}: {data[0].name}", fmt)
+    return data[0], fmt
+
+
+def _shapefile_parts(source: SourceFile) -> list[Path]:
+    return sorted(source.path.glob("*.shp")) if source.path.is_dir() else [source.path]
+
+
+def _check_shapefile(source: SourceFile) -> None:
+    """A shapefile must say its CRS (.prj) and, if it has non-ASCII text, its encoding (.cpg)."""
+    for shp in _shapefile_parts(source):
+        for part in (".shx", ".dbf"):
+            if not _sibling(shp, part):
+                raise FileProblem(f"{source.name}: {shp.stem}{part} is missing; a shapefile needs .shp, .shx and .dbf.")
+        dbf = _sibling(shp, ".dbf")
+        if not source.encoding and not _sibling(shp, ".cpg") and _dbf_language_id(dbf) == 0 and _has_8bit(dbf):
+            raise FileProblem(
+                f"{source.name}: {shp.stem} has non-English text but no .cpg file saying its encoding; "
+                "give the encoding (e.g. --encoding cp1256 for Windows Arabic/Persian, or utf-8)."
+            )
+    mapping = next((f for f in _neighbours(source.path) if f.name.lower() == FIELD_MAP_NAME), None)
+    if mapping:
+        source.field_map = _read_field_map(mapping)
+
+
+def _neighbours(path: Path) -> list[Path]:
+    folder = path if path.is_dir() else path.parent
+    return list(folder.iterdir())
+
+
+def _sibling(shp: Path, suffix: str) -> Path | None:
+    return next((p for p in shp.parent.iterdir() if p.stem == shp.stem and p.suffix.lower() == suffix), None)
+
+
+def _dbf_language_id(dbf: Path) -> int:
+    head = _head(dbf, 32)
+    return head[29] if len(head) > 29 else 0
+
+
+def _has_8bit(dbf: Path) -> bool:
+    with dbf.open("rb") as f:
+        head = f.read(32)
+        header_size = int.from_bytes(head[8:10], "little")
+        f.seek(header_size)
+        while chunk := f.read(1 << 20):
+            if re.search(rb"[\x80-\xff]", chunk):
+                return True
+    return False
+
+
+def _read_field_map(path: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["shapefile"], {})[row["short_name"]] = row["field"]
+    return out
+
+
+def _layers(source: SourceFile) -> list[SourceLayer]:
+    try:
+        listed = pyogrio.list_layers(source.path)
+        layers = []
+        for layer_name, _ in listed:
+            info = pyogrio.read_info(source.path, layer=layer_name, encoding=source.encoding, **_options(source))
+            layers.append(
+                SourceLayer(
+                    str(layer_name),
+                    int(info["features"]),
+                    info.get("geometry_type"),
+                    info.get("crs"),
+                    [str(f) for f in info["fields"]],
+                )
+            )
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
+        raise FileProblem(f"{source.name}: cannot be read as {FORMAT_NAMES[source.format]} ({_gdal_message(exc)}).")
+    except UnicodeDecodeError as exc:
+        raise _encoding_problem(source, exc) from None
+    if not layers:
+        raise FileProblem(f"{source.name}: the file holds no layers.")
+    return layers
+
+
+def _options(source: SourceFile) -> dict[str, str]:
+    # GDAL guesses whether a sheet's first row holds column names; ours always does.
+    return {"HEADERS": "FORCE"} if source.format == "xlsx" else {}
+
+
+def _gdal_message(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def _encoding_problem(source: SourceFile, exc: UnicodeDecodeError) -> FileProblem:
+    return FileProblem(
+        f"{source.name}: the text is not in the encoding the file declares ({exc.encoding}); "
+        "give the right one (e.g. --encoding cp1256 for Windows Arabic/Persian)."
+    )
+
+
+def choose_layers(source: SourceFile, target: str, wanted: str | None = None) -> list[SourceLayer]:
+    """The source layers to read into ``target``: the one asked for, the one named like it, or the only one."""
+    names = [layer.name for layer in source.layers]
+    if wanted:
+        chosen = [layer for layer in source.layers if layer.name == wanted]
+        if not chosen:
+            raise FileProblem(f"{source.name}: there is no layer {wanted!r}; it has {', '.join(names)}.")
+        return chosen
+    if len(source.layers) == 1:
+        return source.layers
+    exact = [layer for layer in source.layers if layer.name == target]
+    if exact:
+        return exact
+    # Our Shapefile export splits a mixed layer by geometry type: interventions_point, interventions_line …
+    parts = [layer for layer in source.layers if layer.name.startswith(target + "_")]
+    if parts:
+        return parts
+    raise FileProblem(
+        f"{source.name}: it has several layers ({', '.join(names)}) and none is named {target!r}; "
+        "say which one to read (--source-layer)."
+    )
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def read_batches(
+    source: SourceFile, layer: SourceLayer, id_field: str | None, batch_size: int = 20_000
+) -> Iterator[Batch]:
+    """The features of ``layer`` in batches; geometry in the file's CRS, Z dropped."""
+    read_geometry = source.format not in TABLE_FORMATS
+    prefix = f"{layer.name}:" if len(source.layers) > 1 else ""
+    for start in range(0, max(layer.features, 1), batch_size):
+        meta, fids, geometry, data = _read(source, layer, start, batch_size, read_geometry)
+        fields = {str(name): values for name, values in zip(meta["fields"], data, strict=True)}
+        if not read_geometry:
+            geoms = table_geometry(source, fields)
+        else:
+            geoms = shapely.from_wkb(geometry) if geometry is not None else np.full(len(fids), None)
+        ids = _ids(source, layer, fields, fids, id_field, prefix)
+        yield Batch(ids, geoms, fields)
+
+
+def _read(source: SourceFile, layer: SourceLayer, start: int, size: int, read_geometry: bool) -> tuple:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pyogrio.raw.read(
+                source.path,
+                layer=layer.name,
+                encoding=source.encoding,
+                read_geometry=read_geometry,
+                force_2d=True,
+                skip_features=start,
+                max_features=size,
+                return_fids=True,
+                datetime_as_string=True,
+                **_options(source),
+            )
+    except UnicodeDecodeError as exc:
+        raise _encoding_problem(source, exc) from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
+        raise FileProblem(f"{source.name}: reading {layer.name} failed ({_gdal_message(exc)}).") from None
+
+
+def _ids(
+    source: SourceFile,
+    layer: SourceLayer,
+    fields: dict[str, np.ndarray],
+    fids: np.ndarray,
+    id_field: str | None,
+    prefix: str,
+) -> list[str]:
+    column = id_field or ("uid" if "uid" in fields else None)
+    if id_field and id_field not in fields:
+        raise FileProblem(f"{source.name}: the id field {id_field!r} is not in {layer.name}; it has {', '.join(fields)}.")
+    if column:
+        return [None if _blank(v) else str(v) for v in fields[column]]  # type: ignore[misc]
+    return [f"{prefix}{int(fid)}" for fid in fids]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value)
+
+
+def _column(fields: dict[str, np.ndarray], names: tuple[str, ...]) -> str | None:
+    lowered = {name.lower(): name for name in fields}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def table_geometry(source: SourceFile, fields: dict[str, np.ndarray]) -> np.ndarray:
+    """Points from lon/lat columns, or shapes from a WKT column, for CSV and spreadsheets."""
+    lon, lat, wkt = _column(fields, LON_NAMES), _column(fields, LAT_NAMES), _column(fields, WKT_NAMES)
+    if wkt:
+        texts = np.array([None if _blank(v) else str(v) for v in fields[wkt]], dtype=object)
+        try:
+            return shapely.from_wkt(texts, on_invalid="raise")
+        except shapely.errors.GEOSException as exc:
+            raise FileProblem(f"{source.name}: the column {wkt!r} holds text that is not WKT ({exc}).") from None
+    if lon and lat:
+        x, y = _numbers(source, fields, lon), _numbers(source, fields, lat)
+        points = shapely.points(x, y)
+        points[np.isnan(x) | np.isnan(y)] = None
+        return points
+    raise FileProblem(
+        f"{source.name}: no coordinates found; give longitude/latitude columns (lon, lat) "
+        f"or a WKT column (wkt). Its columns are: {', '.join(fields) or 'none'}."
+    )
+
+
+def _numbers(source: SourceFile, fields: dict[str, np.ndarray], name: str) -> np.ndarray:
+    out = np.full(len(fields[name]), np.nan)
+    for i, value in enumerate(fields[name]):
+        if _blank(value):
+            continue
+        try:
+            out[i] = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+        except ValueError:
+            raise FileProblem(f"{source.name}: row {i + 1}: {name} = {value!r} is not a number.") from None
+    return out
+
+
+def coordinate_fields(fields: list[str]) -> set[str]:
+    """The columns a table format's geometry was built from (not attributes)."""
+    lowered = {f.lower(): f for f in fields}
+    return {lowered[n] for n in (*LON_NAMES, *LAT_NAMES, *WKT_NAMES) if n in lowered}

@@ -1,0 +1,302 @@
+"""Declarative mapping from a source's fields and values to a layer's attributes.
+
+A mapping is JSON (a file, or the body of an upload)::
+
+    {
+      "fields": {"NAME_FA": "name", "Surface type": "surface", "OBJECTID": null},
+      "values": {"surface": {"Asphalt": "asphalt", "آسفالت": "asphalt", "خاکی": "earth"}},
+      "defaults": {"lighting": "unknown"},
+      "id_field": "OBJECTID"
+    }
+
+Fields not named there are matched automatically: by attribute name (any case, spaces or dashes for
+underscores), by the attribute's label in any catalogue language ("پوشش سطح" → surface), and by the
+10-character names a Shapefile cuts them to. Values of value-list attributes are matched the same way
+(value, or label in any language). A ``null`` field target drops the field on purpose. Every field left
+unmapped and every value that fits no value of the list is counted for the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gis.errors import MahalleError
+from layers.spec import SYSTEM_COLUMNS, Attribute, Layer
+
+# Fields our own exports add, and fields GDAL adds when reading KML: known, not attributes.
+SYSTEM_FIELDS = frozenset(
+    {*SYSTEM_COLUMNS, "fid", "ogc_fid", "neighbourhood", "lon", "lat", "wkt"}
+    | {"description", "timestamp", "begin", "end", "altitudemode", "tessellate", "extrude", "visibility"}
+    | {"draworder", "icon", "snippet"}
+)
+TRUE = frozenset({"true", "t", "yes", "y", "1", "on", "بله", "نعم", "ναι", "آری"})
+FALSE = frozenset({"false", "f", "no", "n", "0", "off", "خیر", "لا", "όχι", "نه"})
+
+
+class MappingError(MahalleError):
+    status = 422
+    title = "The mapping is not valid"
+
+
+class ValueProblem(ValueError):
+    """One value that cannot become its attribute's type; the message goes into the row's reason."""
+
+
+@dataclass
+class Mapping:
+    fields: dict[str, str | None] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    id_field: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any, name: str = "the mapping") -> Mapping:
+        if not isinstance(data, dict):
+            raise MappingError(f"{name}: a mapping is a JSON object with fields, values, defaults and id_field.")
+        unknown = set(data) - {"fields", "values", "defaults", "id_field"}
+        if unknown:
+            raise MappingError(f"{name}: unknown keys {', '.join(sorted(unknown))}.")
+        try:
+            return cls(
+                fields={str(k): (None if v is None else str(v)) for k, v in (data.get("fields") or {}).items()},
+                values={str(a): {str(k): str(v) for k, v in m.items()} for a, m in (data.get("values") or {}).items()},
+                defaults=dict(data.get("defaults") or {}),
+                id_field=data.get("id_field"),
+            )
+        except (AttributeError, TypeError) as exc:
+            raise MappingError(f"{name}: malformed ({exc}).") from None
+
+    @classmethod
+    def load(cls, path: Path) -> Mapping:
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")), path.name)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MappingError(f"{path.name}: cannot be read as JSON ({exc}).") from None
+
+    def check(self, layer: Layer) -> None:
+        """Refuse a mapping that names attributes or values the layer does not have."""
+        names = set(layer.attribute_names)
+        for source, target in self.fields.items():
+            if target is not None and target not in names:
+                raise MappingError(f"The mapping sends {source!r} to {target!r}, which {layer.name} does not have.")
+        for attr, table in {**self.values, **{k: {"": v} for k, v in self.defaults.items()}}.items():
+            if attr not in names:
+                raise MappingError(f"The mapping gives values for {attr!r}, which {layer.name} does not have.")
+            allowed = layer.attribute(attr).values
+            bad = [v for v in table.values() if allowed and isinstance(v, str) and v not in allowed]
+            if bad:
+                raise MappingError(f"The mapping maps to {bad[0]!r}, which is not a value of {attr}.")
+
+
+def normal(text: str) -> str:
+    """Compare names and labels loosely: case, accents, spaces, dashes, Arabic/Persian letter forms."""
+    text = unicodedata.normalize("NFKC", str(text)).casefold().strip()
+    text = text.translate(str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "\u200c": " "}))
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[\s\-_./:]+", "_", text).strip("_")
+
+
+def _labels(*items: tuple[str, dict[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value, label in items:
+        for text in (value, *label.values()):
+            out.setdefault(normal(text), value)
+    return out
+
+
+@dataclass
+class FieldPlan:
+    """Which source field fills which attribute, and what was left out."""
+
+    columns: dict[str, Attribute]  # source field → attribute
+    unmapped: list[str]
+    ignored: list[str]
+
+
+def plan_fields(
+    layer: Layer, fields: list[str], mapping: Mapping, short_names: dict[str, str] | None = None
+) -> FieldPlan:
+    by_name = {a.name: a for a in layer.attributes}
+    lookup = _labels(*((a.name, a.label) for a in layer.attributes))
+    columns: dict[str, Attribute] = {}
+    unmapped, ignored = [], []
+    for source in fields:
+        target = _field_target(source, mapping, lookup, by_name, short_names or {})
+        if target is None:
+            (ignored if source in mapping.fields or normal(source) in SYSTEM_FIELDS else unmapped).append(source)
+        elif target in {a.name for a in columns.values()}:
+            ignored.append(source)  # an earlier field already fills it
+        else:
+            columns[source] = by_name[target]
+    return FieldPlan(columns, unmapped, ignored)
+
+
+def _field_target(
+    source: str, mapping: Mapping, lookup: dict[str, str], by_name: dict[str, Attribute], short: dict[str, str]
+) -> str | None:
+    if source in mapping.fields:
+        return mapping.fields[source]
+    if source in short and short[source] in by_name:
+        return short[source]
+    key = normal(source)
+    if key in lookup:
+        return lookup[key]
+    if len(source) == 10:  # a Shapefile's cut name: the one attribute it is the start of
+        starts = [name for name in by_name if name.startswith(source.lower())]
+        if len(starts) == 1:
+            return starts[0]
+    return None
+
+
+class ValueMapper:
+    """Turns source values into attribute values, counting the ones that fit nothing."""
+
+    def __init__(self, layer: Layer, mapping: Mapping):
+        self.layer = layer
+        self.mapping = mapping
+        self.unmapped: dict[str, Counter[str]] = {}
+        self._choices = {
+            a.name: {**_labels(*((c.value, c.label) for c in a.choices)), **_explicit(mapping, a.name)}
+            for a in layer.attributes
+            if a.choices
+        }
+
+    def convert(self, attr: Attribute, value: Any) -> Any:
+        """The value as the attribute's type; ``None`` for blanks; ``ValueProblem`` if it cannot be."""
+        if _blank(value):
+            return None
+        try:
+            return _CONVERTERS[attr.type](self, attr, value)
+        except ValueProblem:
+            raise
+        except (ValueError, TypeError, OverflowError):
+            raise ValueProblem(f"{attr.name}: {value!r} is not a {attr.type}") from None
+
+    def choice(self, attr: Attribute, value: Any) -> str:
+        text = _text(value)
+        explicit = self.mapping.values.get(attr.name, {})
+        found = explicit.get(text) or self._choices[attr.name].get(normal(text))
+        if found is None:
+            self.unmapped.setdefault(attr.name, Counter())[text] += 1
+            raise ValueProblem(f"{attr.name}: {text!r} is not one of {', '.join(attr.values)}")
+        return found
+
+    def choices(self, attr: Attribute, value: Any) -> list[str]:
+        items = _list(value)
+        return list(dict.fromkeys(self.choice(attr, item) for item in items if not _blank(item)))
+
+
+def _explicit(mapping: Mapping, attr: str) -> dict[str, str]:
+    return {normal(k): v for k, v in mapping.values.get(attr, {}).items()}
+
+
+def _blank(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (np.datetime64,)):
+        return str(value)
+    return str(value).strip()
+
+
+def _to_text(mapper: ValueMapper, attr: Attribute, value: Any) -> str:
+    text = _text(value) if not isinstance(value, str) else value
+    if attr.max_length is not None and len(text) > attr.max_length:
+        raise ValueProblem(f"{attr.name}: longer than {attr.max_length} characters ({len(text)})")
+    return text
+
+
+def _to_integer(mapper: ValueMapper, attr: Attribute, value: Any) -> int:
+    number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    if not number.is_integer():
+        raise ValueProblem(f"{attr.name}: {value!r} is not a whole number")
+    return _in_range(attr, int(number))
+
+
+def _to_number(mapper: ValueMapper, attr: Attribute, value: Any) -> float:
+    number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    if not np.isfinite(number):
+        raise ValueProblem(f"{attr.name}: {value!r} is not a finite number")
+    return _in_range(attr, number)
+
+
+def _in_range(attr: Attribute, number: float) -> Any:
+    if (attr.minimum is not None and number < attr.minimum) or (attr.maximum is not None and number > attr.maximum):
+        low = "" if attr.minimum is None else attr.minimum
+        high = "" if attr.maximum is None else attr.maximum
+        raise ValueProblem(f"{attr.name}: {number:g} is outside {low}..{high}")
+    return number
+
+
+def _to_boolean(mapper: ValueMapper, attr: Attribute, value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = normal(_text(value))
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueProblem(f"{attr.name}: {value!r} is not yes/no")
+
+
+def _to_date(mapper: ValueMapper, attr: Attribute, value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = _text(value).replace("/", "-")
+    return date.fromisoformat(text[:10]).isoformat()
+
+
+def _to_datetime(mapper: ValueMapper, attr: Attribute, value: Any) -> str:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = _text(value).replace("/", "-")
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # files without a zone (Shapefile, CSV) are read as UTC
+    return moment.isoformat()
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return list(value)
+    text = _text(value)
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list):
+            return parsed
+    if text.startswith("{") and text.endswith("}"):  # PostgreSQL array text
+        text = text[1:-1]
+    return [part.strip().strip('"') for part in re.split(r"[;,|]", text)]
+
+
+_CONVERTERS = {
+    "text": _to_text,
+    "integer": _to_integer,
+    "reference": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
+    "date": _to_date,
+    "datetime": _to_datetime,
+    "choice": ValueMapper.choice,
+    "choices": ValueMapper.choices,
+}

@@ -1,0 +1,343 @@
+"""One import from start to report: open the file, map and check every row, stage with COPY, upsert.
+
+The whole run is one transaction. A dry run does all of it, reads the new/updated/unchanged counts from
+the upsert and rolls back. A real run commits only when no row was rejected (or when told to leave the
+rejected rows out), so an import is all or nothing, and a killed import leaves the database as it was.
+Re-importing the same source updates rows in place: the upsert is keyed on (source, source_id).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from gis.db import attributed
+from gis.errors import MahalleError, PayloadTooLarge, RuleViolation
+from importers import files, validate
+from importers.archive import ImportLimits
+from importers.load import defaults, stage_rows, upsert_staged
+from importers.mapping import Mapping, ValueMapper, ValueProblem, plan_fields
+from importers.osm import read_osm
+from layers.catalogue import Catalogue
+from layers.spec import Layer
+
+Progress = Callable[[int, int | None, str], None]  # rows done, rows in all (if known), what is happening
+MAX_LISTED = 1000  # rejected/repaired rows listed one by one in a report; all are counted
+
+
+@dataclass
+class ImportOptions:
+    layer: str | None = None  # target layer; optional for OSM (fills every layer it maps)
+    mapping: Mapping = field(default_factory=Mapping)
+    crs: str | None = None  # for files that do not say (or say wrongly)
+    dry_run: bool = False
+    repair: bool = False  # repair invalid geometries instead of rejecting them
+    source: str | None = None  # default: "osm" for OSM, "file:<name>" otherwise
+    source_layer: str | None = None  # which layer of a multi-layer file
+    id_field: str | None = None  # default: uid (our exports) or the feature number
+    encoding: str | None = None  # for files that do not say
+    skip_rejected: bool = False  # commit the good rows even when some are rejected
+    name: str | None = None  # the file's name as the user knows it (uploads)
+
+
+@dataclass
+class LayerCounts:
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    repaired: int = 0
+
+
+@dataclass
+class ImportReport:
+    file: str
+    format: str
+    source: str
+    dry_run: bool
+    committed: bool = False
+    layers: dict[str, LayerCounts] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[dict[str, Any]] = field(default_factory=list)
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # layer → source field → attribute
+    unmapped_fields: dict[str, list[str]] = field(default_factory=dict)
+    ignored_fields: dict[str, list[str]] = field(default_factory=dict)
+    unmapped_values: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    crs: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self, layer: str) -> LayerCounts:
+        return self.layers.setdefault(layer, LayerCounts())
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(c.rejected for c in self.layers.values())
+
+    def reject(self, layer: str, row: int, source_id: str | None, reason: str) -> None:
+        self.counts(layer).rejected += 1
+        if len(self.rejected) < MAX_LISTED:
+            self.rejected.append({"layer": layer, "row": row, "source_id": source_id, "reason": reason})
+
+    def repair(self, layer: str, row: int, source_id: str | None, reason: str) -> None:
+        self.counts(layer).repaired += 1
+        if len(self.repaired) < MAX_LISTED:
+            self.repaired.append({"layer": layer, "row": row, "source_id": source_id, "reason": reason})
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ImportRejected(MahalleError):
+    """Some rows cannot be imported; nothing was written. The report lists every one."""
+
+    status = 422
+    title = "The import was refused"
+
+    def __init__(self, message: str, report: ImportReport):
+        super().__init__(message)
+        self.report = report
+
+
+class _Row:
+    __slots__ = ("source_id", "attributes", "geometry")
+
+    def __init__(self, source_id: str, attributes: dict[str, Any], geometry: Any):
+        self.source_id = source_id
+        self.attributes = attributes
+        self.geometry = geometry
+
+
+@dataclass
+class _Plan:
+    """What to load into one layer: its rows in batches, already mapped and checked."""
+
+    layer: Layer
+    batches: Callable[[], Iterator[list[_Row]]]
+
+
+def run_import(
+    conn: psycopg.Connection,
+    catalogue: Catalogue,
+    path: Path,
+    options: ImportOptions,
+    actor: str,
+    progress: Progress | None = None,
+    limits: ImportLimits | None = None,
+) -> ImportReport:
+    """Import ``path``; returns the report (also for a dry run). Raises ``ImportRejected`` or another
+    ``MahalleError`` when nothing was written."""
+    started = time.monotonic()
+    limits = limits or ImportLimits()
+    progress = progress or (lambda done, total, what: None)
+    with tempfile.TemporaryDirectory(prefix="mahalle-import-") as work:
+        source = files.open_source(Path(path), Path(work), limits, options.name, options.encoding)
+        default_source = "osm" if source.format == "osm" else f"file:{source.name}"
+        report = ImportReport(source.name, source.format, options.source or default_source, options.dry_run)
+        if source.format == "osm":
+            plans, total = _osm_plans(source, catalogue, options, report, limits)
+        else:
+            plans, total = _file_plans(source, catalogue, options, report, limits)
+        _load(conn, plans, options, report, actor, total, progress)
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _load(
+    conn: psycopg.Connection,
+    plans: list[_Plan],
+    options: ImportOptions,
+    report: ImportReport,
+    actor: str,
+    total: int | None,
+    progress: Progress,
+) -> None:
+    done = 0
+    try:
+        with attributed(conn, actor, cause=f"import of {report.file}"):
+            for plan in plans:
+                staged = stage_rows(conn, plan.layer, [])  # empties the staging table for this layer
+                for rows in plan.batches():
+                    staged += stage_rows(conn, plan.layer, rows, truncate=False)
+                    done = sum(c.read for c in report.layers.values())
+                    progress(done, total, f"reading {plan.layer.name}")
+                progress(done, total, f"loading {plan.layer.name}")
+                loaded = upsert_staged(conn, plan.layer, report.source, staged)
+                counts = report.counts(plan.layer.name)
+                counts.new, counts.updated, counts.unchanged = loaded.inserted, loaded.updated, loaded.unchanged
+            if report.total_rejected and not options.skip_rejected and not options.dry_run:
+                raise ImportRejected(_rejected_message(report), report)
+            if options.dry_run:
+                raise psycopg.Rollback()
+    except RuleViolation as exc:
+        raise RuleViolation(f"{report.file}: the database refused a row, so nothing was written: {exc}") from exc
+    report.committed = not options.dry_run
+    progress(done, total, "done")
+
+
+def _rejected_message(report: ImportReport) -> str:
+    first = report.rejected[0]
+    return (
+        f"{report.file}: {report.total_rejected} row(s) cannot be imported, so nothing was written "
+        f"(first: row {first['row']}: {first['reason']}). Fix them, use the repair policy for invalid "
+        "geometries, or leave them out explicitly."
+    )
+
+
+# --- files read with GDAL ---------------------------------------------------------------------------
+
+
+def _file_plans(
+    source: files.SourceFile, catalogue: Catalogue, options: ImportOptions, report: ImportReport, limits: ImportLimits
+) -> tuple[list[_Plan], int]:
+    if not options.layer:
+        raise MahalleError(f"{source.name}: say which layer to import into (--layer).")
+    layer = catalogue[options.layer]
+    if not layer.has_geometry:
+        raise MahalleError(f"{layer.name} has no geometry; Mahalle imports spatial layers.")
+    options.mapping.check(layer)
+    chosen = files.choose_layers(source, layer.name, options.source_layer)
+    total = sum(sl.features for sl in chosen)
+    if total > limits.max_features:
+        raise PayloadTooLarge(f"{source.name}: {total:,} features; at most {limits.max_features:,} are accepted.")
+    seen: dict[str, int] = {}
+    plans = [_file_plan(source, sl, layer, options, report, seen) for sl in chosen]
+    return plans, total
+
+
+def _file_plan(
+    source: files.SourceFile,
+    sl: files.SourceLayer,
+    layer: Layer,
+    options: ImportOptions,
+    report: ImportReport,
+    seen: dict[str, int],
+) -> _Plan:
+    what = f"{source.name}" + (f" ({sl.name})" if len(source.layers) > 1 else "")
+    crs = validate.source_crs(sl.crs, options.crs, source.format, what)
+    report.crs[sl.name] = crs.to_string()
+    table = source.format in files.TABLE_FORMATS
+    skip = files.coordinate_fields(sl.fields) if table else set()
+    id_field = options.id_field or options.mapping.id_field
+    fields = [f for f in sl.fields if f not in skip and f != id_field]
+    plan = plan_fields(layer, fields, options.mapping, source.field_map.get(sl.name))
+    report.mapping.setdefault(layer.name, {}).update({k: v.name for k, v in plan.columns.items()})
+    report.unmapped_fields.setdefault(layer.name, []).extend(plan.unmapped)
+    report.ignored_fields.setdefault(layer.name, []).extend(plan.ignored)
+    mapper = ValueMapper(layer, options.mapping)
+
+    def batches() -> Iterator[list[_Row]]:
+        for batch in files.read_batches(source, sl, id_field):
+            geoms = validate.to_wgs84(batch.geometry, crs)
+            yield _rows(layer, batch.ids, geoms, batch.fields, plan.columns, mapper, options, report, seen)
+        _record_unmapped_values(report, layer.name, mapper)
+
+    return _Plan(layer, batches)
+
+
+def _rows(
+    layer: Layer,
+    ids: list[str | None],
+    geoms: np.ndarray,
+    fields: dict[str, np.ndarray],
+    columns: dict[str, Any],
+    mapper: ValueMapper | None,
+    options: ImportOptions,
+    report: ImportReport,
+    seen: dict[str, int],
+    attributes: list[dict[str, Any]] | None = None,
+) -> list[_Row]:
+    """Map and check one batch; rejected rows go into the report, the rest are returned."""
+    counts = report.counts(layer.name)
+    offset = counts.read
+    counts.read += len(ids)
+    checked = validate.check_geometries(geoms, layer, options.repair)
+    duplicate = validate.duplicates(ids, seen, offset)
+    base = {**defaults(layer), **options.mapping.defaults}
+    required = [a.name for a in layer.attributes if a.required]
+    out = []
+    for i, source_id in enumerate(ids):
+        problems = [p for p in (checked.rejected.get(i), duplicate.get(i)) if p]
+        attrs = attributes[i] if attributes is not None else _attributes(fields, i, columns, mapper, problems)
+        attrs = {**base, **attrs}
+        problems += [f"{name} is required" for name in required if attrs.get(name) is None]
+        if problems:
+            report.reject(layer.name, offset + i + 1, source_id, "; ".join(problems))
+            continue
+        if i in checked.repaired:
+            report.repair(layer.name, offset + i + 1, source_id, checked.repaired[i])
+        out.append(_Row(str(source_id), attrs, checked.geometry[i]))
+    return out
+
+
+def _attributes(
+    fields: dict[str, np.ndarray], i: int, columns: dict[str, Any], mapper: ValueMapper | None, problems: list[str]
+) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for source_field, attr in columns.items():
+        try:
+            value = mapper.convert(attr, fields[source_field][i])  # type: ignore[union-attr]
+        except ValueProblem as exc:
+            problems.append(str(exc))
+            continue
+        if value is not None:
+            attrs[attr.name] = value
+    return attrs
+
+
+def _record_unmapped_values(report: ImportReport, layer: str, mapper: ValueMapper) -> None:
+    target = report.unmapped_values.setdefault(layer, {})
+    for attr, counter in mapper.unmapped.items():
+        merged = Counter(target.get(attr, {}))
+        merged.update(counter)
+        target[attr] = dict(merged.most_common())
+
+
+# --- OpenStreetMap ----------------------------------------------------------------------------------
+
+
+def _osm_plans(
+    source: files.SourceFile, catalogue: Catalogue, options: ImportOptions, report: ImportReport, limits: ImportLimits
+) -> tuple[list[_Plan], int]:
+    try:
+        result = read_osm(source.path, [options.layer] if options.layer else None)
+    except ValueError as exc:
+        raise MahalleError(f"{source.name}: {exc}") from None
+    except RuntimeError as exc:
+        raise files.FileProblem(f"{source.name}: cannot be read as OpenStreetMap data ({exc}).") from None
+    total = sum(len(rows) for rows in result.rows.values())
+    if total > limits.max_features:
+        raise PayloadTooLarge(f"{source.name}: {total:,} features; at most {limits.max_features:,} are accepted.")
+    for key, n in result.unmapped.items():
+        layer, _, tag = key.partition(" ")
+        name, _, value = tag.partition("=")
+        report.unmapped_values.setdefault(layer, {}).setdefault(name, {})[value] = n
+    order = [layer.name for layer in catalogue if layer.name in result.rows]  # neighbourhoods first
+    plans = []
+    for name in order:
+        rows = result.rows[name]
+        report.crs[name] = "EPSG:4326"
+        plans.append(_Plan(catalogue[name], _osm_batches(catalogue[name], rows, options, report)))
+    return plans, total
+
+
+def _osm_batches(layer: Layer, rows: list, options: ImportOptions, report: ImportReport, size: int = 20_000):
+    def batches() -> Iterator[list[_Row]]:
+        seen: dict[str, int] = {}
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            geoms = np.array([r.geometry for r in chunk], dtype=object)
+            ids = [r.source_id for r in chunk]
+            attrs = [r.attributes for r in chunk]
+            yield _rows(layer, ids, geoms, {}, {}, None, options, report, seen, attributes=attrs)
+
+    return batches

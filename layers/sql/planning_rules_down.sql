@@ -1,0 +1,31 @@
+-- Undo planning_rules.sql: triggers first, then the functions and tables they use.
+DROP TRIGGER IF EXISTS a05_lifecycle ON public.interventions;
+DROP TRIGGER IF EXISTS a25_quantities ON public.interventions;
+DROP TRIGGER IF EXISTS a05_dependents ON public.interventions;
+DROP TRIGGER IF EXISTS z50_completion ON public.interventions;
+DROP TRIGGER IF EXISTS z60_task_progress ON public.interventions;
+DROP TRIGGER IF EXISTS a05_target_rules ON public.intervention_targets;
+DROP TRIGGER IF EXISTS a05_dependents ON public.tasks;
+DROP TRIGGER IF EXISTS a25_progress ON public.tasks;
+DROP TRIGGER IF EXISTS z60_task_progress ON public.task_links;
+
+DROP FUNCTION IF EXISTS mahalle.intervention_lifecycle();
+DROP FUNCTION IF EXISTS mahalle.intervention_quantities();
+DROP FUNCTION IF EXISTS mahalle.default_achieved(public.interventions, mahalle.intervention_kind_rules);
+DROP FUNCTION IF EXISTS mahalle.measured_quantity(text, geometry);
+DROP FUNCTION IF EXISTS mahalle.intervention_completed();
+DROP FUNCTION IF EXISTS mahalle.check_intervention_target();
+DROP FUNCTION IF EXISTS mahalle.intervention_delete();
+DROP FUNCTION IF EXISTS mahalle.task_delete();
+DROP FUNCTION IF EXISTS mahalle.task_progress();
+DROP FUNCTION IF EXISTS mahalle.refresh_task_progress(bigint[], text);
+DROP FUNCTION IF EXISTS mahalle.intervention_task_progress();
+DROP FUNCTION IF EXISTS mahalle.task_link_progress();
+DROP FUNCTION IF EXISTS mahalle.derived_task_progress(bigint);
+DROP FUNCTION IF EXISTS mahalle.intervention_progress(text, double precision, double precision);
+DROP FUNCTION IF EXISTS mahalle.intervention_cause(bigint, text);
+DROP FUNCTION IF EXISTS mahalle.cascade_requested();
+DROP FUNCTION IF EXISTS mahalle.allowed_intervention_transitions(text);
+DROP FUNCTION IF EXISTS mahalle.intervention_status_rank(text);
+DROP TABLE IF EXISTS mahalle.intervention_kind_rules;
+DROP TABLE IF EXISTS mahalle.intervention_transitions;

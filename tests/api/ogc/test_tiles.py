@@ -1,0 +1,71 @@
+"""Vector tiles: made in PostGIS, reduced by zoom, fresh after every edit, with ETags."""
+
+from __future__ import annotations
+
+import mapbox_vector_tile
+import morecantile
+
+TMS = morecantile.tms.get("WebMercatorQuad")
+
+
+def tile_url(cid: str, lon: float, lat: float, z: int) -> str:
+    t = TMS.tile(lon, lat, z)
+    return f"/ogc/collections/{cid}/tiles/WebMercatorQuad/{t.z}/{t.y}/{t.x}"
+
+
+def decode(response) -> dict:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(response.content)
+
+
+def test_detail_by_zoom(client):
+    near = decode(client.get(tile_url("streets", 24.944, 60.168, 16)))["streets"]["features"]
+    far = decode(client.get(tile_url("streets", 24.944, 60.168, 12)))["streets"]["features"]
+    assert {"surface", "lighting", "street_class", "sidewalk"} <= set(near[0]["properties"])  # nulls are left out
+    assert set().union(*(f["properties"] for f in far)) <= {"surface", "name"}
+    assert len(far) > len(near)
+
+
+def test_empty_tile_is_204_and_outside_the_grid_is_404(client):
+    assert client.get(tile_url("streets", -60.0, -30.0, 14)).status_code == 204
+    assert client.get("/ogc/collections/streets/tiles/WebMercatorQuad/3/9/1").status_code == 404
+    assert client.get("/ogc/collections/streets/tiles/WebMercatorQuad/23/0/0").status_code == 400
+    assert client.get("/ogc/collections/streets/tiles/WorldCRS84Quad/3/1/1").status_code == 404
+    assert client.get("/ogc/collections/tasks/tiles/WebMercatorQuad/3/1/1").status_code == 404
+
+
+def test_an_edit_shows_in_the_next_tile_and_etags_revalidate(client, demo_conn):
+    url = tile_url("workshops", 24.9413, 60.1713, 17)
+    first = client.get(url)
+    etag = first.headers.get("ETag")
+    if etag:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert first.headers["Cache-Control"] == "no-cache"
+    demo_conn.execute("INSERT INTO workshops (kind, name, geom) VALUES ('scrap', 'New yard', "
+                      "ST_SetSRID(ST_MakePoint(24.9413, 60.1713), 4326))")  # fmt: skip
+    second = decode(client.get(url, headers={"If-None-Match": etag or '"none"'}))
+    assert any(f["properties"].get("status") == "active" for f in second["workshops"]["features"])
+
+
+def test_a_cut_tile_says_so(demo_db_url):
+    from fastapi.testclient import TestClient
+
+    from tests.api.ogc.conftest import make_app
+
+    with TestClient(make_app(demo_db_url, max_tile_features=10)) as small:
+        response = small.get(tile_url("parcels", 24.944, 60.168, 14))
+        assert response.headers["Mahalle-Tile-Truncated"] == "10"
+        assert len(decode(response)["parcels"]["features"]) == 10
+
+
+def test_tilejson_and_tileset_metadata(client):
+    tj = client.get("/ogc/collections/parcels/tiles/WebMercatorQuad/tilejson.json").json()
+    assert tj["tiles"][0].endswith("/ogc/collections/parcels/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert tj["vector_layers"][0]["id"] == "parcels" and "tenure" in tj["vector_layers"][0]["fields"]
+    west, south, east, north = tj["bounds"]
+    assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
+    tilesets = client.get("/ogc/collections/parcels/tiles").json()["tilesets"]
+    assert tilesets[0]["tileMatrixSetURI"].endswith("WebMercatorQuad")
+    tms = client.get("/ogc/tileMatrixSets/WebMercatorQuad").json()
+    assert tms["id"] == "WebMercatorQuad" and len(tms["tileMatrices"]) >= 23
