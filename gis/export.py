@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import sqlite3
+import subprocess
 import tempfile
 import time
 import warnings
@@ -430,7 +431,10 @@ class XlsxWriter(Writer):
     def _cell(self, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        cell = WriteOnlyCell(self.sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not value.startswith("="):
+            return value
+        cell = WriteOnlyCell(self.sheet, value)
         cell.data_type = "s"  # text that starts with "=" stays text, never a formula
         return cell
 
@@ -530,22 +534,36 @@ class GpkgWriter(OgrWriter):
         super().finish()
 
     def layer_options(self) -> dict[str, Any]:
-        return {"layer_options": {"FID": "fid", "GEOMETRY_NAME": "geom"}}
+        # GeoPackage 1.2: QGIS and GDAL releases still in use warn about newer versions.
+        return {"layer_options": {"FID": "fid", "GEOMETRY_NAME": "geom"}, "dataset_options": {"VERSION": "1.2"}}
 
 
 class KmlWriter(OgrWriter):
-    driver = "KML"
-    suffix = "kml"
+    """KML (or KMZ): GDAL's KML driver rewrites its file on every append, so batches go to a GeoPackage
+    first and ``ogr2ogr`` streams that into KML in one pass."""
+
     kmz = False
 
     def finish(self) -> None:
-        if self.kmz:
-            tmp = self.out.with_name(self.out.name + ".part")
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-                zf.write(self.path, "doc.kml")
-            tmp.replace(self.out)
-        else:
-            super().finish()
+        kml = self.work / "doc.kml"
+        command = ["ogr2ogr", "-f", "KML", str(kml), str(self.path), *sorted(self.started, key=self.order.index)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise ExportError(f"Writing KML failed: {done.stderr.strip()[:300]}")
+        if not self.kmz:
+            kml.replace(self.out)
+            return
+        tmp = self.out.with_name(self.out.name + ".part")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(kml, "doc.kml")
+        tmp.replace(self.out)
+
+    def open_layer(self, layer: Layer, cols: list[Column]) -> None:
+        super().open_layer(layer, cols)
+        self.order = [*getattr(self, "order", []), layer.name]
+
+    def layer_options(self) -> dict[str, Any]:
+        return {"dataset_options": {"VERSION": "1.2"}}
 
 
 class KmzWriter(KmlWriter):

@@ -57,16 +57,15 @@ def geometry_output(crs: ApiCRS, column: sql.Composable = sql.SQL("t.geom")) -> 
 
 
 def _properties(layer: Layer) -> sql.Composable:
-    # jsonb_build_object takes at most 100 arguments: build it in chunks and concatenate.
+    """Properties in catalogue order (json keeps it; jsonb would sort keys by length)."""
     names = list(layer.property_types())
-    chunks = [names[i : i + 40] for i in range(0, len(names), 40)]
-    parts = [
-        sql.SQL("jsonb_build_object({})").format(
-            sql.SQL(", ").join(sql.SQL("{}, t.{}").format(sql.Literal(n), sql.Identifier(n)) for n in chunk)
-        )
-        for chunk in chunks
-    ]
-    return sql.SQL(" || ").join(parts)
+    pairs = [sql.SQL("{}, t.{}").format(sql.Literal(n), sql.Identifier(n)) for n in names]
+    if len(pairs) <= 50:  # json_build_object takes at most 100 arguments
+        return sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
+    chunks = [pairs[i : i + 50] for i in range(0, len(pairs), 50)]
+    return sql.SQL("({})::json").format(
+        sql.SQL(" || ").join(sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(c)) for c in chunks)
+    )
 
 
 def feature_json(layer: Layer, crs: ApiCRS) -> sql.Composable:

@@ -136,9 +136,15 @@ def _expect(path: Path, name: str, wanted: str) -> None:
 
 
 def open_source(
-    path: Path, workdir: Path, limits: archive.ImportLimits, name: str | None = None, encoding: str | None = None
+    path: Path,
+    workdir: Path,
+    limits: archive.ImportLimits,
+    name: str | None = None,
+    encoding: str | None = None,
+    target: str | None = None,
 ) -> SourceFile:
-    """Check and open ``path`` (unpacking archives into ``workdir``); lists its layers."""
+    """Check and open ``path`` (unpacking archives into ``workdir``); lists its layers. In an archive of
+    several files (one per layer, as our GeoJSON/CSV exports are), ``target`` picks the file."""
     name = name or path.name
     if not path.is_file():
         raise FileProblem(f"{name}: no such file.")
@@ -150,7 +156,7 @@ def open_source(
     if fmt == "osm":
         return SourceFile(name, path, "osm")
     if fmt in ("zip", "kmz"):
-        path, fmt = _unpack(path, workdir, limits, name)
+        path, fmt = _unpack(path, workdir, limits, name, target)
     source = SourceFile(name, path, fmt, encoding=encoding)
     if fmt == "shp":
         _check_shapefile(source)
@@ -162,16 +168,20 @@ def supported() -> str:
     return "Mahalle reads .gpkg, .zip (Shapefile), .geojson, .kml, .kmz, .csv, .xlsx, .fgb and .osm.pbf"
 
 
-def _unpack(path: Path, workdir: Path, limits: archive.ImportLimits, name: str) -> tuple[Path, str]:
+def _unpack(
+    path: Path, workdir: Path, limits: archive.ImportLimits, name: str, target: str | None
+) -> tuple[Path, str]:
     files = archive.extract(path, workdir, limits, name)
     data = [f for f in files if f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(".")]
     shapefiles = [f for f in data if f.suffix.lower() == ".shp"]
     if shapefiles:
         # GDAL opens a folder of shapefiles as one dataset with a layer per file.
         return shapefiles[0].parent if len(shapefiles) > 1 else shapefiles[0], "shp"
+    if len(data) > 1 and target:
+        data = [f for f in data if f.stem == target] or data
     if len(data) != 1:
         found = ", ".join(f.name for f in data) or "no file Mahalle reads"
-        raise FileProblem(f"{name}: the archive should hold one data file or a set of shapefiles; it has {found}.")
+        raise FileProblem(f"{name}: the archive should hold one data file (or one named after the layer); it has {found}.")
     fmt = EXTENSIONS[data[0].suffix.lower()]
     _expect(data[0], f"{name}: {data[0].name}", fmt)
     return data[0], fmt

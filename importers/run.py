@@ -140,7 +140,7 @@ def run_import(
     limits = limits or ImportLimits()
     progress = progress or (lambda done, total, what: None)
     with tempfile.TemporaryDirectory(prefix="mahalle-import-") as work:
-        source = files.open_source(Path(path), Path(work), limits, options.name, options.encoding)
+        source = files.open_source(Path(path), Path(work), limits, options.name, options.encoding, options.layer)
         default_source = "osm" if source.format == "osm" else f"file:{source.name}"
         report = ImportReport(source.name, source.format, options.source or default_source, options.dry_run)
         if source.format == "osm":

@@ -90,17 +90,26 @@ def test_property_equality_and_sortby(client, demo_conn):
     ("cql", "where"),
     [
         ("surface = 'asphalt' AND length_m > 100", "surface = 'asphalt' AND length_m > 100"),
-        ("surface IN ('gravel', 'earth') OR lighting = 'unlit'", "surface IN ('gravel', 'earth') OR lighting = 'unlit'"),
+        (
+            "surface IN ('gravel', 'earth') OR lighting = 'unlit'",
+            "surface IN ('gravel', 'earth') OR lighting = 'unlit'",
+        ),
         ("name LIKE 'Mann%'", "name LIKE 'Mann%%'"),
         ("length_m BETWEEN 50 AND 60", "length_m BETWEEN 50 AND 60"),
         ("width_m IS NULL AND street_class = 'primary'", "width_m IS NULL AND street_class = 'primary'"),
         ("NOT (surface = 'paved')", "surface <> 'paved'"),
-        ("S_INTERSECTS(geometry, POLYGON((24.94 60.165, 24.945 60.165, 24.945 60.168, 24.94 60.168, 24.94 60.165)))",
-         "ST_Intersects(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))"),
-        ("S_WITHIN(geometry, POLYGON((24.94 60.165, 24.945 60.165, 24.945 60.168, 24.94 60.168, 24.94 60.165)))",
-         "ST_Within(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))"),
-        ("S_DWITHIN(geometry, POINT(24.9425 60.1665), 100, meters)",
-         "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(24.9425, 60.1665), 4326)::geography, 100)"),
+        (
+            "S_INTERSECTS(geometry, POLYGON((24.94 60.165, 24.945 60.165, 24.945 60.168, 24.94 60.168, 24.94 60.165)))",
+            "ST_Intersects(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))",
+        ),
+        (
+            "S_WITHIN(geometry, POLYGON((24.94 60.165, 24.945 60.165, 24.945 60.168, 24.94 60.168, 24.94 60.165)))",
+            "ST_Within(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))",
+        ),
+        (
+            "S_DWITHIN(geometry, POINT(24.9425 60.1665), 100, meters)",
+            "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(24.9425, 60.1665), 4326)::geography, 100)",
+        ),
         ("T_AFTER(updated_at, TIMESTAMP('2000-01-01T00:00:00Z'))", "updated_at > '2000-01-01'"),
     ],
 )
@@ -121,7 +130,9 @@ def test_cql2_json_and_filter_crs(client, demo_conn):
     assert ids(client, url) == expected and expected
     latlon = "S_INTERSECTS(geometry, POLYGON((60.165 24.94, 60.165 24.945, 60.168 24.945, 60.168 24.94, 60.165 24.94)))"
     url = f"/ogc/collections/streets/items?limit=10000&filter={quote(latlon)}&filter-crs={EPSG.format(4326)}"
-    assert ids(client, url) == sql_ids(demo_conn, "ST_Intersects(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))")
+    assert ids(client, url) == sql_ids(
+        demo_conn, "ST_Intersects(geom, ST_MakeEnvelope(24.94, 60.165, 24.945, 60.168, 4326))"
+    )
     assert client.get("/ogc/collections/streets/items?filter-lang=cql2-json&filter=%7Bnope").status_code == 400
 
 

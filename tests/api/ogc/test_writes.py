@@ -52,7 +52,13 @@ def test_create_read_replace_patch_delete_with_etags(client, demo_conn):
     assert stale.status_code == 412 and stale.headers["ETag"] == '"4"'
     assert client.delete(f"/ogc/collections/workshops/items/{fid}", headers={"If-Match": '"4"'}).status_code == 204
     assert client.get(f"/ogc/collections/workshops/items/{fid}").status_code == 404
-    assert [op for op, _, _ in history(demo_conn, "workshops", fid)] == ["INSERT", "UPDATE", "UPDATE", "UPDATE", "DELETE"]
+    assert [op for op, _, _ in history(demo_conn, "workshops", fid)] == [
+        "INSERT",
+        "UPDATE",
+        "UPDATE",
+        "UPDATE",
+        "DELETE",
+    ]
     assert {actor for _, _, actor in history(demo_conn, "workshops", fid)} == {"anonymous"}
 
 
@@ -94,18 +100,27 @@ def test_client_uuid_makes_a_retried_post_safe(client, demo_conn):
 
 def test_geometry_in_other_crs(client):
     body = {**WELL, "geometry": {"type": "Point", "coordinates": [60.1712345, 24.9412345]}}
-    response = client.post("/ogc/collections/workshops/items", json=body,
-                           headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/4326>"})
+    response = client.post(
+        "/ogc/collections/workshops/items",
+        json=body,
+        headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/4326>"},
+    )
     assert response.status_code == 201
     assert response.json()["geometry"]["coordinates"] == [24.9412345, 60.1712345]
     utm = {**WELL, "geometry": {"type": "Point", "coordinates": [385000.0, 6672000.0]}}
-    response = client.post("/ogc/collections/workshops/items", json=utm,
-                           headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/32635>"})
+    response = client.post(
+        "/ogc/collections/workshops/items",
+        json=utm,
+        headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/32635>"},
+    )
     assert response.status_code == 201
     lon, lat = response.json()["geometry"]["coordinates"]
     assert 24.9 < lon < 25.0 and 60.1 < lat < 60.2
-    bad = client.post("/ogc/collections/workshops/items", json=WELL,
-                      headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/2100>"})
+    bad = client.post(
+        "/ogc/collections/workshops/items",
+        json=WELL,
+        headers={**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/2100>"},
+    )
     assert bad.status_code == 400
 
 
@@ -172,7 +187,9 @@ def test_id_in_the_body_must_match_the_url(client):
 def test_html_in_attributes_stays_text(client):
     body = {**WELL, "properties": {**WELL["properties"], "name": "<img src=x onerror=alert(1)>"}}
     fid = create(client, body).headers["Location"].rsplit("/", 1)[1]
-    assert client.get(f"/ogc/collections/workshops/items/{fid}").json()["properties"]["name"] == body["properties"]["name"]
+    assert (
+        client.get(f"/ogc/collections/workshops/items/{fid}").json()["properties"]["name"] == body["properties"]["name"]
+    )
     html = client.get(f"/ogc/collections/workshops/items/{fid}?f=html").text
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 

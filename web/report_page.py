@@ -1,0 +1,277 @@
+"""The achievement report as a printable, offline HTML page: text, tables, SVG charts and a folium map.
+
+Nothing is loaded from the network when the page opens: Leaflet's JS and CSS (from the xstatic-leaflet
+package, the version folium targets) are inlined, folium's own CDN links are switched off, and the map
+has no tile layer, only the neighbourhood's own streets as background. Every text a user typed reaches
+the page escaped: by the autoescaped template, and by ``html.escape`` for map tooltips, which Leaflet
+inserts as HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+from xstatic.pkg import leaflet as xleaflet
+
+from layers import interventions, tasks
+from web import i18n
+from web.templates import render
+
+# Colours for intervention kinds, in the catalogue's order of kinds.
+PALETTE = ("#e65100", "#6d4c41", "#fbc02d", "#2e7d32", "#1565c0", "#c62828", "#43a047", "#8e24aa", "#00838f")
+KIND_LABELS = {c.value: c.label for c in interventions.KIND}
+DOMAIN_LABELS = {c.value: c.label for c in tasks.DOMAIN}
+
+
+def kind_color(kind: str) -> str:
+    kinds = [c.value for c in interventions.KIND]
+    return PALETTE[kinds.index(kind) % len(PALETTE)] if kind in kinds else "#455a64"
+
+
+@cache
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JS and its CSS with the images it references inlined as data: URLs."""
+    folder = Path(xleaflet.BASE_DIR)
+
+    def inline(match: re.Match[str]) -> str:
+        data = base64.b64encode((folder / match.group(1)).read_bytes()).decode()
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, (folder / "leaflet.css").read_text(encoding="utf-8"))
+    js = (folder / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    return js, css
+
+
+# Text ----------------------------------------------------------------------------------------------
+
+
+def kind_label(kind: str, lang: str) -> str:
+    return i18n.label(KIND_LABELS[kind], lang) if kind in KIND_LABELS else kind
+
+
+def _targets_text(targets: dict[str, int], lang: str) -> str:
+    joiner = "، " if lang in i18n.RTL else ", "
+    return joiner.join(i18n.targets(layer, n, lang) for layer, n in sorted(targets.items()))
+
+
+def achievement_line(row: dict[str, Any], lang: str) -> str:
+    """"Street paving: 77,622 m² on 14 streets" from one group of the report."""
+    kind = kind_label(row["kind"], lang)
+    quantity = i18n.number(row["quantity"], lang)
+    if row["unit"] == "count" or row["unit"] is None:
+        line = i18n.t("line.count", lang, kind=kind, quantity=quantity)
+    elif row["targets"]:
+        targets = _targets_text(row["targets"], lang)
+        line = i18n.t("line.targets", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang), targets=targets)
+    else:
+        line = i18n.t("line.plain", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang))
+    lights = row["assets"].get("street_light", 0) if row["kind"] == "lighting" else 0
+    if lights:
+        line += ("، " if lang in i18n.RTL else ", ") + i18n.t("line.light_points", lang, n=i18n.number(lights, lang))
+    return line
+
+
+def _quantity(value: float | None, unit: str | None, lang: str) -> str:
+    text = i18n.number(value, lang)
+    return f"{text} {i18n.unit(unit, lang)}".strip()
+
+
+def _iso(value: str | date | None) -> date | None:
+    if isinstance(value, date) or value is None:
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def _indicator_rows(ind: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    rows = []
+    for key, unit in ind["units"].items():
+        decimals = 0 if unit in ("count", "m") else 1
+        decimals = 2 if key == "green_per_resident" else decimals
+        suffix = "" if unit == "count" or key == "green_per_resident" else " " + i18n.unit(unit, lang)
+        change = ind["change"][key]
+        rows.append(
+            {
+                "label": i18n.t(f"indicator.{key}", lang),
+                "start": i18n.number(ind["start"][key], lang, decimals) + (suffix if ind["start"][key] is not None else ""),
+                "end": i18n.number(ind["end"][key], lang, decimals) + (suffix if ind["end"][key] is not None else ""),
+                "change": "" if not change else i18n.number(change, lang, decimals, signed=True) + suffix,
+                "trend": "" if not change else ("up" if change > 0 else "down"),
+            }
+        )
+    return rows
+
+
+# Charts (server-side SVG, drawn by the template) ----------------------------------------------------
+
+
+def bar_chart(
+    rows: list[tuple[str, list[float | None]]], lang: str, maximum: float | None = None, decimals: int = 0
+) -> dict[str, Any]:
+    """Horizontal bars, one group per row and one bar per series; mirrored for right-to-left text."""
+    width, label_w, value_w, bar_h, gap = 680, 250, 60, 13, 10
+    series = max((len(v) for _, v in rows), default=1)
+    group_h = series * bar_h + gap
+    top = maximum or max((x or 0 for _, values in rows for x in values), default=0) or 1
+    plot_w = width - label_w - value_w
+    rtl = lang in i18n.RTL
+    out = []
+    for i, (label, values) in enumerate(rows):
+        y = i * group_h + gap // 2
+        bars = []
+        for j, value in enumerate(values):
+            w = round(plot_w * (value or 0) / top, 1)
+            x = width - label_w - w if rtl else label_w
+            text_x = x - 4 if rtl else x + w + 4
+            bars.append({"x": x, "y": y + j * bar_h, "w": w, "h": bar_h - 2, "series": j, "text_x": text_x,
+                         "text": i18n.number(value, lang, decimals)})  # fmt: skip
+        out.append({"label": label, "label_x": width - label_w + 8 if rtl else label_w - 8,
+                    "label_y": y + series * bar_h / 2 + 4, "bars": bars})  # fmt: skip
+    return {
+        "width": width,
+        "height": len(rows) * group_h + gap,
+        "rows": out,
+        "rtl": rtl,
+        "label_anchor": "start" if rtl else "end",
+        "value_anchor": "end" if rtl else "start",
+    }
+
+
+def _charts(d: dict[str, Any], lang: str) -> dict[str, Any]:
+    ind = d["indicators"]
+    pct_keys = [k for k, u in ind["units"].items() if u == "%"]
+    return {
+        "indicators": bar_chart(
+            [(i18n.t(f"indicator.{k}", lang), [ind["start"][k], ind["end"][k]]) for k in pct_keys], lang, 100, 1
+        ),
+        "tasks": bar_chart(
+            [(i18n.label(DOMAIN_LABELS[k], lang), [n]) for k, n in d["tasks_completed"]["by_domain"].items()], lang
+        ),
+        "kinds": bar_chart([(kind_label(r["kind"], lang), [r["interventions"]]) for r in d["achievements"]], lang),
+    }
+
+
+# Map -----------------------------------------------------------------------------------------------
+
+
+def _tip(item: dict[str, Any], lang: str) -> str:
+    parts = [item["title"], kind_label(item["kind"], lang), _quantity(item["quantity"], item["unit"], lang)]
+    parts.append(i18n.format_date(_iso(item["actual_end"]), lang))
+    return "<br>".join(html.escape(str(p)) for p in parts)
+
+
+def _bounds(geometry: dict[str, Any]) -> list[list[float]]:
+    xs, ys = [], []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], int | float):
+            xs.append(c[0])
+            ys.append(c[1])
+        else:
+            for part in c:
+                walk(part)
+
+    walk(geometry["coordinates"])
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def build_map(geo: dict[str, Any], lang: str) -> folium.Map:
+    bounds = _bounds(geo["boundary"])
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    fmap = folium.Map(location=center, tiles=None, zoom_start=15, control_scale=True, width="100%", height="460px")
+    fmap.default_js, fmap.default_css = [], []  # Leaflet is inlined by the page, nothing from a CDN
+    if geo.get("streets"):
+        folium.GeoJson(
+            geo["streets"], name="streets", style_function=lambda _: {"color": "#9e9e9e", "weight": 1}
+        ).add_to(fmap)
+    folium.GeoJson(
+        geo["boundary"], name="boundary", style_function=lambda _: {"color": "#455a64", "weight": 2, "fill": False}
+    ).add_to(fmap)
+    for kind in dict.fromkeys(i["kind"] for i in geo["interventions"]):
+        color = kind_color(kind)
+        features = [
+            {"type": "Feature", "geometry": i["geometry"], "properties": {"tip": _tip(i, lang)}}
+            for i in geo["interventions"]
+            if i["kind"] == kind
+        ]
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name=html.escape(kind_label(kind, lang)),
+            style_function=lambda _, c=color: {"color": c, "weight": 5, "fillColor": c, "fillOpacity": 0.6},
+            marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9),
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(fmap)
+    fmap.fit_bounds(bounds)
+    return fmap
+
+
+def map_parts(fmap: folium.Map) -> dict[str, str]:
+    """folium's head, body and script fragments, to embed in the report page."""
+    root = fmap.get_root()
+    root.render()
+    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+
+
+# Page ----------------------------------------------------------------------------------------------
+
+
+def render_report(report: Any, lang: str) -> str:
+    lang = i18n.lang_or_default(lang)
+    d = report.data
+    hood = d["neighbourhood"]
+    leaflet_js, leaflet_css = leaflet_assets()
+    period = i18n.t(
+        "report.period",
+        lang,
+        start=i18n.format_date(_iso(d["period"]["from"]), lang),
+        end=i18n.format_date(_iso(d["period"]["to"]), lang),
+    )
+    context = {
+        "lang": lang,
+        "dir": i18n.direction(lang),
+        "t": lambda key, **kw: i18n.t(key, lang, **kw),
+        "hood": hood,
+        "population": i18n.number(hood.get("population"), lang),
+        "period": period,
+        "generated": i18n.t("report.generated", lang, date=i18n.format_date(_iso(d["generated_on"]), lang)),
+        "lines": [achievement_line(r, lang) for r in d["achievements"]],
+        "kind_rows": [
+            {
+                "kind": kind_label(r["kind"], lang),
+                "color": kind_color(r["kind"]),
+                "interventions": i18n.number(r["interventions"], lang),
+                "quantity": _quantity(r["quantity"], r["unit"], lang),
+                "targets": _targets_text(r["targets"], lang),
+                "planned_cost": i18n.number(r["planned_cost"], lang),
+                "actual_cost": i18n.number(r["actual_cost"], lang),
+            }
+            for r in d["achievements"]
+        ],
+        "task_rows": [
+            {"domain": i18n.label(DOMAIN_LABELS.get(k, {"en": k}), lang), "count": i18n.number(n, lang)}
+            for k, n in d["tasks_completed"]["by_domain"].items()
+        ],
+        "tasks_total": i18n.number(d["tasks_completed"]["total"], lang),
+        "indicator_rows": _indicator_rows(d["indicators"], lang),
+        "intervention_rows": [
+            {
+                "title": i["title"],
+                "kind": kind_label(i["kind"], lang),
+                "completed_on": i18n.format_date(_iso(i["actual_end"]), lang),
+                "quantity": _quantity(i["achieved_quantity"], i["unit"], lang),
+                "contractor": i["contractor"] or i["agency"] or "—",
+            }
+            for i in d["interventions"]
+        ],
+        "charts": _charts(d, lang),
+        "map": map_parts(build_map(report.geo, lang)),
+        "leaflet_js": leaflet_js,
+        "leaflet_css": leaflet_css,
+    }
+    return render("report.html", **context)
