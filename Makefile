@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test setup system lint bench clean
 
@@ -13,7 +14,7 @@ test: setup
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status = 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; exit $$status
 
-setup: system $(STAMP)
+setup: system $(STAMP) $(NODE_STAMP)
 
 system:
 	@bash scripts/system-deps.sh
@@ -24,8 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Front-end packages come from the npm registry at set-up time and are served by the app itself.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 lint: setup
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

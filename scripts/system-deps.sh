@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Make sure the system packages Mahalle needs are present: Python venv, PostgreSQL server + PostGIS,
-# GDAL's command-line tools (interoperability tests). As root on Debian/Ubuntu they are installed
+# GDAL's command-line tools (interoperability tests), Node.js/npm (front-end packages) and Chromium
+# (browser tests and report screenshots). As root on Debian/Ubuntu they are installed
 # with apt-get; otherwise the exact command to run is printed and the script fails.
 set -euo pipefail
 
 missing=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v ogrinfo >/dev/null || missing+=(gdal-bin)
+command -v npm >/dev/null || missing+=(nodejs npm)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v make >/dev/null || missing+=(make)
 
 pg_bin=""
 for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do

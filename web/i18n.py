@@ -172,8 +172,8 @@ def number(value: float | int | None, lang: str, decimals: int = 0, signed: bool
     """``77622.4`` → "77,622" (en), "۷۷٬۶۲۲" (fa); None → "—"."""
     if value is None:
         return "—"
-    text = f"{value:{'+' if signed else ''},.{decimals}f}"
-    return digits(text, lang)
+    text = digits(f"{value:{'+' if signed else ''},.{decimals}f}", lang)
+    return "\u200e" + text if signed and lang in RTL else text  # keeps the sign before the number in RTL
 
 
 def format_date(day: date | None, lang: str) -> str:

@@ -131,7 +131,7 @@ def bar_chart(
             text_x = x - 4 if rtl else x + w + 4
             bars.append({"x": x, "y": y + j * bar_h, "w": w, "h": bar_h - 2, "series": j, "text_x": text_x,
                          "text": i18n.number(value, lang, decimals)})  # fmt: skip
-        out.append({"label": label, "label_x": width - label_w + 8 if rtl else label_w - 8,
+        out.append({"label": label, "label_x": width - 4 if rtl else label_w - 8,
                     "label_y": y + series * bar_h / 2 + 4, "bars": bars})  # fmt: skip
     return {
         "width": width,
@@ -184,7 +184,9 @@ def _bounds(geometry: dict[str, Any]) -> list[list[float]]:
 def build_map(geo: dict[str, Any], lang: str) -> folium.Map:
     bounds = _bounds(geo["boundary"])
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
-    fmap = folium.Map(location=center, tiles=None, zoom_start=15, control_scale=True, width="100%", height="460px")
+    fmap = folium.Map(
+        location=center, tiles=None, zoom_start=15, zoom_snap=0.25, control_scale=True, width="100%", height="520px"
+    )
     fmap.default_js, fmap.default_css = [], []  # Leaflet is inlined by the page, nothing from a CDN
     if geo.get("streets"):
         folium.GeoJson(

@@ -151,7 +151,7 @@ def test_as_of_reads_the_past(client, demo_conn):
     demo_conn.execute("UPDATE mahalle.history SET at = '2026-01-01' WHERE layer = 'workshops' AND feature_id = %s",
                       (fid,))  # fmt: skip
     demo_conn.execute("UPDATE workshops SET name = 'after' WHERE id = %s", (fid,))
-    past = client.get(f"/ogc/collections/workshops/items?as-of=2026-02-01&name=before").json()
+    past = client.get("/ogc/collections/workshops/items?as-of=2026-02-01&name=before").json()
     assert [f["id"] for f in past["features"]] == [fid]
     assert client.get("/ogc/collections/workshops/items?as-of=2026-02-01&name=after").json()["features"] == []
 
