@@ -146,8 +146,12 @@ class _Query:
         values = {k: v if isinstance(v, sql.Composable) else sql.Literal(v) for k, v in fmt.items()}
         if body.startswith("WITH "):  # more CTEs: they join the sources' WITH list
             body = ", " + body.removeprefix("WITH ")
-        query = _sources(self.at) + sql.SQL(" ") + sql.SQL(body).format(  # type: ignore[arg-type]
-            inside=_inside(self.scope), lines_inside=_inside(self.scope, lines=True), **values
+        query = (
+            _sources(self.at)
+            + sql.SQL(" ")
+            + sql.SQL(body).format(  # type: ignore[arg-type]
+                inside=_inside(self.scope), lines_inside=_inside(self.scope, lines=True), **values
+            )
         )
         with self.conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(query, self.params).fetchall()

@@ -150,14 +150,24 @@ def achievement(
         "generated_on": (generated_on or date.today()).isoformat(),
         "achievements": _by_kind(conn, list(geometries)),
         "interventions": done,
-        "tasks_completed": {"by_domain": _per_domain(finished_tasks), "total": len(finished_tasks),
-                            "tasks": sorted(finished_tasks, key=lambda t: (t["done_at"], t["id"]))},  # fmt: skip
+        "tasks_completed": {
+            "by_domain": _per_domain(finished_tasks),
+            "total": len(finished_tasks),
+            "tasks": sorted(finished_tasks, key=lambda t: (t["done_at"], t["id"])),
+        },
         "indicators": _indicator_changes(conn, code, since, until),
     }
     geo = _geo(conn, hood["id"]) | {
         "interventions": [
-            {"id": d["id"], "title": d["title"], "kind": d["kind"], "quantity": d["achieved_quantity"],
-             "unit": d["unit"], "actual_end": d["actual_end"], "geometry": geometries[d["id"]]}  # fmt: skip
+            {
+                "id": d["id"],
+                "title": d["title"],
+                "kind": d["kind"],
+                "quantity": d["achieved_quantity"],
+                "unit": d["unit"],
+                "actual_end": d["actual_end"],
+                "geometry": geometries[d["id"]],
+            }
             for d in done
         ]
     }

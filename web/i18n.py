@@ -18,9 +18,33 @@ RTL = {"fa", "ar"}
 _DIGITS = {"fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
 _SEPARATORS = {"fa": ("٬", "٫"), "ar": ("٬", "٫")}  # thousands, decimal
 _AR_MONTHS = (
-    "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر"
-).split()
-_EN_MONTHS = "January February March April May June July August September October November December".split()
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+)
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 STRINGS: dict[str, dict[str, str]] = {
     "report.title": {"en": "Achievement report", "fa": "گزارش عملکرد", "ar": "تقرير الإنجازات"},
@@ -40,8 +64,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar": "خطة العمل: المهام المنجزة",
     },
     "section.indicators": {"en": "How the neighbourhood changed", "fa": "تغییر شاخص‌های محله", "ar": "كيف تغيّر الحي"},
-    "section.map": {"en": "Map of the completed interventions", "fa": "نقشه اقدامات تکمیل‌شده", "ar": "خريطة التدخلات المنجزة"},
-    "section.interventions": {"en": "Completed interventions", "fa": "فهرست اقدامات تکمیل‌شده", "ar": "التدخلات المنجزة"},
+    "section.map": {
+        "en": "Map of the completed interventions",
+        "fa": "نقشه اقدامات تکمیل‌شده",
+        "ar": "خريطة التدخلات المنجزة",
+    },
+    "section.interventions": {
+        "en": "Completed interventions",
+        "fa": "فهرست اقدامات تکمیل‌شده",
+        "ar": "التدخلات المنجزة",
+    },
     "none.achievements": {
         "en": "No intervention was completed in this period.",
         "fa": "در این بازه اقدامی تکمیل نشده است.",
@@ -52,9 +84,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "fa": "در این بازه وظیفه‌ای انجام نشده است.",
         "ar": "لم تُنجز أي مهمة في هذه الفترة.",
     },
-    "line.targets": {"en": "{kind}: {quantity} {unit} on {targets}", "fa": "{kind}: {quantity} {unit} در {targets}",
-                     "ar": "{kind}: {quantity} {unit} في {targets}"},  # fmt: skip
-    "line.plain": {"en": "{kind}: {quantity} {unit}", "fa": "{kind}: {quantity} {unit}", "ar": "{kind}: {quantity} {unit}"},
+    "line.targets": {
+        "en": "{kind}: {quantity} {unit} on {targets}",
+        "fa": "{kind}: {quantity} {unit} در {targets}",
+        "ar": "{kind}: {quantity} {unit} في {targets}",
+    },
+    "line.plain": {
+        "en": "{kind}: {quantity} {unit}",
+        "fa": "{kind}: {quantity} {unit}",
+        "ar": "{kind}: {quantity} {unit}",
+    },
     "line.count": {"en": "{kind}: {quantity}", "fa": "{kind}: {quantity}", "ar": "{kind}: {quantity}"},
     "line.light_points": {"en": "{n} light points", "fa": "{n} چراغ", "ar": "{n} نقطة إنارة"},
     "targets.streets": {"en": "{n} streets", "fa": "{n} معبر", "ar": "{n} شارع"},
@@ -87,7 +126,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "fa": "شاخص‌ها در ابتدا و انتهای دوره (درصد)",
         "ar": "المؤشرات في البداية والنهاية (%)",
     },
-    "chart.tasks": {"en": "Tasks completed by domain", "fa": "وظایف انجام‌شده به تفکیک حوزه", "ar": "المهام المنجزة حسب المجال"},
+    "chart.tasks": {
+        "en": "Tasks completed by domain",
+        "fa": "وظایف انجام‌شده به تفکیک حوزه",
+        "ar": "المهام المنجزة حسب المجال",
+    },
     "chart.kinds": {
         "en": "Completed interventions by kind",
         "fa": "اقدامات تکمیل‌شده به تفکیک نوع",
@@ -105,11 +148,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "unit.m2": {"en": "m²", "fa": "متر مربع", "ar": "م²"},
     "unit.count": {"en": "", "fa": "", "ar": ""},
     "indicator.street_length": {"en": "Street length", "fa": "طول معابر", "ar": "طول الشوارع"},
-    "indicator.paved_pct": {"en": "Streets paved (by length)", "fa": "معابر دارای پوشش (به طول)", "ar": "الشوارع المرصوفة (بالطول)"},
-    "indicator.lit_pct": {"en": "Streets lit (by length)", "fa": "معابر روشن (به طول)", "ar": "الشوارع المضاءة (بالطول)"},
-    "indicator.formalised_pct": {"en": "Parcels with a formal title", "fa": "قطعات دارای سند رسمی", "ar": "قطع بسند رسمي"},
+    "indicator.paved_pct": {
+        "en": "Streets paved (by length)",
+        "fa": "معابر دارای پوشش (به طول)",
+        "ar": "الشوارع المرصوفة (بالطول)",
+    },
+    "indicator.lit_pct": {
+        "en": "Streets lit (by length)",
+        "fa": "معابر روشن (به طول)",
+        "ar": "الشوارع المضاءة (بالطول)",
+    },
+    "indicator.formalised_pct": {
+        "en": "Parcels with a formal title",
+        "fa": "قطعات دارای سند رسمی",
+        "ar": "قطع بسند رسمي",
+    },
     "indicator.blighted_count": {"en": "Blighted plots", "fa": "فضاهای بی‌دفاع و مخروبه", "ar": "المواقع المتدهورة"},
-    "indicator.blighted_area": {"en": "Area of blighted plots", "fa": "مساحت فضاهای بی‌دفاع", "ar": "مساحة المواقع المتدهورة"},
+    "indicator.blighted_area": {
+        "en": "Area of blighted plots",
+        "fa": "مساحت فضاهای بی‌دفاع",
+        "ar": "مساحة المواقع المتدهورة",
+    },
     "indicator.cleared_pct": {"en": "Blighted plots cleared", "fa": "فضاهای پاک‌سازی‌شده", "ar": "المواقع التي أزيلت"},
     "indicator.polluting_active": {
         "en": "Polluting workshops operating",

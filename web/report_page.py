@@ -62,14 +62,16 @@ def _targets_text(targets: dict[str, int], lang: str) -> str:
 
 
 def achievement_line(row: dict[str, Any], lang: str) -> str:
-    """"Street paving: 77,622 m² on 14 streets" from one group of the report."""
+    """A line like "Street paving: 77,622 m² on 14 streets" for one group of the report."""
     kind = kind_label(row["kind"], lang)
     quantity = i18n.number(row["quantity"], lang)
     if row["unit"] == "count" or row["unit"] is None:
         line = i18n.t("line.count", lang, kind=kind, quantity=quantity)
     elif row["targets"]:
         targets = _targets_text(row["targets"], lang)
-        line = i18n.t("line.targets", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang), targets=targets)
+        line = i18n.t(
+            "line.targets", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang), targets=targets
+        )
     else:
         line = i18n.t("line.plain", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang))
     lights = row["assets"].get("street_light", 0) if row["kind"] == "lighting" else 0
@@ -99,7 +101,8 @@ def _indicator_rows(ind: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         rows.append(
             {
                 "label": i18n.t(f"indicator.{key}", lang),
-                "start": i18n.number(ind["start"][key], lang, decimals) + (suffix if ind["start"][key] is not None else ""),
+                "start": i18n.number(ind["start"][key], lang, decimals)
+                + (suffix if ind["start"][key] is not None else ""),
                 "end": i18n.number(ind["end"][key], lang, decimals) + (suffix if ind["end"][key] is not None else ""),
                 "change": "" if not change else i18n.number(change, lang, decimals, signed=True) + suffix,
                 "trend": "" if not change else ("up" if change > 0 else "down"),
@@ -129,10 +132,25 @@ def bar_chart(
             w = round(plot_w * (value or 0) / top, 1)
             x = width - label_w - w if rtl else label_w
             text_x = x - 4 if rtl else x + w + 4
-            bars.append({"x": x, "y": y + j * bar_h, "w": w, "h": bar_h - 2, "series": j, "text_x": text_x,
-                         "text": i18n.number(value, lang, decimals)})  # fmt: skip
-        out.append({"label": label, "label_x": width - 4 if rtl else label_w - 8,
-                    "label_y": y + series * bar_h / 2 + 4, "bars": bars})  # fmt: skip
+            bars.append(
+                {
+                    "x": x,
+                    "y": y + j * bar_h,
+                    "w": w,
+                    "h": bar_h - 2,
+                    "series": j,
+                    "text_x": text_x,
+                    "text": i18n.number(value, lang, decimals),
+                }
+            )
+        out.append(
+            {
+                "label": label,
+                "label_x": width - 4 if rtl else label_w - 8,
+                "label_y": y + series * bar_h / 2 + 4,
+                "bars": bars,
+            }
+        )
     return {
         "width": width,
         "height": len(rows) * group_h + gap,
