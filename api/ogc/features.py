@@ -63,7 +63,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
-WRITE_METHODS = "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
+WRITE_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
 
 
 def spatial_layer(catalogue: Catalogue, cid: str) -> Layer:
@@ -145,7 +145,7 @@ def queryables(cid: str, request: Request, catalogue: Cat) -> Response:
 @router.options("/collections/{cid}/items", summary="What may be done with the items")
 def items_options(cid: str, catalogue: Cat) -> Response:
     spatial_layer(catalogue, cid)
-    return Response(status_code=200, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+    return Response(status_code=200, headers={"Allow": "GET, POST, OPTIONS"})
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection")

@@ -163,3 +163,15 @@ def test_html_and_negotiation(client):
     assert client.get("/ogc/collections/streets/items?f=geojson", headers={"Accept": "text/html"}).headers[
         "content-type"] == "application/geo+json"  # fmt: skip
     assert client.get("/ogc/collections?f=xml").status_code == 406
+
+
+def test_a_query_past_the_statement_timeout_is_503(demo_db_url):
+    from fastapi.testclient import TestClient
+
+    from tests.api.ogc.conftest import make_app
+
+    slow = quote("S_DWITHIN(geometry, POINT(24.94 60.17), 5000, meters) AND area_m2 > 0")
+    with TestClient(make_app(demo_db_url, statement_timeout_ms=1)) as impatient:
+        response = impatient.get(f"/ogc/collections/parcels/items?limit=10000&filter={slow}")
+    assert response.status_code == 503
+    assert "took too long" in response.json()["title"]
