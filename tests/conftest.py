@@ -75,12 +75,16 @@ def template_db(pg_server: Server) -> Iterator[str]:
     pg_server.drop(name)
 
 
+def _copy(pg_server: Server, template: str | None, prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    yield pg_server.create(name, template=template)
+    pg_server.drop(name)
+
+
 @pytest.fixture
 def db_url(pg_server: Server, template_db: str) -> Iterator[str]:
-    name = f"mahalle_t_{uuid.uuid4().hex[:12]}"
-    url = pg_server.create(name, template=template_db)
-    yield url
-    pg_server.drop(name)
+    """A fresh migrated database for one test."""
+    yield from _copy(pg_server, template_db, "mahalle_t")
 
 
 @pytest.fixture(scope="session")
@@ -98,19 +102,13 @@ def demo_template(pg_server: Server, template_db: str) -> Iterator[str]:
 @pytest.fixture
 def demo_db_url(pg_server: Server, demo_template: str) -> Iterator[str]:
     """A fresh copy of the demo database for one test."""
-    name = f"mahalle_d_{uuid.uuid4().hex[:12]}"
-    url = pg_server.create(name, template=demo_template)
-    yield url
-    pg_server.drop(name)
+    yield from _copy(pg_server, demo_template, "mahalle_d")
 
 
 @pytest.fixture
 def empty_db_url(pg_server: Server) -> Iterator[str]:
     """A database with nothing in it (for migration tests)."""
-    name = f"mahalle_e_{uuid.uuid4().hex[:12]}"
-    url = pg_server.create(name)
-    yield url
-    pg_server.drop(name)
+    yield from _copy(pg_server, None, "mahalle_e")
 
 
 @pytest.fixture
