@@ -33,5 +33,10 @@ $(NODE_STAMP): package.json package-lock.json
 lint: setup
 	$(BIN)/ruff check .
 
+# Mahalle side by side with tipg, pygeoapi, ogr2ogr and the raw queries (bench/RESULTS.md). BENCH_ARGS="--scale 20000"
+bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

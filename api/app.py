@@ -12,7 +12,7 @@ from api import problems
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
-from api.routes import health, home, layers, planning
+from api.routes import health, home, layers, planning, transfer, web
 from api.runtime import Database, load_demo_if_empty, open_database
 from gis.db import make_pool
 from gis.settings import Settings, get_settings
@@ -51,10 +51,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     problems.install(app)
     app.include_router(home.router)
+    app.include_router(web.router)
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(ogc_features.router)
     app.include_router(ogc_tiles.router)
     app.include_router(ogc_openapi.router)
     app.include_router(planning.router)
+    app.include_router(transfer.router)
     return app

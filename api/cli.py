@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api import cli_planning
+from api import cli_transfer
 from api.runtime import Database, load_demo_if_empty, open_database
 from gis.cluster import ClusterError
 from gis.db import attributed, connect
@@ -36,6 +37,7 @@ history_app = typer.Typer(help="A feature's history; restoring earlier versions.
 app.add_typer(db_app, name="db")
 app.add_typer(layer_app, name="layer")
 app.add_typer(history_app, name="history")
+cli_transfer.register(app)
 cli_planning.register(app)
 console = Console()
 err = Console(stderr=True)

@@ -15,7 +15,7 @@ from rich.table import Table
 from gis import indicators as gis_indicators
 from gis import report as gis_report
 from gis.db import connect
-from web import i18n
+from web import report_i18n as i18n
 
 console = Console()
 
@@ -58,8 +58,7 @@ def report(
         typer.echo(text)
         return
     out.write_text(text, encoding="utf-8")
-    lines = len(built.data["achievements"])
-    console.print(f"wrote {out} ({format.value}, {lang.value}; {lines} kinds of intervention completed)")
+    console.print(f"wrote {out} ({format.value}, {lang.value})")
 
 
 def indicators(

@@ -60,11 +60,15 @@ _EXTENSIONS = r"""
 %extend ?predicate: TEMPORAL_FUNC "(" expression "," expression ")" -> temporal_call
     | "S_DWITHIN"i "(" expression "," expression "," full_number "," attribute ")" -> dwithin
     | "S_DWITHIN"i "(" expression "," expression "," full_number ")" -> dwithin
-TEMPORAL_FUNC.3: /T_(BEFORE|AFTER|MEETS|METBY|OVERLAPS|OVERLAPPEDBY|BEGINS|BEGUNBY|DURING|CONTAINS|ENDS|ENDEDBY|EQUALS|INTERSECTS|DISJOINT)(?=\s*\()/i
+TEMPORAL_FUNC.3: /T_(TEMPORAL_NAMES)(?=\s*\()/i
 %override attribute: /[a-zA-Z_][a-zA-Z_:0-9.]*/ | DOUBLE_QUOTED
 %override SINGLE_QUOTED: /'(?:[^']|'')*'/
 %extend ?interval: "INTERVAL"i "(" "'" DATE "'" "," "'" DATE "'" ")" -> interval
-"""
+%extend ?literal: "BBOX"i "(" full_number "," full_number "," full_number "," full_number ")" -> bbox_literal
+""".replace(
+    "TEMPORAL_NAMES",
+    "BEFORE|AFTER|MEETS|METBY|OVERLAPS|OVERLAPPEDBY|BEGINS|BEGUNBY|DURING|CONTAINS|ENDS|ENDEDBY|EQUALS|INTERSECTS|DISJOINT",
+)
 
 
 @lark.v_args(inline=True)
@@ -78,7 +82,10 @@ class _Transformer(cql2_text.CQLTransformer):
     def dwithin(self, lhs: Any, rhs: Any, distance: float, units: ast.Attribute | None = None) -> ast.Node:
         return ast.DistanceWithin(lhs, rhs, distance, units.name if units else "meters")
 
-    def SINGLE_QUOTED(self, token: lark.Token) -> str:  # noqa: N802 (lark terminal name)
+    def bbox_literal(self, minx: float, miny: float, maxx: float, maxy: float) -> values.Envelope:
+        return values.Envelope(minx, maxx, miny, maxy)  # pygeofilter's Envelope is (x1, x2, y1, y2)
+
+    def SINGLE_QUOTED(self, token: lark.Token) -> str:
         return token[1:-1].replace("''", "'")
 
 
@@ -103,7 +110,9 @@ def parse(text: str) -> ast.Node:
     try:
         return _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        raise FilterError(f"The filter is not valid CQL2 text near column {exc.column}: {_snippet(text, exc)}") from None
+        raise FilterError(
+            f"The filter is not valid CQL2 text near column {exc.column}: {_snippet(text, exc)}"
+        ) from None
     except (lark.exceptions.LarkError, ValueError) as exc:
         raise FilterError(f"The filter is not valid CQL2 text: {exc}") from None
 
@@ -118,9 +127,7 @@ def _snippet(text: str, exc: lark.exceptions.UnexpectedInput) -> str:
 
 def layer_properties(layer: Layer, alias: str = "t") -> dict[str, Property]:
     """The properties of a layer's features a filter may use: attributes, readable system columns, geometry."""
-    out = {
-        name: Property(sql.Identifier(alias, name), kind) for name, kind in layer.property_types().items()
-    }
+    out = {name: Property(sql.Identifier(alias, name), kind) for name, kind in layer.property_types().items()}
     if layer.has_geometry:
         out["geom"] = out["geometry"] = Property(sql.Identifier(alias, "geom"), GEOMETRY)
     return out
@@ -143,7 +150,9 @@ class _Builder:
             return self.properties[node.name]
         except KeyError:
             known = ", ".join(sorted(n for n in self.properties if n != "geometry"))
-            raise FilterError(f"The filter uses {node.name!r}, which is not a property here; use one of: {known}.")
+            raise FilterError(
+                f"The filter uses {node.name!r}, which is not a property here; use one of: {known}."
+            ) from None
 
     # conditions
 
@@ -181,7 +190,9 @@ class _Builder:
     def in_(self, node: ast.In) -> sql.Composable:
         kind = self.operand_type(node.lhs)
         options = sql.SQL(", ").join(self.expr(v, kind) for v in node.sub_nodes)
-        return sql.SQL("({} {}IN ({}))").format(self.expr(node.lhs, kind), sql.SQL("NOT " if node.not_ else ""), options)
+        return sql.SQL("({} {}IN ({}))").format(
+            self.expr(node.lhs, kind), sql.SQL("NOT " if node.not_ else ""), options
+        )
 
     def between(self, node: ast.Between) -> sql.Composable:
         kind = self.operand_type(node.lhs)
@@ -222,6 +233,12 @@ class _Builder:
         kind = self.prop(node.lhs).type
         column = self.expr(node.lhs, kind)
         start, end = _bounds(node.rhs)
+        if isinstance(node, ast.TimeAfter):
+            start = None if end is not None else start  # after an interval: after its end
+        elif isinstance(node, (ast.TimeBefore, ast.TimeBegins)):
+            end = None if start is not None else end
+        elif isinstance(node, ast.TimeEnds):
+            start = None
         lower = self.param(start, _SQL_TYPE[kind]) if start is not None else None
         upper = self.param(end, _SQL_TYPE[kind]) if end is not None else None
         return _temporal_sql(node, column, lower, upper)
@@ -374,7 +391,9 @@ def _check_literal(value: Any, kind: str | None) -> None:
 def _bounds(value: Any) -> tuple[Any, Any]:
     """An instant as (t, t) or an interval as (start, end); open ends ('..') are None."""
     if isinstance(value, values.Interval):
-        return (None if value.start in ("..", None) else value.start), (None if value.end in ("..", None) else value.end)
+        return (None if value.start in ("..", None) else value.start), (
+            None if value.end in ("..", None) else value.end
+        )
     if isinstance(value, list) and len(value) == 2:
         return value[0], value[1]
     if isinstance(value, (date, datetime)):
@@ -389,12 +408,16 @@ def _temporal_sql(
     def both(a: str, b: str) -> sql.Composable:
         parts = [sql.SQL(f"{{}} {a} {{}}").format(column, lower)] if lower is not None else []
         parts += [sql.SQL(f"{{}} {b} {{}}").format(column, upper)] if upper is not None else []
-        return sql.SQL("({})").format(sql.SQL(" AND ").join(parts) if parts else sql.SQL("{} IS NOT NULL").format(column))
+        return sql.SQL("({})").format(
+            sql.SQL(" AND ").join(parts) if parts else sql.SQL("{} IS NOT NULL").format(column)
+        )
 
     if isinstance(node, ast.TimeAfter):
         return sql.SQL("({} > {})").format(column, upper if upper is not None else lower)
     if isinstance(node, ast.TimeBefore):
         return sql.SQL("({} < {})").format(column, lower if lower is not None else upper)
+    if lower is None and upper is None:
+        raise FilterError("A temporal test needs at least one bound.")
     if isinstance(node, ast.TimeDuring):
         return both(">", "<")
     if isinstance(node, ast.TimeEquals):

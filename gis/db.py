@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from gis.errors import RuleViolation
+from gis.errors import Conflict, RuleViolation
+
+TRANSITION_REFUSED = "23M01"  # SQLSTATE of the intervention lifecycle trigger (layers/sql/planning_rules.sql)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -41,6 +43,8 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
             conn.execute("SELECT set_config('mahalle.cause', %s, true)", (cause or "",))
             yield conn
     except (psycopg.IntegrityError, psycopg.DataError, psycopg.errors.RaiseException) as exc:
+        if exc.diag.sqlstate == TRANSITION_REFUSED:  # a lifecycle step the database does not allow: 409
+            raise Conflict(exc.diag.message_primary or str(exc)) from exc
         raise RuleViolation.from_db(exc) from exc
 
 

@@ -201,11 +201,13 @@ def _query(conn: psycopg.Connection, layer: Layer, options: ExportOptions) -> tu
         source = table
     where, where_params = _where(conn, layer, options)
     join = (
-        sql.SQL("LEFT JOIN public.neighbourhoods n ON n.id = t.neighbourhood_id") if layer.neighbourhood_scoped else sql.SQL("")
+        sql.SQL("LEFT JOIN public.neighbourhoods n ON n.id = t.neighbourhood_id")
+        if layer.neighbourhood_scoped
+        else sql.SQL("")
     )
     select = sql.SQL(", ").join(c.expr for c in columns(layer))
     query = sql.SQL(
-        "SELECT {select}, ST_AsBinary(t.geom), ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 9), "
+        "SELECT {select}, ST_AsBinary(t.geom), ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 15), "
         "ST_AsText(t.geom, 15), ST_Dimension(t.geom) FROM {source} t {join} WHERE {where} ORDER BY t.id"
     ).format(select=select, source=source, join=join, where=where)
     return query, params + where_params
@@ -325,7 +327,7 @@ class GeoJsonWriter(Writer):
         super().open_layer(layer, cols)
         self.path = self.work / f"{layer.name}.geojson"
         self.f = self.path.open("w", encoding="utf-8")
-        self.f.write('{"type": "FeatureCollection", "name": %s, "features": [\n' % json.dumps(layer.name))
+        self.f.write(f'{{"type": "FeatureCollection", "name": {json.dumps(layer.name)}, "features": [\n')
         self.first = True
 
     def write(self, rows: list[tuple]) -> None:
@@ -333,11 +335,9 @@ class GeoJsonWriter(Writer):
         for row in rows:
             props = {c.name: json_value(v) for c, v in zip(self.cols, row, strict=False)}
             geometry = row[GEOJSON] or "null"
-            feature = '{"type": "Feature", "id": %d, "geometry": %s, "properties": %s}' % (
-                row[0],
-                geometry,
-                json.dumps(props, ensure_ascii=False),
-            )
+            properties = json.dumps(props, ensure_ascii=False)
+            feature = f'{{"type": "Feature", "id": {int(row[0])}, "geometry": {geometry}, "properties": {properties}}}'
+
             parts.append(("" if self.first else ",\n") + feature)
             self.first = False
         self.f.write("".join(parts))
@@ -402,10 +402,10 @@ class XlsxWriter(Writer):
         self.count, self.area, self.length = 0, 0.0, 0.0
         self.by_key: Counter[str] = Counter()
         for c in cols:
-            values = ";".join(ch.value for ch in layer.attribute(c.name).choices) if c.name in layer.attribute_names else ""
-            self.dictionary.append(
-                [layer.name, c.name, c.type, *(c.label.get(lang, "") for lang in LANGUAGES), values]
+            values = (
+                ";".join(ch.value for ch in layer.attribute(c.name).choices) if c.name in layer.attribute_names else ""
             )
+            self.dictionary.append([layer.name, c.name, c.type, *(c.label.get(lang, "") for lang in LANGUAGES), values])
 
     def write(self, rows: list[tuple]) -> None:
         names = [c.name for c in self.cols]
@@ -709,7 +709,7 @@ def _data_dictionary(db: sqlite3.Connection, layers: list[tuple[Layer, list[Colu
             )
     marks = ", ".join("?" * (6 + len(LANGUAGES)))
     db.executemany(
-        f"INSERT INTO mahalle_data_dictionary (layer, field, type, required, unit, "
+        f"INSERT INTO mahalle_data_dictionary (layer, field, type, required, unit, "  # noqa: S608 (fixed names)
         f"{', '.join(f'label_{lang}' for lang in LANGUAGES)}, value_list) VALUES ({marks})",
         rows,
     )

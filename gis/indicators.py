@@ -356,5 +356,9 @@ SUMMARY: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# Indicators where a fall is an improvement (the report colours changes by whether they are better).
+LOWER_IS_BETTER = frozenset({"blighted_count", "blighted_area", "polluting_active"})
+
+
 def summary(indicators: dict[str, Any]) -> dict[str, float | int | None]:
     return {key: indicators[section][field] for key, section, field, _ in SUMMARY}

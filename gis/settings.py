@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default=200_000, description="Features in one vector tile before it is cut (and says so in a header)."
     )
     max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
+    basemap_url: str | None = Field(
+        default=None,
+        description="XYZ tile URL template of a background map for the web app, e.g. a local tile server's "
+        "http://tiles.example/{z}/{x}/{y}.png. Unset: offline, the app's own layers are the background.",
+    )
 
     @property
     def embedded(self) -> bool:

@@ -12,6 +12,7 @@ import csv
 import re
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ FORMAT_NAMES = {
 }
 TABLE_FORMATS = ("csv", "xlsx")
 DATA_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".fgb")
+KML_FIELDS = frozenset({"id", "id2", "name"})  # GDAL's placemark id and name, and our id renamed
 FIELD_MAP_NAME = "fields.csv"  # written by our Shapefile export: full name ↔ 10-character name
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -146,13 +148,7 @@ def open_source(
     """Check and open ``path`` (unpacking archives into ``workdir``); lists its layers. In an archive of
     several files (one per layer, as our GeoJSON/CSV exports are), ``target`` picks the file."""
     name = name or path.name
-    if not path.is_file():
-        raise FileProblem(f"{name}: no such file.")
-    archive.check_file_size(path, limits, name)
-    fmt = EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise FileProblem(f"{name}: unknown file type {path.suffix or '(no extension)'}; {supported()}.")
-    _expect(path, name, fmt if fmt != "kmz" else "zip")
+    fmt = precheck(path, limits, name)
     if fmt == "osm":
         return SourceFile(name, path, "osm")
     if fmt in ("zip", "kmz"):
@@ -164,13 +160,26 @@ def open_source(
     return source
 
 
+def precheck(path: Path, limits: archive.ImportLimits, name: str) -> str:
+    """The cheap checks an upload gets before it is accepted: size, type, content, an archive's directory.
+    Returns the format the name says (and the content confirms)."""
+    if not path.is_file():
+        raise FileProblem(f"{name}: no such file.")
+    archive.check_file_size(path, limits, name)
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileProblem(f"{name}: unknown file type {path.suffix or '(no extension)'}; {supported()}.")
+    _expect(path, name, fmt if fmt != "kmz" else "zip")
+    if fmt in ("zip", "kmz"):
+        archive.check_archive(path, limits, name)
+    return fmt
+
+
 def supported() -> str:
     return "Mahalle reads .gpkg, .zip (Shapefile), .geojson, .kml, .kmz, .csv, .xlsx, .fgb and .osm.pbf"
 
 
-def _unpack(
-    path: Path, workdir: Path, limits: archive.ImportLimits, name: str, target: str | None
-) -> tuple[Path, str]:
+def _unpack(path: Path, workdir: Path, limits: archive.ImportLimits, name: str, target: str | None) -> tuple[Path, str]:
     files = archive.extract(path, workdir, limits, name)
     data = [f for f in files if f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(".")]
     shapefiles = [f for f in data if f.suffix.lower() == ".shp"]
@@ -181,7 +190,9 @@ def _unpack(
         data = [f for f in data if f.stem == target] or data
     if len(data) != 1:
         found = ", ".join(f.name for f in data) or "no file Mahalle reads"
-        raise FileProblem(f"{name}: the archive should hold one data file (or one named after the layer); it has {found}.")
+        raise FileProblem(
+            f"{name}: the archive should hold one data file (or one named after the layer); it has {found}."
+        )
     fmt = EXTENSIONS[data[0].suffix.lower()]
     _expect(data[0], f"{name}: {data[0].name}", fmt)
     return data[0], fmt
@@ -242,27 +253,35 @@ def _read_field_map(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _layers(source: SourceFile) -> list[SourceLayer]:
-    try:
+    """The layers by name; their details are read only for the layers an import uses (KML and XLSX are
+    parsed whole by every call)."""
+    with _gdal_errors(source):
         listed = pyogrio.list_layers(source.path)
-        layers = []
-        for layer_name, _ in listed:
-            info = pyogrio.read_info(source.path, layer=layer_name, encoding=source.encoding, **_options(source))
-            layers.append(
-                SourceLayer(
-                    str(layer_name),
-                    int(info["features"]),
-                    info.get("geometry_type"),
-                    info.get("crs"),
-                    [str(f) for f in info["fields"]],
-                )
-            )
+    if not len(listed):
+        raise FileProblem(f"{source.name}: the file holds no layers.")
+    return [SourceLayer(str(name), -1, geometry_type, None, []) for name, geometry_type in listed]
+
+
+def describe(source: SourceFile, layer: SourceLayer) -> SourceLayer:
+    if layer.features < 0:
+        with _gdal_errors(source):
+            info = pyogrio.read_info(source.path, layer=layer.name, encoding=source.encoding, **_options(source))
+        layer.features = int(info["features"])
+        layer.geometry_type = info.get("geometry_type")
+        layer.crs = info.get("crs")
+        layer.fields = [str(f) for f in info["fields"]]
+    return layer
+
+
+@contextmanager
+def _gdal_errors(source: SourceFile) -> Iterator[None]:
+    try:
+        yield
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        raise FileProblem(f"{source.name}: cannot be read as {FORMAT_NAMES[source.format]} ({_gdal_message(exc)}).")
+        what = FORMAT_NAMES[source.format]
+        raise FileProblem(f"{source.name}: cannot be read as {what} ({_gdal_message(exc)}).") from None
     except UnicodeDecodeError as exc:
         raise _encoding_problem(source, exc) from None
-    if not layers:
-        raise FileProblem(f"{source.name}: the file holds no layers.")
-    return layers
 
 
 def _options(source: SourceFile) -> dict[str, str]:
@@ -283,6 +302,10 @@ def _encoding_problem(source: SourceFile, exc: UnicodeDecodeError) -> FileProble
 
 def choose_layers(source: SourceFile, target: str, wanted: str | None = None) -> list[SourceLayer]:
     """The source layers to read into ``target``: the one asked for, the one named like it, or the only one."""
+    return [describe(source, layer) for layer in _choose(source, target, wanted)]
+
+
+def _choose(source: SourceFile, target: str, wanted: str | None) -> list[SourceLayer]:
     names = [layer.name for layer in source.layers]
     if wanted:
         chosen = [layer for layer in source.layers if layer.name == wanted]
@@ -356,7 +379,9 @@ def _ids(
 ) -> list[str]:
     column = id_field or ("uid" if "uid" in fields else None)
     if id_field and id_field not in fields:
-        raise FileProblem(f"{source.name}: the id field {id_field!r} is not in {layer.name}; it has {', '.join(fields)}.")
+        raise FileProblem(
+            f"{source.name}: the id field {id_field!r} is not in {layer.name}; it has {', '.join(fields)}."
+        )
     if column:
         return [None if _blank(v) else str(v) for v in fields[column]]  # type: ignore[misc]
     return [f"{prefix}{int(fid)}" for fid in fids]

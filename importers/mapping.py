@@ -123,16 +123,23 @@ class FieldPlan:
 
 
 def plan_fields(
-    layer: Layer, fields: list[str], mapping: Mapping, short_names: dict[str, str] | None = None
+    layer: Layer,
+    fields: list[str],
+    mapping: Mapping,
+    short_names: dict[str, str] | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> FieldPlan:
+    """Match every source field to an attribute; ``known`` fields (format structure) are not reported."""
     by_name = {a.name: a for a in layer.attributes}
     lookup = _labels(*((a.name, a.label) for a in layer.attributes))
     columns: dict[str, Attribute] = {}
     unmapped, ignored = [], []
     for source in fields:
         target = _field_target(source, mapping, lookup, by_name, short_names or {})
+        full = normal((short_names or {}).get(source, source))
         if target is None:
-            (ignored if source in mapping.fields or normal(source) in SYSTEM_FIELDS else unmapped).append(source)
+            system = full in SYSTEM_FIELDS or full in known or source in mapping.fields
+            (ignored if system else unmapped).append(source)
         elif target in {a.name for a in columns.values()}:
             ignored.append(source)  # an earlier field already fills it
         else:
@@ -164,6 +171,7 @@ class ValueMapper:
         self.layer = layer
         self.mapping = mapping
         self.unmapped: dict[str, Counter[str]] = {}
+        self._seen: dict[tuple[str, str], str | None] = {}
         self._choices = {
             a.name: {**_labels(*((c.value, c.label) for c in a.choices)), **_explicit(mapping, a.name)}
             for a in layer.attributes
@@ -183,8 +191,11 @@ class ValueMapper:
 
     def choice(self, attr: Attribute, value: Any) -> str:
         text = _text(value)
-        explicit = self.mapping.values.get(attr.name, {})
-        found = explicit.get(text) or self._choices[attr.name].get(normal(text))
+        key = (attr.name, text)
+        if key not in self._seen:  # a column repeats a few values many times: match each once
+            explicit = self.mapping.values.get(attr.name, {})
+            self._seen[key] = explicit.get(text) or self._choices[attr.name].get(normal(text))
+        found = self._seen[key]
         if found is None:
             self.unmapped.setdefault(attr.name, Counter())[text] += 1
             raise ValueProblem(f"{attr.name}: {text!r} is not one of {', '.join(attr.values)}")

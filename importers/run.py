@@ -173,7 +173,9 @@ def _load(
                 progress(done, total, f"loading {plan.layer.name}")
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
-                counts.new, counts.updated, counts.unchanged = loaded.inserted, loaded.updated, loaded.unchanged
+                counts.new += loaded.inserted
+                counts.updated += loaded.updated
+                counts.unchanged += loaded.unchanged
             if report.total_rejected and not options.skip_rejected and not options.dry_run:
                 raise ImportRejected(_rejected_message(report), report)
             if options.dry_run:
@@ -229,7 +231,8 @@ def _file_plan(
     skip = files.coordinate_fields(sl.fields) if table else set()
     id_field = options.id_field or options.mapping.id_field
     fields = [f for f in sl.fields if f not in skip and f != id_field]
-    plan = plan_fields(layer, fields, options.mapping, source.field_map.get(sl.name))
+    known = files.KML_FIELDS if source.format in ("kml", "kmz") else frozenset()
+    plan = plan_fields(layer, fields, options.mapping, source.field_map.get(sl.name), known)
     report.mapping.setdefault(layer.name, {}).update({k: v.name for k, v in plan.columns.items()})
     report.unmapped_fields.setdefault(layer.name, []).extend(plan.unmapped)
     report.ignored_fields.setdefault(layer.name, []).extend(plan.ignored)
@@ -267,9 +270,10 @@ def _rows(
     out = []
     for i, source_id in enumerate(ids):
         problems = [p for p in (checked.rejected.get(i), duplicate.get(i)) if p]
-        attrs = attributes[i] if attributes is not None else _attributes(fields, i, columns, mapper, problems)
+        failed: set[str] = set()
+        attrs = attributes[i] if attributes is not None else _attributes(fields, i, columns, mapper, problems, failed)
         attrs = {**base, **attrs}
-        problems += [f"{name} is required" for name in required if attrs.get(name) is None]
+        problems += [f"{name} is required" for name in required if attrs.get(name) is None and name not in failed]
         if problems:
             report.reject(layer.name, offset + i + 1, source_id, "; ".join(problems))
             continue
@@ -280,7 +284,12 @@ def _rows(
 
 
 def _attributes(
-    fields: dict[str, np.ndarray], i: int, columns: dict[str, Any], mapper: ValueMapper | None, problems: list[str]
+    fields: dict[str, np.ndarray],
+    i: int,
+    columns: dict[str, Any],
+    mapper: ValueMapper | None,
+    problems: list[str],
+    failed: set[str],
 ) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     for source_field, attr in columns.items():
@@ -288,6 +297,7 @@ def _attributes(
             value = mapper.convert(attr, fields[source_field][i])  # type: ignore[union-attr]
         except ValueProblem as exc:
             problems.append(str(exc))
+            failed.add(attr.name)
             continue
         if value is not None:
             attrs[attr.name] = value

@@ -128,7 +128,7 @@ def _check_range(geoms: np.ndarray, present: np.ndarray, rejected: dict[int, str
 def fit(geom: shapely.Geometry, layer: Layer) -> tuple[shapely.Geometry | None, str | None]:
     """The geometry in the layer's type (single → multi, a one-point multipoint → point), or why not."""
     want = layer.geometry_type
-    geom = _flatten(geom, DIMENSION.get(want or "", None))
+    geom = _flatten(geom, DIMENSION.get(want or ""))
     if geom is None or geom.is_empty:
         return None, f"the geometry does not fit this layer, which holds {_plural(want)}"
     kind = geom.geom_type

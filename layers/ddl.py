@@ -25,7 +25,7 @@ SQL_TYPES = {
 }
 
 
-def _column(a: Attribute) -> sql.Composable:
+def column_sql(a: Attribute) -> sql.Composable:
     parts: list[sql.Composable] = [sql.Identifier(a.name), sql.SQL(SQL_TYPES[a.type])]
     if a.default is not None:
         parts.append(sql.SQL("DEFAULT {}").format(sql.Literal(a.default)))
@@ -34,7 +34,7 @@ def _column(a: Attribute) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
-def _attribute_checks(layer: Layer, a: Attribute) -> list[sql.Composable]:
+def attribute_checks(layer: Layer, a: Attribute) -> list[sql.Composable]:
     """Backstop CHECK constraints; the validation trigger gives the friendlier message first."""
     col = sql.Identifier(a.name)
     out: list[tuple[str, sql.Composable]] = []
@@ -82,7 +82,7 @@ def create_table(layer: Layer) -> sql.Composed:
     ]
     if layer.neighbourhood_scoped:
         items.append(sql.SQL("neighbourhood_id bigint REFERENCES public.neighbourhoods (id)"))
-    items += [_column(a) for a in layer.attributes]
+    items += [column_sql(a) for a in layer.attributes]
     if layer.has_geometry:
         items.append(sql.SQL("geom geometry NOT NULL" if layer.geometry_required else "geom geometry"))
         if layer.measure in ("area", "both"):
@@ -100,7 +100,7 @@ def create_table(layer: Layer) -> sql.Composed:
         sql.SQL("CONSTRAINT {} UNIQUE (source, source_id)").format(sql.Identifier(f"{layer.name}_source_key")),
     ]
     for a in layer.attributes:
-        items += _attribute_checks(layer, a)
+        items += attribute_checks(layer, a)
         if a.type == "reference":
             items.append(
                 sql.SQL("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES public.{} (id)").format(

@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from gis.crs import STORAGE, ApiCRS
-from gis.errors import InvalidInput, NotFound, PreconditionFailed
+from gis.errors import HasDependents, InvalidInput, NotFound, PreconditionFailed
 from layers.spec import SYSTEM_PROPERTIES, WRITABLE_SYSTEM, Layer
 
 GEOJSON_TYPES = {
@@ -253,7 +253,11 @@ def delete(conn: psycopg.Connection, layer: Layer, fid: int, expected: int | str
     query = sql.SQL("DELETE FROM public.{} WHERE id = %s {} RETURNING id").format(
         sql.Identifier(layer.name), _version_guard(expected)
     )
-    if conn.execute(query, [fid, *_version_params(expected)]).fetchone() is None:
+    try:
+        deleted = conn.execute(query, [fid, *_version_params(expected)]).fetchone()
+    except psycopg.errors.ForeignKeyViolation as exc:  # other rows depend on it (installed assets, subtasks)
+        raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+    if deleted is None:
         _explain_miss(conn, layer, fid, expected)
 
 

@@ -17,13 +17,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.crs import STORAGE
+from gis.db import TRANSITION_REFUSED
 from gis.errors import HasDependents, InvalidInput, NotFound, TransitionNotAllowed
 from gis.features import feature_json
 from layers import edit, interventions, tasks
 
 INTERVENTIONS = interventions.LAYER
 TASKS = tasks.LAYER
-TRANSITION_REFUSED = "23M01"  # SQLSTATE of the lifecycle trigger
 # What a transition may record besides the status (the rest is edited with PATCH).
 TRANSITION_FIELDS = ("status_reason", "actual_start", "actual_end", "achieved_quantity", "actual_cost")
 CLOSED_TASK = ("done", "cancelled")

@@ -20,8 +20,9 @@ from typing import Any
 import folium
 from xstatic.pkg import leaflet as xleaflet
 
+from gis.indicators import LOWER_IS_BETTER
 from layers import interventions, tasks
-from web import i18n
+from web import report_i18n as i18n
 from web.templates import render
 
 # Colours for intervention kinds, in the catalogue's order of kinds.
@@ -96,7 +97,7 @@ def _indicator_rows(ind: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     for key, unit in ind["units"].items():
         decimals = 0 if unit in ("count", "m") else 1
         decimals = 2 if key == "green_per_resident" else decimals
-        suffix = "" if unit == "count" or key == "green_per_resident" else " " + i18n.unit(unit, lang)
+        suffix = "" if unit == "count" else " " + i18n.unit(unit, lang)
         change = ind["change"][key]
         rows.append(
             {
@@ -105,7 +106,7 @@ def _indicator_rows(ind: dict[str, Any], lang: str) -> list[dict[str, Any]]:
                 + (suffix if ind["start"][key] is not None else ""),
                 "end": i18n.number(ind["end"][key], lang, decimals) + (suffix if ind["end"][key] is not None else ""),
                 "change": "" if not change else i18n.number(change, lang, decimals, signed=True) + suffix,
-                "trend": "" if not change else ("up" if change > 0 else "down"),
+                "trend": "" if not change else ("better" if (change > 0) != (key in LOWER_IS_BETTER) else "worse"),
             }
         )
     return rows

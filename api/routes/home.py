@@ -1,29 +1,49 @@
-"""``GET /``: a start page listing the layers (the full web app comes with web/)."""
+"""``GET /``: the web app (map, editing, table, planning, board, dashboard) in one page.
+
+The page's shell is rendered here (autoescaped), the rest is built in the browser from ``/layers`` and
+the APIs. A Content-Security-Policy keeps every request on this host (plus the configured basemap).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import psycopg
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from api.deps import get_catalogue, get_conn
-from layers.catalogue import Catalogue
-from layers.counts import feature_counts
+from api.deps import get_conn, get_settings
+from gis.settings import Settings
 from web.templates import render
 
 router = APIRouter(include_in_schema=False)
+LANGUAGES = (("en", "English"), ("fa", "فارسی"), ("ar", "العربية"), ("el", "Ελληνικά"))
+
+
+def content_security_policy(basemap_url: str | None) -> str:
+    """Scripts, styles, data and workers from this host only; images also from the basemap's host."""
+    tiles = ""
+    parts = urlsplit(basemap_url or "")
+    if parts.netloc:  # a basemap on this host needs nothing more than 'self'
+        tiles = f" {parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{tiles}; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request,
-    catalogue: Annotated[Catalogue, Depends(get_catalogue)],
     conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> HTMLResponse:
-    counts = feature_counts(conn, catalogue)
+    # The neighbourhoods are in the page itself (escaped) so the map can open on them at once.
     neighbourhoods = conn.execute(
-        "SELECT code, name, city, round((area_m2 / 10000.0)::numeric, 1) FROM public.neighbourhoods ORDER BY code"
+        "SELECT id, code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+        "FROM public.neighbourhoods ORDER BY code"
     ).fetchall()
-    return HTMLResponse(render("index.html", layers=list(catalogue), counts=counts, neighbourhoods=neighbourhoods))
+    page = render("index.html", neighbourhoods=neighbourhoods, basemap_url=settings.basemap_url or "",
+                  languages=LANGUAGES)  # fmt: skip
+    return HTMLResponse(page, headers={"Content-Security-Policy": content_security_policy(settings.basemap_url)})

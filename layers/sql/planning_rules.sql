@@ -381,7 +381,7 @@ BEGIN
   END IF;
   UPDATE public.tasks t SET progress = d.p
     FROM (SELECT id, mahalle.derived_task_progress(id) AS p FROM unnest(_tasks) AS id) d
-   WHERE t.id = d.id AND d.p IS NOT NULL AND t.progress IS DISTINCT FROM d.p;
+   WHERE t.id = d.id AND d.p IS NOT NULL AND coalesce(t.progress, 0) <> d.p;  -- none recorded = 0 %
   PERFORM set_config('mahalle.cause', coalesce(previous, ''), true);
 END $$;
 

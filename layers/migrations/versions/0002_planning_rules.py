@@ -26,26 +26,14 @@ def _psycopg():
     return op.get_bind().connection.driver_connection
 
 
-def _columns(conn, table: str) -> set[str]:
-    rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s",
-        (table,),
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def upgrade() -> None:
     conn = _psycopg()
     layer = interventions.LAYER
-    existing = _columns(conn, layer.name)
     table = sql.Identifier(layer.name)
     for name in NEW_ATTRIBUTES:
-        # 0001 builds tables from the live catalogue, so a fresh database already has the column.
-        if name in existing:
-            continue
         attribute = layer.attribute(name)
-        conn.execute(sql.SQL("ALTER TABLE public.{} ADD COLUMN {}").format(table, ddl._column(attribute)))
-        for check in ddl._attribute_checks(layer, attribute):
+        conn.execute(sql.SQL("ALTER TABLE public.{} ADD COLUMN {}").format(table, ddl.column_sql(attribute)))
+        for check in ddl.attribute_checks(layer, attribute):
             conn.execute(sql.SQL("ALTER TABLE public.{} ADD {}").format(table, check))
     conn.execute(ddl.validation_function(layer))
     conn.execute(ddl.register(layer))

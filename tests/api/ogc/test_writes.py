@@ -206,3 +206,16 @@ def test_custom_layer_over_http_becomes_a_collection(client):
     assert client.post("/ogc/collections/water_points/items", json=feature, headers=GEOJSON).status_code == 201
     again = client.post("/layers", json=definition)
     assert again.status_code == 422 and "already exists" in again.json()["detail"]
+
+
+def test_lifecycle_and_dependents_are_conflicts_through_ogc(client, demo_conn):
+    iid = demo_conn.execute("SELECT id FROM interventions WHERE status = 'approved' LIMIT 1").fetchone()[0]
+    jump = client.patch(f"/ogc/collections/interventions/items/{iid}", json={"properties": {"status": "completed"}},
+                        headers=PATCH)  # fmt: skip
+    assert jump.status_code == 409 and "approved" in jump.json()["detail"]
+    lamp = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.944, 60.168]},
+            "properties": {"kind": "street_light", "intervention_id": iid}}  # fmt: skip
+    create(client, lamp, "assets")
+    refused = client.delete(f"/ogc/collections/interventions/items/{iid}")
+    assert refused.status_code == 409 and "cascade" in refused.json()["detail"]
+    assert demo_conn.execute("SELECT count(*) FROM interventions WHERE id = %s", (iid,)).fetchone()[0] == 1

@@ -1,4 +1,4 @@
-"""Translations of report and dashboard text, with number and date formatting per language.
+"""Server-side translations (reports, CLI): text around the catalogue labels, numbers and dates per language.
 
 Labels of layers, attributes and values come from the layer catalogue (``layers.spec.text_in``); this
 catalogue holds only the text around them. English is the fallback for a missing translation.
@@ -182,9 +182,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "indicator.service_points": {"en": "Service points", "fa": "خدمات و منابع محله", "ar": "نقاط الخدمات"},
     "indicator.green_per_resident": {
-        "en": "Green space per resident (m²)",
-        "fa": "سرانه فضای سبز (متر مربع)",
-        "ar": "المساحة الخضراء للفرد (م²)",
+        "en": "Green space per resident",
+        "fa": "سرانه فضای سبز",
+        "ar": "المساحة الخضراء للفرد",
     },
     "indicator.park_coverage": {
         "en": "Homes within 300 m of a park",

@@ -1,0 +1,209 @@
+"""``mahalle import`` and ``mahalle export``: files in and out, with a progress bar and a report."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api import cli as base  # cli.py registers these commands: its names are read at call time
+from gis.db import connect
+from gis.export import FORMATS, ExportOptions, export
+from gis.settings import Settings
+from importers import jobs
+from importers.mapping import Mapping
+from importers.run import ImportOptions, ImportRejected, ImportReport, run_import
+from layers.catalogue import load_catalogue
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=base.err,
+        transient=True,
+    )
+
+
+def _rate(task: Any) -> str:
+    speed = task.speed
+    return f"{speed:,.0f} rows/s" if speed else ""
+
+
+def import_command(
+    path: Annotated[
+        Path, typer.Argument(help="GeoPackage, zipped Shapefile, GeoJSON, KML/KMZ, CSV, XLSX, FGB, OSM PBF")
+    ],
+    layer: Annotated[str | None, typer.Option(help="Layer to fill (not needed for OSM, which fills several)")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="JSON mapping of fields and values")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS of a file that does not say, e.g. EPSG:32638")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair/--reject-invalid", help="Repair invalid geometries, or reject those rows")
+    ] = False,
+    source: Annotated[str | None, typer.Option(help="Source name kept on each row (re-imports update by it)")] = None,
+    source_layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file to read")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Field holding each feature's id in the source")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a file that does not say, e.g. cp1256")] = None,
+    skip_rejected: Annotated[
+        bool, typer.Option("--skip-rejected", help="Load the good rows even if some are rejected")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
+) -> None:
+    """Import a file into a layer (all or nothing; re-importing the same source updates rows)."""
+    options = ImportOptions(
+        layer=layer,
+        mapping=Mapping.load(mapping) if mapping else Mapping(),
+        crs=crs,
+        dry_run=dry_run,
+        repair=repair,
+        source=source,
+        source_layer=source_layer,
+        id_field=id_field,
+        encoding=encoding,
+        skip_rejected=skip_rejected,
+    )
+    actor = Settings().default_actor
+    params = {"file": path.name, "layer": layer, "dry_run": dry_run, "repair": repair, "source": source}
+    with base.database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
+        catalogue = load_catalogue(conn)
+        job_id = jobs.create(conn, "import", params, actor)
+        task = bar.add_task("reading", total=None, rate="")
+        with jobs.Tracker(db.url, job_id) as tracker:
+
+            def progress(done: int, total: int | None, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what, rate=_rate(bar.tasks[0]))
+                tracker.progress(done / total if total else 0.0, what)
+
+            try:
+                result = run_import(conn, catalogue, path, options, actor, progress)
+            except ImportRejected as exc:
+                tracker.finish("failed", str(exc), exc.report.to_json())
+                _print_import(exc.report)
+                _write_report(report, exc.report.to_json())
+                raise base._fail(str(exc)) from exc
+            except Exception as exc:
+                tracker.finish("failed", str(exc), None)
+                raise
+            tracker.finish("succeeded", _summary(result), result.to_json())
+    _print_import(result)
+    _write_report(report, result.to_json())
+    base.console.print(_summary(result))
+
+
+def _summary(report: ImportReport) -> str:
+    n = {k: sum(getattr(c, k) for c in report.layers.values()) for k in ("new", "updated", "unchanged", "rejected")}
+    verb = "dry run, nothing written" if report.dry_run else "committed"
+    return (
+        f"{report.file}: {n['new']:,} new, {n['updated']:,} updated, {n['unchanged']:,} unchanged, "
+        f"{n['rejected']:,} rejected ({verb}, {report.seconds:.1f} s)"
+    )
+
+
+def _print_import(report: ImportReport) -> None:
+    table = Table("layer", "read", "new", "updated", "unchanged", "rejected", "repaired", title=report.file)
+    for name, c in report.layers.items():
+        table.add_row(name, *(f"{v:,}" for v in (c.read, c.new, c.updated, c.unchanged, c.rejected, c.repaired)))
+    base.console.print(table)
+    if report.rejected:
+        rows = Table("layer", "row", "id", "reason", title="rejected rows (first 20)")
+        for r in report.rejected[:20]:
+            rows.add_row(r["layer"], str(r["row"]), str(r["source_id"]), r["reason"])
+        base.console.print(rows)
+    for name, fields in report.unmapped_fields.items():
+        if fields:
+            base.console.print(f"[yellow]{name}: fields not imported:[/] {', '.join(fields)}")
+    for name, attrs in report.unmapped_values.items():
+        for attr, values in attrs.items():
+            shown = ", ".join(f"{v} ({n})" for v, n in list(values.items())[:10])
+            base.console.print(f"[yellow]{name}.{attr}: values without a match:[/] {shown}")
+
+
+def _write_report(path: Path | None, data: dict[str, Any]) -> None:
+    if path:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise base._fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})") from None
+    if len(values) != 4:
+        raise base._fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})")
+    return values  # type: ignore[return-value]
+
+
+def _parse_moment(text: str | None, what: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise base._fail(f"{what} takes a date or time in ISO 8601, e.g. 2026-01-31 (got {text!r})") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _parse_date(text: str | None, what: str) -> date | None:
+    moment = _parse_moment(text, what)
+    return moment.date() if moment else None
+
+
+def export_command(
+    format: Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))],
+    out: Annotated[Path, typer.Option(help="File to write")],
+    layers: Annotated[str | None, typer.Option(help="Layers, comma-separated (default: every spatial layer)")] = None,
+    neighbourhood: Annotated[str | None, typer.Option(help="Neighbourhood code")] = None,
+    filter: Annotated[str | None, typer.Option("--filter", help="CQL2 text, e.g. \"surface = 'earth'\"")] = None,
+    bbox: Annotated[str | None, typer.Option(help="west,south,east,north in longitude/latitude")] = None,
+    polygon: Annotated[str | None, typer.Option(help="Area to export, as WKT in longitude/latitude")] = None,
+    status: Annotated[str | None, typer.Option(help="Status values, comma-separated")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="From this date (each layer's date)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive")] = None,
+    as_of: Annotated[str | None, typer.Option(help="The layers as they were at this date/time")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
+) -> None:
+    """Export layers (the asset inventory) to a file."""
+    options = ExportOptions(
+        format=format.lower(),
+        layers=[s.strip() for s in layers.split(",") if s.strip()] if layers else None,
+        neighbourhood=neighbourhood,
+        bbox=_parse_bbox(bbox),
+        polygon=polygon,
+        filter=filter,
+        status=[s.strip() for s in status.split(",")] if status else None,
+        date_from=_parse_date(date_from, "--from"),
+        date_to=_parse_date(date_to, "--to"),
+        as_of=_parse_moment(as_of, "--as-of"),
+    )
+    with base.database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
+        task = bar.add_task("exporting", total=None, rate="")
+
+        def progress(rows: int, layer: str) -> None:
+            bar.update(task, completed=rows, description=layer, rate=_rate(bar.tasks[0]))
+
+        result = export(conn, load_catalogue(conn), options, out, progress)
+    table = Table("layer", "features", title=str(out))
+    for name, n in result.layers.items():
+        table.add_row(name, f"{n:,}")
+    for name, why in result.skipped.items():
+        table.add_row(name, f"skipped: {why}")
+    base.console.print(table)
+    _write_report(report, result.to_json())
+    base.console.print(f"wrote {out} ({sum(result.layers.values()):,} features, {result.seconds:.1f} s)")

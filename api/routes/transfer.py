@@ -1,0 +1,198 @@
+"""Imports (upload → job with progress and report) and exports (a file download).
+
+``POST /imports`` takes a multipart upload, refuses it with 413 when it is too large (by its
+Content-Length before reading the body, else while saving it), and answers 202 with a job; the import
+runs in a background thread on its own connection and records progress and its report in
+``mahalle.jobs``. ``GET /imports/{id}`` follows it. ``GET /exports`` builds the file with bounded memory
+in a temporary folder and streams it back; the temporary file is removed once sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
+
+from api.deps import get_actor, get_catalogue, get_conn
+from gis.db import connect
+from gis.errors import MahalleError, PayloadTooLarge
+from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name
+from importers import files, jobs
+from importers.archive import ImportLimits
+from importers.mapping import Mapping, MappingError
+from importers.run import ImportOptions, ImportRejected, run_import
+from layers.catalogue import Catalogue, load_catalogue
+
+router = APIRouter(tags=["import and export"])
+log = logging.getLogger("mahalle.import")
+CHUNK = 1 << 20
+TEXT_FIELDS = ("layer", "crs", "source", "source_layer", "id_field", "encoding")
+FLAG_FIELDS = ("dry_run", "repair", "skip_rejected")
+
+
+@router.post("/imports", status_code=202, summary="Upload a file to import; answers with a job to follow")
+async def create_import(
+    request: Request,
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    actor: Annotated[str, Depends(get_actor)],
+) -> JSONResponse:
+    limits = ImportLimits()
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_file_bytes + CHUNK:
+        raise PayloadTooLarge(f"The upload is {int(declared) / 1048576:.1f} MB; the limit is {_mb(limits)} MB.")
+    form = await request.form(max_files=1, max_fields=20)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise MahalleError("Send the file to import as the multipart field 'file'.")
+    options = _options(form, Path(upload.filename).name)
+    folder = Path(tempfile.mkdtemp(prefix="mahalle-upload-", dir=_upload_root(request)))
+    try:
+        path = folder / Path(upload.filename).name
+        await _save(upload, path, limits)
+        files.precheck(path, limits, options.name or path.name)  # 413/422 now, not in the job
+        params = {"file": options.name, **{k: getattr(options, k) for k in (*TEXT_FIELDS, *FLAG_FIELDS)}}
+        job_id = jobs.create(conn, "import", params, actor)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    url = request.app.state.pool.conninfo
+    threading.Thread(target=_run, args=(url, job_id, path, options, actor), daemon=True).start()
+    href = str(request.url_for("get_import", job_id=str(job_id)))
+    body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
+    return JSONResponse(body, status_code=202, headers={"Location": href})
+
+
+def _mb(limits: ImportLimits) -> int:
+    return limits.max_file_bytes // 1048576
+
+
+def _upload_root(request: Request) -> Path:
+    root = Path(request.app.state.settings.data_dir) / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+async def _save(upload: UploadFile, path: Path, limits: ImportLimits) -> None:
+    size = 0
+    with path.open("wb") as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > limits.max_file_bytes:
+                raise PayloadTooLarge(f"{path.name}: the upload is larger than the limit of {_mb(limits)} MB.")
+            out.write(chunk)
+
+
+def _options(form: Any, name: str) -> ImportOptions:
+    text = {k: (str(form.get(k)).strip() or None) if form.get(k) is not None else None for k in TEXT_FIELDS}
+    flags = {k: str(form.get(k, "false")).lower() in ("1", "true", "yes", "on") for k in FLAG_FIELDS}
+    mapping = Mapping()
+    if form.get("mapping"):
+        raw = form.get("mapping")
+        try:
+            data = json.loads(raw if isinstance(raw, str) else raw.file.read())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MappingError(f"The mapping is not valid JSON ({exc}).") from None
+        mapping = Mapping.from_json(data)
+    return ImportOptions(mapping=mapping, name=name, **text, **flags)
+
+
+def _run(url: str, job_id: uuid.UUID, path: Path, options: ImportOptions, actor: str) -> None:
+    """The import job, in its own thread with its own connections."""
+    try:
+        with jobs.Tracker(url, job_id) as tracker, connect(url, autocommit=True) as conn:
+
+            def progress(done: int, total: int | None, what: str) -> None:
+                tracker.progress(done / total if total else 0.0, what)
+
+            try:
+                report = run_import(conn, load_catalogue(conn), path, options, actor, progress)
+                tracker.finish("succeeded", "imported" if not options.dry_run else "dry run", report.to_json())
+            except ImportRejected as exc:
+                tracker.finish("failed", str(exc), exc.report.to_json())
+            except MahalleError as exc:
+                tracker.finish("failed", str(exc), None)
+            except Exception as exc:
+                log.exception("import job %s failed", job_id)
+                tracker.finish(
+                    "failed", f"the import failed unexpectedly ({type(exc).__name__}); it has been logged", None
+                )
+    except Exception:
+        log.exception("import job %s could not be followed", job_id)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@router.get("/imports/{job_id}", name="get_import", summary="An import job: status, progress and report")
+def get_import(job_id: uuid.UUID, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> dict[str, Any]:
+    job = jobs.get(conn, job_id, "import")
+    return {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in job.items() if k != "result_path"}
+
+
+@router.get("/exports", summary="Download layers as gpkg, shp (zip), geojson, csv, xlsx, kml or kmz")
+def get_export(
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    catalogue: Annotated[Catalogue, Depends(get_catalogue)],
+    format: Annotated[str, Query(description=" | ".join(FORMATS))],
+    layers: Annotated[str | None, Query(description="Comma-separated layer names")] = None,
+    neighbourhood: Annotated[str | None, Query(description="Neighbourhood code")] = None,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (longitude/latitude)")] = None,
+    polygon: Annotated[str | None, Query(description="WKT polygon (longitude/latitude)")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 text")] = None,
+    status: Annotated[str | None, Query(description="Comma-separated status values")] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    as_of: Annotated[datetime | None, Query(description="The layers as they were then")] = None,
+) -> FileResponse:
+    options = ExportOptions(
+        format=format.lower(),
+        layers=_list(layers),
+        neighbourhood=neighbourhood,
+        bbox=_bbox(bbox),
+        polygon=polygon,
+        filter=filter,
+        status=_list(status),
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of.astimezone() if as_of else None,
+    )
+    folder = Path(tempfile.mkdtemp(prefix="mahalle-export-"))
+    try:
+        name = output_name(options, [layer.name for layer in choose_layers(catalogue, options)])
+        report = export(conn, catalogue, options, folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        folder / name,
+        media_type=report.media_type,
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def _list(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise MahalleError(f"bbox takes four numbers: west,south,east,north (got {text!r}).")
+    return values[0], values[1], values[2], values[3]

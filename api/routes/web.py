@@ -1,0 +1,109 @@
+"""The web app's files and the history routes it uses.
+
+Front-end packages come from the repository's ``node_modules`` (installed by ``make setup`` from
+package.json) and are served by the app itself under ``/vendor/…``: nothing is loaded from a CDN.
+Only the dist folders listed in ``VENDOR`` are reachable, read-only.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import FileResponse
+
+import web
+from api.deps import get_actor, get_catalogue, get_conn
+from api.problems import problem
+from gis.db import attributed
+from gis.errors import NotFound
+from layers import history
+from layers.catalogue import Catalogue
+
+router = APIRouter()
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+Cat = Annotated[Catalogue, Depends(get_catalogue)]
+
+WEB = Path(web.__file__).resolve().parent
+STATIC = WEB / "static"
+I18N = WEB / "i18n"
+NODE_MODULES = WEB.parent / "node_modules"
+# The package dist folders the page may load, by the short name used in /vendor/<name>/….
+VENDOR = {
+    "leaflet": "leaflet/dist",
+    "geoman": "@geoman-io/leaflet-geoman-free/dist",
+    "vectorgrid": "leaflet.vectorgrid/dist",
+    "chartjs": "chart.js/dist",
+}
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("text/javascript", ".js")
+
+
+def _file(folder: Path, path: str, cache: str = "no-cache") -> FileResponse:
+    """A file strictly inside ``folder`` (no ``..``, no symlink out), or 404."""
+    target = (folder / path).resolve()
+    if not target.is_relative_to(folder.resolve()) or not target.is_file():
+        raise NotFound(f"There is no file {path!r}.")
+    return FileResponse(target, headers={"Cache-Control": cache})
+
+
+@router.api_route("/static/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+def static(path: str) -> FileResponse:
+    return _file(STATIC, path)
+
+
+@router.get("/i18n/{lang}.json", include_in_schema=False)
+def catalogue_of_strings(lang: str) -> FileResponse:
+    return _file(I18N, f"{lang}.json")
+
+
+@router.get("/sw.js", include_in_schema=False)
+def service_worker() -> FileResponse:
+    # Served from the root so that its scope is the whole app (field mode works offline).
+    return _file(STATIC, "js/sw.js")
+
+
+@router.api_route(
+    "/vendor/{package}/{path:path}", methods=["GET", "HEAD"], include_in_schema=False, response_model=None
+)
+def vendor(package: str, path: str) -> Response:
+    if package not in VENDOR:
+        raise NotFound(f"There is no front-end package {package!r}.")
+    folder = NODE_MODULES / VENDOR[package]
+    if not folder.is_dir():
+        return problem(
+            503,
+            "Front-end packages are missing",
+            f"{folder} does not exist: run `make setup` (it runs `npm ci`) in {WEB.parent} to install them.",
+        )
+    return _file(folder, path, cache="public, max-age=86400")
+
+
+# History -------------------------------------------------------------------------------------------
+
+
+@router.get("/api/history/{layer}/{fid}", tags=["history"], summary="Every change of one feature, oldest first")
+def feature_history(layer: str, fid: int, conn: Conn, catalogue: Cat) -> list[dict[str, Any]]:
+    return history.feature_history(conn, catalogue[layer].name, fid)
+
+
+@router.post(
+    "/api/history/{layer}/{fid}/restore",
+    tags=["history"],
+    summary="Bring back a deleted feature, or an earlier version of a live one (as a new version)",
+)
+def restore_feature(
+    layer: str,
+    fid: int,
+    conn: Conn,
+    catalogue: Cat,
+    actor: Annotated[str, Depends(get_actor)],
+    version: Annotated[int | None, Query(description="The version to bring back; default the last one")] = None,
+) -> dict[str, Any]:
+    name = catalogue[layer].name
+    with attributed(conn, actor, f"restore of version {version}" if version else "restore"):
+        new_version = history.restore(conn, name, fid, version)
+    return {"layer": name, "id": fid, "version": new_version}

@@ -1,0 +1,292 @@
+"""Profiles of missed targets, written into RESULTS.md: py-spy against the Mahalle process, EXPLAIN (ANALYZE,
+BUFFERS) of the slow statement, auto_explain (trigger times) of an import; each with what would close the gap."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import profile, transfer
+from bench.city import SCHEMA
+from bench.cluster import BenchCluster
+from bench.measure import Peer, edit_peer, http_peer, measure
+from bench.results import Finding, Results, fmt
+from bench.servers import Server
+
+PROFILE_SECONDS = 8.0
+FIXED_SECONDS = 4.0
+
+
+@dataclass
+class Findings:
+    bc: BenchCluster
+    url: str
+    work: Path
+    res: Results
+    pending: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    _fixed: str | None = None
+
+    def later(self, name: str, job: Callable[[], None]) -> None:
+        """Profile after every measurement is done, so profiling never disturbs a measured peer."""
+        self.pending.append((name, job))
+
+    def add(self, title: str, text: str, *blocks: str) -> None:
+        self.res.findings.append(Finding(title, text, [b for b in blocks if b]))
+
+    def _sample(self, server: Server, name: str, load: Callable[[], Any]) -> str:
+        raw = self.work / f"pyspy-{name}.txt"
+        spy = profile.pyspy_attach(server.pid, PROFILE_SECONDS, raw)
+        time.sleep(0.5)
+        load()
+        spy.wait(60)
+        return profile.summarise(raw)
+
+    def http(
+        self,
+        title: str,
+        server: Server,
+        paths: Sequence[str],
+        statements: list[list[tuple[str, Any]]],
+        concurrency: int,
+        ratios: dict[str, float | None],
+        fixed_peers: Sequence[Peer] = (),
+    ) -> None:
+        slug = re.sub(r"\W+", "-", title.lower())
+        spy = self._sample(
+            server,
+            slug,
+            lambda: measure([http_peer("mahalle", server.base_url, paths)], concurrency, PROFILE_SECONDS, 1, 0.0),
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            plan = profile.explain(conn, statements[0])
+        said = ", ".join(f"{k} {fmt(v, 2)}×" for k, v in ratios.items())
+        fixed = self.fixed_cost(fixed_peers) if fixed_peers else ""
+        self.add(
+            f"{title}: missed ({said})",
+            " ".join([HTTP_TEXT.format(what=title.lower()), fixed, wait_share(spy), *plan_notes(plan)]),
+            "py-spy, Mahalle server under the same load:\n" + spy,
+            "EXPLAIN (ANALYZE, BUFFERS) of the first request's statements:\n" + plan,
+        )
+
+    def fixed_cost(self, peers: Sequence[Peer]) -> str:
+        """Median latency of an empty tile, one client at a time: what each peer spends per request on top of
+        the query itself (measured once, reused by every tile finding)."""
+        if self._fixed is None:
+            got = measure(peers, 1, FIXED_SECONDS, 1, 1.0)
+            medians = {name: st["request"].median_ms for name, st in got.items() if "request" in st}
+            self._fixed = (
+                "An empty tile (no feature near it), one client at a time, takes "
+                + ", ".join(f"{fmt(ms, 2)} ms in {name}" for name, ms in medians.items())
+                + ": the fixed cost of a request on each path."
+            )
+        return self._fixed
+
+    def growth(
+        self,
+        scenario: str,
+        paths: Sequence[str],
+        sized: dict[int, Server],
+        urls: dict[int, str],
+        statements: Callable[[psycopg.Connection], list[tuple[str, Any]]],
+        ratios: dict[str, float | None],
+    ) -> None:
+        sizes = sorted(sized)
+        blocks, plans = [], []
+        for n in (sizes[0], sizes[-1]):
+            server = sized[n]
+            load = lambda s=server: measure([http_peer("m", s.base_url, paths)], 4, PROFILE_SECONDS, 1, 0.0)  # noqa: E731
+            blocks.append(f"py-spy at {n:,} parcels ({scenario}):\n{self._sample(server, f'growth-{n}', load)}")
+            with psycopg.connect(urls[n], autocommit=True) as conn:
+                plans.append(profile.explain(conn, statements(conn)))
+                blocks.append(f"EXPLAIN (ANALYZE, BUFFERS) at {n:,} parcels, first request:\n{plans[-1]}")
+        said = ", ".join(f"{k} {fmt(v, 2)}×" for k, v in ratios.items())
+        notes = plan_notes(plans[-1])
+        self.add(f"Cost growth: missed ({said})", " ".join([GROWTH_TEXT.format(scenario=scenario), *notes]), *blocks)
+
+    def edits(self, server: Server, fids: Sequence[int], clients: int) -> None:
+        peer = edit_peer("m", server.base_url, "parcels", fids)
+        spy = self._sample(server, "edits", lambda: measure([peer], clients, PROFILE_SECONDS, 1, 0.0))
+        alone = measure([peer], 1, FIXED_SECONDS, 1, 0.5)["m"]
+        with psycopg.connect(self.url) as conn:  # rolled back: the history keeps only the measured edits
+            plan = profile.explain(conn, [("UPDATE public.parcels SET note = 'profile' WHERE id = %s", (fids[0],))])
+            conn.rollback()
+        single = ", ".join(f"{label} median {fmt(st.median_ms, 2)} ms" for label, st in alone.items())
+        triggers = ", ".join(f"{n} {t:,.2f} ms" for n, t, _ in trigger_times(plan))
+        text = EDIT_TEXT.format(clients=clients, single=single, triggers=triggers or "none logged")
+        self.add(
+            "Single feature GET/PATCH: missed",
+            text,
+            "py-spy, Mahalle server under the same load:\n" + spy,
+            "EXPLAIN (ANALYZE, BUFFERS) of the PATCH's UPDATE (rolled back):\n" + plan,
+        )
+
+    def transfer(self, gpkg: Path, db: str, n: int, do_import: bool, do_export: bool) -> None:
+        small = self.work / f"profile-{n}.gpkg"
+        small.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                "ogr2ogr",
+                "-f",
+                "GPKG",
+                str(small),
+                self.bc.ogr("bench_main"),
+                f"{SCHEMA}.parcels",
+                "-nln",
+                "parcels",
+                "-where",
+                f"fid <= {n}",
+                "-preserve_fid",
+                "-lco",
+                "FID=fid",
+                "-lco",
+                "GEOMETRY_NAME=geom",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        url = self.bc.url(db)
+        log = self.bc.cluster.log_file
+        since = log.stat().st_size if log.exists() else 0
+        raw = self.work / "pyspy-import.txt"
+        env = {"PGOPTIONS": profile.auto_explain_options()}
+        imp = transfer.mahalle_import(url, small, "parcels", self.work, profile.pyspy_wrap(raw), env)
+        plan = profile.logged_plans(log, since)
+        if do_import:
+            self.add(
+                f"Import: missed — profile of importing {n:,} parcels ({imp.seconds:,.1f} s with profilers on)",
+                " ".join([_upsert_share(plan, imp.seconds), IMPORT_TEXT]),
+                "py-spy, the `mahalle import` process:\n" + profile.summarise(raw),
+                "auto_explain of the upsert (ANALYZE, with trigger times):\n" + plan,
+            )
+        if do_export:
+            raw = self.work / "pyspy-export.txt"
+            exp = transfer.mahalle_export(
+                url, self.work / "profile-export.gpkg", "parcels", self.work, profile.pyspy_wrap(raw)
+            )
+            with psycopg.connect(url, autocommit=True) as conn:
+                cost = export_query_cost(conn)
+            self.add(
+                f"Export: missed — profile of exporting {n:,} parcels ({exp.seconds:,.1f} s with py-spy on)",
+                " ".join([cost, EXPORT_TEXT]),
+                "py-spy, the `mahalle export` process:\n" + profile.summarise(raw),
+            )
+
+
+def _execution_ms(conn: psycopg.Connection, text: str) -> float:
+    rows = conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + text).fetchall()
+    return float(re.search(r"Execution Time: ([\d.]+) ms", rows[-1][0]).group(1))  # type: ignore[union-attr]
+
+
+def export_query_cost(conn: psycopg.Connection) -> str:
+    """The export query's time in PostgreSQL as it is, and with only the WKB a GeoPackage needs."""
+    from gis.export import ExportOptions, _query  # the query the exporter runs (a private helper: guarded)
+    from layers.catalogue import load_catalogue
+
+    try:
+        layer = load_catalogue(conn)["parcels"]
+        query, params = _query(conn, layer, ExportOptions(format="gpkg", layers=["parcels"]))
+        text = psycopg.ClientCursor(conn).mogrify(query, params)
+    except Exception as exc:  # another branch of work may reshape the exporter
+        return f"(the export query could not be rebuilt: {exc})"
+    lean = re.sub(r"ST_AsGeoJSON\(.*?, 15\), ST_AsText\(t\.geom, 15\), ", "", text)
+    full = _execution_ms(conn, text)
+    if lean == text:
+        return f"The export query takes {full / 1000:,.1f} s in PostgreSQL."
+    wkb_only = _execution_ms(conn, lean)
+    return (
+        f"The export query takes {full / 1000:,.1f} s in PostgreSQL as it is and {wkb_only / 1000:,.1f} s "
+        "without the GeoJSON and WKT columns (EXPLAIN ANALYZE, same rows)."
+    )
+
+
+def trigger_times(plan: str) -> list[tuple[str, float, int]]:
+    """(trigger, ms, calls) from an EXPLAIN ANALYZE, slowest first."""
+    found = re.findall(r"Trigger (?:for constraint )?([^:]+): time=([\d.]+) calls=(\d+)", plan)
+    return sorted(((n, float(t), int(c)) for n, t, c in found), key=lambda x: -x[1])
+
+
+def _upsert_share(plan: str, total: float) -> str:
+    """The upsert's share of the import and each row trigger's cost per row, from the logged plan."""
+    match = re.search(r"duration: ([\d.]+) ms", plan)
+    if not match:
+        return "The upsert's plan was not logged."
+    ms = float(match.group(1))
+    triggers = trigger_times(plan)
+    spent = sum(t for _, t, _ in triggers)
+    text = f"The set-based upsert took {ms / 1000:,.1f} s of the {total:,.1f} s"
+    if triggers:
+        each = ", ".join(f"{n} {1000 * t / c:,.0f} µs" for n, t, c in triggers if c)
+        text += f"; its row triggers {spent / 1000:,.1f} s of that ({100 * spent / ms:.0f} %) — per row: {each}"
+    return text + "."
+
+
+def wait_share(summary: str) -> str:
+    """How much of the server's busy time is waiting on PostgreSQL, from a py-spy summary."""
+    match = re.search(r"([\d.]+) %\s+Connection\.wait \(psycopg/connection\.py\)", summary.split("self (leaf")[-1])
+    if not match:
+        return ""
+    return (
+        f"{match.group(1)} % of the server's busy samples wait on PostgreSQL (psycopg's Connection.wait); "
+        "the rest is Python in the server process."
+    )
+
+
+def plan_notes(plan: str) -> list[str]:
+    """What stands out in a plan: the primary key walked instead of the GiST index, JIT, sequential scans."""
+    notes = []
+    if re.search(r"Index Scan using \w*pkey on parcels[^\n]*\n\s+Filter: \(geom &&", plan):
+        notes.append(PKEY_NOTE)
+    jit, run = re.search(r"JIT:.*?Total ([\d.]+) ms", plan, re.S), re.search(r"Execution Time: ([\d.]+) ms", plan)
+    if jit and run:
+        notes.append(JIT_NOTE.format(jit=float(jit.group(1)), run=float(run.group(1))))
+    if "Seq Scan on parcels" in plan:
+        notes.append("The plan reads the whole parcels table (Seq Scan).")
+    return notes
+
+
+HTTP_TEXT = "Where the time of {what} goes, from the profile and the plan below."
+PKEY_NOTE = (
+    "The plan walks the primary key in id order and filters each row by the tile envelope (Index Scan using "
+    "parcels_pkey … Filter: geom && …) instead of asking the GiST index: the `ORDER BY t.id LIMIT max+1` that "
+    "detects truncation makes an ordered index the cheapest-looking way to a LIMIT, so every tile reads the rows "
+    "in id order until the limit, whatever the tile's size."
+)
+JIT_NOTE = (
+    "JIT compilation took {jit:,.0f} ms of the statement's {run:,.0f} ms: the planner's cost estimate is above "
+    "jit_above_cost (the cluster runs with jit = on), and the compiled code is thrown away after one tile."
+)
+GROWTH_TEXT = (
+    "The same {scenario} requests, with the same answers, got slower on the bigger table. The profiles at the "
+    "smallest and the largest size show which part grew."
+)
+EDIT_TEXT = (
+    "With one client at a time: {single}; the UPDATE's row triggers: {triggers}. Against the p99 under {clients} "
+    "clients this separates the cost of one request from queueing on the machine's two cores, which the server "
+    "process, PostgreSQL and the load generator share."
+)
+IMPORT_TEXT = (
+    "The rest is the `mahalle import` process itself (Python start-up, reading the GeoPackage, mapping and checking "
+    "every row, WKB and JSON per row, COPY into the staging table: the py-spy profile). ogr2ogr does none of the "
+    "per-row database work, so the gap is the price of the rules; what would close it: (1) history as a "
+    "statement-level AFTER INSERT trigger with a transition table (`REFERENCING NEW TABLE AS inserted`, one "
+    "`INSERT INTO mahalle.history … SELECT … FROM inserted`), still written by the database in the same "
+    "transaction; (2) `record_history` builds `to_jsonb(NEW)`, which serialises the geometry to GeoJSON (PostGIS' "
+    "geometry→jsonb cast) only for `row_state` to overwrite it with hex EWKB — null the geometry in a copy of the "
+    "row before `to_jsonb`; (3) the importer can set `neighbourhood_id` in the upsert with one spatial join, so "
+    "`derive_neighbourhood` skips its per-row lookup; (4) the geometry is validated twice per row "
+    "(`prepare_geometry`'s ST_IsValid and the `…_geom_valid` CHECK); (5) on the Python side, map values per "
+    "column (numpy) instead of per row and cell."
+)
+EXPORT_TEXT = (
+    "What would close it: the export query (gis/export.py `_query`) computes WKB, GeoJSON (ST_ForcePolygonCCW, "
+    "15 digits) and WKT (15 digits) for every row, and a GeoPackage needs only the WKB — select per writer only "
+    "the representation it writes; the remaining per-row Python (column arrays built value by value, `plain()` per "
+    "cell) can go column-wise, or the GeoPackage can be written by GDAL reading PostGIS directly."
+)

@@ -1,0 +1,211 @@
+"""Results: one row per scenario and peer, the targets with met/missed, the machine and versions; printed as a
+rich table and written to bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.loadgen import Stats
+
+
+@dataclass
+class Row:
+    scenario: str
+    peer: str
+    requests: int | None = None
+    median_ms: float | None = None
+    p99_ms: float | None = None
+    rps: float | None = None
+    seconds: float | None = None  # wall time of a one-shot job (import, export)
+    rss_mb: float | None = None
+    errors: int = 0
+    note: str = ""
+
+    @classmethod
+    def from_stats(cls, scenario: str, peer: str, st: Stats, note: str = "") -> Row:
+        return cls(scenario, peer, st.requests, st.median_ms, st.p99_ms, st.rps, errors=st.errors, note=note)
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    measured: str
+    met: bool | None  # None: could not be measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "MISSED", None: "not measured"}[self.met]
+
+
+@dataclass
+class Finding:
+    title: str
+    text: str
+    blocks: list[str] = field(default_factory=list)  # profiles and plans, shown verbatim
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    growth: list[tuple[int, str, float | None, float | None]] = field(default_factory=list)  # size, scenario, med, p99
+    settings: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def row(self, scenario: str, peer: str) -> Row | None:
+        return next((r for r in self.rows if r.scenario == scenario and r.peer == peer), None)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+COLUMNS = ("scenario", "peer", "requests", "median ms", "p99 ms", "req/s", "time s", "peak RSS MB", "errors", "note")
+
+
+def _cells(r: Row) -> list[str]:
+    return [
+        r.scenario,
+        r.peer,
+        "–" if r.requests is None else f"{r.requests:,}",
+        fmt(r.median_ms, 2),
+        fmt(r.p99_ms, 2),
+        fmt(r.rps),
+        fmt(r.seconds),
+        fmt(r.rss_mb, 0),
+        str(r.errors),
+        r.note,
+    ]
+
+
+def print_tables(res: Results, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(*COLUMNS, title="Mahalle and its peers, same database, same data, same run")
+    for r in res.rows:
+        table.add_row(*_cells(r), style="bold" if r.peer == "mahalle" else None)
+    console.print(table)
+    targets = Table("target", "goal", "measured", "verdict", title="Targets")
+    for t in res.targets:
+        colour = {True: "green", False: "red", None: "yellow"}[t.met]
+        targets.add_row(t.name, t.goal, t.measured, f"[{colour}]{t.verdict}[/]")
+    console.print(targets)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(res: Results, info: dict[str, str]) -> str:
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench` (`make bench`); every number below comes from one run.",
+        "",
+    ]
+    out += ["## Machine and versions", "", _md_table(["", ""], [[k, v] for k, v in info.items()]), ""]
+    out += ["## Run settings", "", _md_table(["", ""], [[k, v] for k, v in res.settings.items()]), ""]
+    out += [
+        "## Targets",
+        "",
+        _md_table(
+            ["target", "goal", "measured", "verdict"],
+            [[t.name, t.goal, t.measured, f"**{t.verdict}**"] for t in res.targets],
+        ),
+        "",
+    ]
+    out += ["## Measurements", "", _md_table(list(COLUMNS), [_cells(r) for r in res.rows]), ""]
+    if res.growth:
+        out += ["## Cost growth (Mahalle, the same requests on tables of growing size)", ""]
+        out += [
+            _md_table(
+                ["parcels", "scenario", "median ms", "p99 ms"],
+                [[f"{n:,}", s, fmt(m, 2), fmt(p, 2)] for n, s, m, p in res.growth],
+            ),
+            "",
+        ]
+    if res.findings:
+        out += ["## Findings", ""]
+        for f in res.findings:
+            out += [f"### {f.title}", "", f.text, ""]
+            for block in f.blocks:
+                out += ["```", block.rstrip(), "```", ""]
+    if res.notes:
+        out += ["## How the peers were run", ""] + [f"- {n}" for n in res.notes] + [""]
+    return "\n".join(out)
+
+
+def write(res: Results, path: Path, info: dict[str, str]) -> None:
+    path.write_text(markdown(res, info), encoding="utf-8")
+
+
+# --- machine and versions ------------------------------------------------------------------------------
+
+
+def _cmd(args: list[str]) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "?"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+    return match.group(1).strip() if match else "?"
+
+
+def _memory() -> str:
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        return "?"
+    return f"{kb / 1024 / 1024:.1f} GiB"
+
+
+def _package(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info(server_versions: dict[str, str] | None = None) -> dict[str, str]:
+    commit = _cmd(["git", "rev-parse", "--short", "HEAD"])
+    dirty = _cmd(["git", "status", "--porcelain"])
+    info = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {_memory()} memory, {platform.platform()}",
+        "load average at start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
+        "Mahalle commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "Python": platform.python_version(),
+        "GDAL (ogr2ogr)": _cmd(["ogr2ogr", "--version"]),
+        "tipg": _package("tipg"),
+        "pygeoapi": _package("pygeoapi"),
+        "psycopg": _package("psycopg"),
+        "uvicorn": _package("uvicorn"),
+    }
+    return {**info, **(server_versions or {})}

@@ -1,0 +1,180 @@
+"""What each export format holds, and the export filters, on a small real database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pyogrio
+import pytest
+import shapely
+
+from gis.cql2 import FilterError
+from gis.errors import NotFound
+from gis.export import ExportError, ExportOptions, export
+from layers.catalogue import load_catalogue
+from tests.importers.samples import AR, EL, FA, FORMULA, HOSTILE, add_multilingual_rows
+
+NEIGHBOURHOOD = (
+    "INSERT INTO neighbourhoods (code, name, geom) VALUES ('KAMPPI', 'Kamppi', "
+    "'SRID=4326;MULTIPOLYGON(((24.93 60.16, 24.96 60.16, 24.96 60.18, 24.93 60.18, 24.93 60.16)))')"
+)
+
+
+@pytest.fixture
+def db(conn):
+    conn.execute(NEIGHBOURHOOD)
+    conn.execute(
+        "INSERT INTO neighbourhoods (code, name, geom) VALUES ('FAR', 'Far away', "
+        "'SRID=4326;MULTIPOLYGON(((25.5 61, 25.6 61, 25.6 61.1, 25.5 61.1, 25.5 61)))')"
+    )
+    add_multilingual_rows(conn)
+    conn.execute("INSERT INTO assets (kind, geom) VALUES ('tree', 'SRID=4326;POINT(25.55 61.05)')")
+    return conn
+
+
+def run(conn, tmp_path: Path, name: str, **options) -> tuple[Path, dict[str, int]]:
+    path = tmp_path / name
+    report = export(conn, load_catalogue(conn), ExportOptions(**options), path)
+    return path, report.layers
+
+
+def test_geopackage_has_every_layer_a_data_dictionary_aliases_value_lists_and_styles(db, tmp_path):
+    path, counts = run(db, tmp_path, "x.gpkg", format="gpkg")
+    names = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"streets", "parcels", "assets", "interventions", "mahalle_data_dictionary", "layer_styles"} <= names
+    assert counts["assets"] == 2
+    streets = pyogrio.read_dataframe(path, layer="streets")
+    assert streets.loc[0, "name"] == FA and streets.loc[0, "note"] == HOSTILE
+    with sqlite3.connect(path) as lite:
+        row = lite.execute(
+            "SELECT label_fa, value_list FROM mahalle_data_dictionary WHERE layer = 'streets' AND field = 'surface'"
+        ).fetchone()
+        assert row[0] == "پوشش سطح"
+        assert {"value": "earth", "label": {"en": "Earth", "fa": "خاکی", "ar": "ترابي", "el": "Χωμάτινος"}} in (
+            json.loads(row[1])
+        )
+        alias = lite.execute(
+            "SELECT name, constraint_name FROM gpkg_data_columns "
+            "WHERE table_name = 'streets' AND column_name = 'surface'"
+        ).fetchone()
+        assert alias == ("Surface", "streets_surface")
+        enum = lite.execute(
+            "SELECT value FROM gpkg_data_column_constraints WHERE constraint_name = 'streets_surface'"
+        ).fetchall()
+        assert ("gravel",) in enum
+        qml = lite.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'streets'").fetchone()[0]
+        assert 'attr="surface"' in qml and 'value="earth"' in qml
+
+
+def test_shapefile_zip_per_layer_and_geometry_type_with_prj_utf8_cpg_and_field_map(db, tmp_path):
+    path, _ = run(db, tmp_path, "x.zip", format="shp", layers=["streets", "interventions", "workshops"])
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        assert {"streets.shp", "streets.prj", "streets.dbf", "workshops.shp", "fields.csv"} <= names
+        assert "interventions_point.shp" in names  # a mixed layer: one shapefile per geometry type
+        assert zf.read("streets.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
+        assert "WGS" in zf.read("streets.prj").decode()
+        field_map = list(csv.DictReader(io.StringIO(zf.read("fields.csv").decode())))
+    assert {"layer": "streets", "shapefile": "streets", "field": "neighbourhood", "short_name": "neighbourh"} in (
+        field_map
+    )
+    assert all(len(row["short_name"]) <= 10 for row in field_map)
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(tmp_path / "shp")
+    streets = pyogrio.read_dataframe(tmp_path / "shp" / "streets.shp")
+    assert streets.loc[0, "name"] == FA
+
+
+def test_geojson_is_rfc7946(db, tmp_path):
+    path, _ = run(db, tmp_path, "p.geojson", format="geojson", layers=["parcels"])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection" and "crs" not in data
+    feature = data["features"][0]
+    assert feature["properties"]["address"] == EL
+    outer, hole = feature["geometry"]["coordinates"][0]
+    assert shapely.LinearRing(outer).is_ccw and not shapely.LinearRing(hole).is_ccw  # right-hand rule
+    assert outer[0] == [24.94, 60.17]  # longitude first
+
+
+def test_csv_has_wkt_and_lon_lat_for_points(db, tmp_path):
+    path, _ = run(db, tmp_path, "s.csv", format="csv", layers=["service_points"])
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows[0]["name"] == AR
+    assert float(rows[0]["lon"]) == 24.9450123456789 and float(rows[0]["lat"]) == 60.1720987654321
+    assert rows[0]["wkt"].startswith("POINT(24.9450123456789")
+
+
+def test_xlsx_has_a_sheet_per_layer_a_summary_and_no_formulas(db, tmp_path):
+    path, _ = run(db, tmp_path, "x.xlsx", format="xlsx", layers=["streets", "workshops", "parcels"])
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", "Fields", "streets", "workshops", "parcels"]
+    summary = [row for row in book["Summary"].iter_rows(values_only=True)]
+    assert summary[0] == ("layer", "what", "features", "area_m2", "length_m")
+    streets = next(r for r in summary if r[0] == "streets" and r[1] == "Streets")
+    assert streets[2] == 1 and streets[4] > 50
+    assert ("workshops", "status = sealed", 1, None, None) in summary
+    workshop = [c for c in book["workshops"].iter_rows(min_row=2, values_only=False)][0]
+    note = next(c for c in workshop if c.value == FORMULA)
+    assert note.data_type == "s"  # stays text: never evaluated as a formula
+
+
+def test_kml_and_kmz(db, tmp_path):
+    kml, _ = run(db, tmp_path, "x.kml", format="kml", layers=["service_points", "streets"])
+    text = kml.read_text(encoding="utf-8")
+    assert "<kml" in text and AR in text and FA in text
+    kmz, _ = run(db, tmp_path, "x.kmz", format="kmz", layers=["service_points"])
+    with zipfile.ZipFile(kmz) as zf:
+        assert zf.namelist() == ["doc.kml"]
+        assert AR in zf.read("doc.kml").decode()
+
+
+def test_filters_neighbourhood_bbox_polygon_cql2_status_dates(db, tmp_path):
+    def count(**options) -> dict[str, int]:
+        return run(db, tmp_path, "f.gpkg", format="gpkg", **options)[1]
+
+    assert count(layers=["assets"])["assets"] == 2
+    assert count(layers=["assets"], neighbourhood="FAR")["assets"] == 1
+    assert count(layers=["assets"], bbox=(24.9, 60.1, 25.0, 60.2))["assets"] == 1
+    far = "POLYGON((25.5 61, 25.6 61, 25.6 61.1, 25.5 61))"
+    assert count(layers=["assets"], polygon=far)["assets"] == 1
+    assert count(layers=["assets"], filter="kind = 'tree'")["assets"] == 1
+    assert count(layers=["workshops", "streets"], status=["sealed"]) == {"workshops": 1}
+    assert count(layers=["assets"], date_from=datetime(2025, 3, 1).date(), date_to=datetime(2025, 3, 21).date()) == {
+        "assets": 1
+    }
+    with pytest.raises(NotFound, match="NOPE"):
+        count(neighbourhood="NOPE")
+    with pytest.raises(FilterError, match="streets: .*'kind'"):
+        count(layers=["streets"], filter="kind = 'tree'")
+    with pytest.raises(ExportError, match="polygon"):
+        count(polygon="POINT(1 2)")
+    with pytest.raises(ExportError, match="no geometry"):
+        count(layers=["tasks"])
+
+
+def test_as_of_exports_the_layer_as_it_was(db, tmp_path):
+    before = datetime.now(UTC)
+    db.execute("UPDATE streets SET surface = 'asphalt'")
+    db.execute("DELETE FROM workshops")
+    path, counts = run(db, tmp_path, "old.gpkg", format="gpkg", layers=["streets", "workshops"], as_of=before)
+    assert counts == {"streets": 1, "workshops": 1}
+    assert pyogrio.read_dataframe(path, layer="streets").loc[0, "surface"] == "earth"
+
+
+def test_streams_in_batches(db, tmp_path):
+    db.execute(
+        "INSERT INTO assets (kind, geom) SELECT 'bench', ST_MakePoint(24.94 + i * 1e-5, 60.17) "
+        "FROM generate_series(1, 2500) i"
+    )
+    for fmt, name in (("gpkg", "b.gpkg"), ("geojson", "b.geojson"), ("csv", "b.csv"), ("kml", "b.kml")):
+        path, counts = run(db, tmp_path, name, format=fmt, layers=["assets"], batch_size=1000)
+        assert counts["assets"] == 2502
+        layer = "assets" if fmt in ("gpkg", "kml") else None  # a CSV's layer is named after the file
+        assert pyogrio.read_info(path, layer=layer)["features"] == 2502

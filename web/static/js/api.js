@@ -1,0 +1,50 @@
+// HTTP with the server: problem details become ApiError (detail, property, current ETag);
+// a request that never reached the server is an ApiError with `offline` set.
+
+export class ApiError extends Error {
+  constructor(status, body, etag, offline = false) {
+    super((body && (body.detail || body.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+    this.property = this.body.property || null;
+    this.etag = etag || null;
+    this.offline = offline;
+  }
+}
+
+/** fetch with JSON in and out; returns {data, etag, status, headers}. */
+export async function request(method, url, { body, etag, type = "application/json" } = {}) {
+  const headers = { Accept: "application/json, application/geo+json, application/problem+json" };
+  if (body !== undefined) headers["Content-Type"] = type;
+  if (etag) headers["If-Match"] = etag;
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError(0, { detail: String(error) }, null, true);
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 300) }; }
+  }
+  if (!response.ok) {
+    // A gateway that cannot reach the app is as good as offline: keep the edit and retry.
+    const offline = [502, 503, 504].includes(response.status) && !(data && data.type);
+    throw new ApiError(response.status, data, response.headers.get("ETag"), offline);
+  }
+  return { data, etag: response.headers.get("ETag"), status: response.status, headers: response.headers };
+}
+
+export const get = (url) => request("GET", url).then((r) => r.data);
+export const etagOf = (version) => `"${version}"`;
+
+/** URL with query parameters (empty ones left out). */
+export function withQuery(path, params) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") query.set(key, value);
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}

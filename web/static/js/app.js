@@ -1,0 +1,122 @@
+// Mahalle's web app: wires the map, the layer panel, editing, the attribute table, the planner,
+// the task board and the dashboard together; views are chosen by the URL's #hash.
+
+import * as board from "./board.js";
+import { loadCatalogue } from "./catalogue.js";
+import * as dashboard from "./dashboard.js";
+import { closeDetail } from "./detail.js";
+import { $, $$, el, toast } from "./dom.js";
+import * as editor from "./editor.js";
+import { language, setLanguage, storedLanguage, t } from "./i18n.js";
+import { renderLayers } from "./layers-panel.js";
+import { initMap, mapState, refreshAll, translateControls } from "./mapview.js";
+import * as outbox from "./outbox.js";
+import * as planning from "./planning.js";
+import * as table from "./table.js";
+
+const VIEWS = ["map", "interventions", "board", "dashboard"];
+const sections = {};
+
+const neighbourhoodOption = () => $("#neighbourhood").selectedOptions[0];
+const neighbourhood = () => (neighbourhoodOption() ? neighbourhoodOption().value : "");
+const neighbourhoodId = () => (neighbourhoodOption() && neighbourhoodOption().dataset.id ? Number(neighbourhoodOption().dataset.id) : null);
+
+function fitNeighbourhood() {
+  const option = neighbourhoodOption();
+  if (!option || !option.dataset.bbox) { mapState.map.setView([20, 0], 3); return; }
+  const [w, s, e, n] = option.dataset.bbox.split(",").map(Number);
+  mapState.map.invalidateSize();
+  mapState.map.fitBounds([[s, w], [n, e]], { padding: [10, 10] });
+}
+
+function onFeatureClick(name, feature, _leaflet, event) {
+  if (planning.linkClicked(name, feature.id)) return;
+  const original = event && event.originalEvent;
+  const add = !!(original && (original.shiftKey || original.ctrlKey || original.metaKey));
+  if (table.tableLayer() === name) {
+    table.selectFromMap(name, feature.id, add);
+    if (add) return;
+  }
+  editor.openFeature(name, feature.id);
+}
+
+function renderSidebar() {
+  const sidebar = $("#sidebar");
+  sidebar.replaceChildren();
+  sections.tools = el("section", { class: "panel", id: "tools" });
+  sections.layers = el("section", { class: "panel", id: "layers" });
+  sections.planner = el("section", { class: "panel", id: "planner", hidden: true });
+  sidebar.append(sections.tools, sections.planner, sections.layers);
+  editor.renderTools(sections.tools);
+  renderLayers(sections.layers, (name) => table.openTable(name));
+}
+
+function showView() {
+  const view = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "map";
+  const mapLike = view === "map" || view === "interventions";
+  $("#view-map").hidden = !mapLike;
+  $("#view-board").hidden = view !== "board";
+  $("#view-dashboard").hidden = view !== "dashboard";
+  for (const link of $$("nav.views a")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  }
+  sections.tools.hidden = view !== "map";
+  sections.planner.hidden = view !== "interventions";
+  if (view === "interventions") planning.renderPlanner(sections.planner);
+  if (view === "board") board.renderBoard($("#view-board"));
+  if (view === "dashboard") dashboard.renderDashboard($("#view-dashboard"));
+  document.title = `${t(`nav.${view}`)} · ${t("app.name")}`;
+  if (mapLike) setTimeout(() => mapState.map.invalidateSize(), 0);
+}
+
+async function changeLanguage(code) {
+  await setLanguage(code);
+  mapState.map.pm.setLang("mahalle", geomanStrings(), "en");
+  translateControls();
+  renderSidebar();
+  refreshAll();
+  closeDetail();
+  if (!$("#table").hidden) table.openTable(table.tableLayer());
+  showView();
+}
+
+/** Geoman's drawing tooltips, from our catalogues. */
+function geomanStrings() {
+  const keys = ["placeMarker", "firstVertex", "continueLine", "finishLine", "finishPoly"];
+  return {
+    tooltips: Object.fromEntries(keys.map((k) => [k, t(`geoman.${k}`)])),
+    actions: { finish: t("geoman.finish"), cancel: t("geoman.cancel"), removeLastVertex: t("geoman.removeLastVertex") },
+  };
+}
+
+async function main() {
+  await setLanguage(storedLanguage());
+  $("#language").value = language();
+  try {
+    await loadCatalogue();
+  } catch (error) {
+    toast(t("app.offline_start"), "error");
+    throw error;
+  }
+  initMap($("#map"), document.body.dataset.basemap);
+  mapState.map.pm.setLang("mahalle", geomanStrings(), "en");
+  mapState.onFeatureClick = onFeatureClick;
+  renderSidebar();
+  fitNeighbourhood();
+  editor.hooks.openIntervention = (id) => planning.openIntervention(id);
+  table.hooks.openFeature = (name, id) => editor.openFeature(name, id);
+  for (const hooks of [planning.hooks, board.hooks, dashboard.hooks]) hooks.neighbourhood = neighbourhood;
+  board.hooks.neighbourhoodId = neighbourhoodId;
+  board.hooks.showMap = () => { location.hash = "#map"; };
+  $("#language").addEventListener("change", (e) => changeLanguage(e.target.value));
+  $("#neighbourhood").addEventListener("change", () => { fitNeighbourhood(); showView(); });
+  window.addEventListener("hashchange", showView);
+  outbox.start();
+  showView();
+  refreshAll();
+  window.mahalle = { map: mapState.map, mapState, openFeature: editor.openFeature };  // a handle for the browser tests and the console
+  document.body.classList.add("ready");
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+main();

@@ -1,0 +1,49 @@
+// The layer panel: every spatial layer of the catalogue with a toggle, its feature count, how it is
+// drawn now (tiles or features), a legend of its key attribute and a button for its attribute table.
+
+import { catalogue, layerTitle, legend, spatialLayers, attributeLabel } from "./catalogue.js";
+import { clear, el } from "./dom.js";
+import { formatNumber, t } from "./i18n.js";
+import { layerMode, mapState, setVisible, truncated } from "./mapview.js";
+
+let container = null;
+let openTable = () => {};
+
+export function renderLayers(target, onTable) {
+  container = target;
+  openTable = onTable;
+  clear(container);
+  container.append(el("h2", { text: t("layers.title") }),
+    el("ul", { class: "layer-list" }, spatialLayers().map(layerItem)));
+  mapState.onChange = updateMode;
+}
+
+function layerItem(layer) {
+  const overlay = mapState.overlays[layer.name];
+  const id = `layer-${layer.name}`;
+  const items = legend(layer);
+  const legendNode = items.length
+    ? el("details", { class: "legend" },
+      el("summary", { text: t("layers.legend", { attribute: attributeLabel(layer, layer.key_attribute) }) }),
+      el("ul", {}, items.map((i) => el("li", {}, el("span", { class: "swatch", style: { background: i.color }, "aria-hidden": "true" }), i.label))))
+    : null;
+  return el("li", { class: "layer-item", dataset: { layer: layer.name } },
+    el("div", { class: "layer-row" },
+      el("input", { type: "checkbox", id, checked: overlay.visible, onchange: (e) => setVisible(layer.name, e.target.checked) }),
+      el("label", { for: id }, el("span", { class: "swatch", style: { background: items[0] ? items[0].color : "#546e7a" }, "aria-hidden": "true" }),
+        layerTitle(layer)),
+      el("span", { class: "count", text: formatNumber(catalogue.counts[layer.name]) }),
+      el("button", { type: "button", class: "btn btn-small", dataset: { table: layer.name },
+        "aria-label": t("layers.table_of", { layer: layerTitle(layer) }), onclick: () => openTable(layer.name), text: t("layers.table") })),
+    el("p", { class: "mode", id: `${id}-mode` }),
+    legendNode);
+}
+
+function updateMode(name) {
+  if (!container) return;
+  const node = container.querySelector(`#layer-${name}-mode`);
+  if (!node) return;
+  const mode = layerMode(name);
+  node.textContent = mode === "tiles" ? t("layers.mode_tiles") : mode === "features"
+    ? (truncated(name) ? t("layers.mode_truncated") : t("layers.mode_features")) : "";
+}

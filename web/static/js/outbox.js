@@ -1,0 +1,83 @@
+// Edits that could not reach the server wait here (localStorage survives reloads) and are re-sent
+// in order when the connection returns. Creations carry a client UUID, so a re-send never duplicates.
+// An edit the server refuses on re-send is kept, marked, until the user opens or discards it.
+
+import { request } from "./api.js";
+import { $, clear, el } from "./dom.js";
+import { t } from "./i18n.js";
+
+const KEY = "mahalle.outbox";
+const RETRY_MS = 10000;
+let flushing = false;
+let opener = () => {};
+
+export const entries = () => JSON.parse(localStorage.getItem(KEY) || "[]");
+const save = (list) => { localStorage.setItem(KEY, JSON.stringify(list)); render(); };
+
+/** Called with a refused entry when the user asks to open it (the editor shows it in the form). */
+export function onOpen(handler) { opener = handler; }
+
+/** Send a write now; when the connection is down, keep it and return {queued: true}. */
+export async function send(write) {
+  try {
+    return await request(write.method, write.url, write);
+  } catch (error) {
+    if (!error.offline) throw error;
+    save([...entries(), { ...write, key: `${Date.now()}-${Math.random()}`, state: "waiting", at: new Date().toISOString() }]);
+    return { queued: true };
+  }
+}
+
+export async function flush() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    for (const entry of entries().filter((e) => e.state === "waiting")) {
+      try {
+        const result = await request(entry.method, entry.url, entry);
+        remove(entry.key);
+        document.dispatchEvent(new CustomEvent("mahalle:sent", { detail: { entry, result } }));
+      } catch (error) {
+        if (error.offline) break;  // still no connection: keep the order, try later
+        update(entry.key, { state: "problem", status: error.status, message: error.message, property: error.property });
+      }
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+export function remove(key) { save(entries().filter((e) => e.key !== key)); }
+function update(key, changes) { save(entries().map((e) => (e.key === key ? { ...e, ...changes } : e))); }
+
+export function render() {
+  const box = $("#outbox");
+  if (!box) return;
+  const list = entries();
+  clear(box);
+  box.hidden = list.length === 0;
+  const waiting = list.filter((e) => e.state === "waiting");
+  if (waiting.length) {
+    box.append(el("p", { class: "outbox-line" },
+      el("strong", { text: t("outbox.waiting", { n: waiting.length }) }), " ", t("outbox.retrying"), " ",
+      el("button", { type: "button", class: "btn btn-small", onclick: () => flush(), text: t("outbox.retry") })));
+  }
+  for (const entry of list.filter((e) => e.state === "problem")) {
+    box.append(el("p", { class: "outbox-line outbox-problem" },
+      el("strong", { text: t("outbox.refused", { what: entry.label || entry.url }) }), " ",
+      el("span", { text: entry.message || "" }), " ",
+      el("button", { type: "button", class: "btn btn-small", onclick: () => opener(entry), text: t("outbox.open") }),
+      " ",
+      el("button", {
+        type: "button", class: "btn btn-small btn-danger", text: t("outbox.discard"),
+        onclick: () => { if (confirm(t("outbox.discard_confirm"))) remove(entry.key); },
+      })));
+  }
+}
+
+export function start() {
+  render();
+  window.addEventListener("online", () => flush());
+  setInterval(() => { if (entries().some((e) => e.state === "waiting")) flush(); }, RETRY_MS);
+  flush();
+}
