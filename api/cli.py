@@ -14,8 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api import cli_planning
-from api import cli_transfer
+from api import cli_planning, cli_transfer
 from api.runtime import Database, load_demo_if_empty, open_database
 from gis.cluster import ClusterError
 from gis.db import attributed, connect

@@ -18,7 +18,7 @@ from gis.settings import Settings
 from importers import jobs
 from importers.mapping import Mapping
 from importers.run import ImportOptions, ImportRejected, ImportReport, run_import
-from layers.catalogue import load_catalogue
+from layers.catalogue import UnknownLayer, load_catalogue
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +91,9 @@ def import_command(
 
             try:
                 result = run_import(conn, catalogue, path, options, actor, progress)
+            except UnknownLayer as exc:
+                tracker.finish("failed", str(exc), None)
+                raise base._fail(str(exc)) from None
             except ImportRejected as exc:
                 tracker.finish("failed", str(exc), exc.report.to_json())
                 _print_import(exc.report)
@@ -122,7 +125,7 @@ def _print_import(report: ImportReport) -> None:
     if report.rejected:
         rows = Table("layer", "row", "id", "reason", title="rejected rows (first 20)")
         for r in report.rejected[:20]:
-            rows.add_row(r["layer"], str(r["row"]), str(r["source_id"]), r["reason"])
+            rows.add_row(r["layer"], str(r["row"] or "-"), str(r["source_id"]), r["reason"])
         base.console.print(rows)
     for name, fields in report.unmapped_fields.items():
         if fields:
@@ -198,7 +201,10 @@ def export_command(
         def progress(rows: int, layer: str) -> None:
             bar.update(task, completed=rows, description=layer, rate=_rate(bar.tasks[0]))
 
-        result = export(conn, load_catalogue(conn), options, out, progress)
+        try:
+            result = export(conn, load_catalogue(conn), options, out, progress)
+        except UnknownLayer as exc:
+            raise base._fail(str(exc)) from None
     table = Table("layer", "features", title=str(out))
     for name, n in result.layers.items():
         table.add_row(name, f"{n:,}")

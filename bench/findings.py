@@ -66,6 +66,7 @@ class Findings:
         )
         with psycopg.connect(self.url, autocommit=True) as conn:
             plan = profile.explain(conn, statements[0])
+            variants = tile_variants(conn, statements) if fixed_peers else ""
         said = ", ".join(f"{k} {fmt(v, 2)}×" for k, v in ratios.items())
         fixed = self.fixed_cost(fixed_peers) if fixed_peers else ""
         self.add(
@@ -73,6 +74,7 @@ class Findings:
             " ".join([HTTP_TEXT.format(what=title.lower()), fixed, wait_share(spy), *plan_notes(plan)]),
             "py-spy, Mahalle server under the same load:\n" + spy,
             "EXPLAIN (ANALYZE, BUFFERS) of the first request's statements:\n" + plan,
+            variants,
         )
 
     def fixed_cost(self, peers: Sequence[Peer]) -> str:
@@ -114,8 +116,10 @@ class Findings:
         peer = edit_peer("m", server.base_url, "parcels", fids)
         spy = self._sample(server, "edits", lambda: measure([peer], clients, PROFILE_SECONDS, 1, 0.0))
         alone = measure([peer], 1, FIXED_SECONDS, 1, 0.5)["m"]
+        update = [("UPDATE public.parcels SET note = 'profile' WHERE id = %s", (fids[0],))]
         with psycopg.connect(self.url) as conn:  # rolled back: the history keeps only the measured edits
-            plan = profile.explain(conn, [("UPDATE public.parcels SET note = 'profile' WHERE id = %s", (fids[0],))])
+            profile.explain(conn, update)  # the first run compiles the trigger functions of this session
+            plan = profile.explain(conn, update)
             conn.rollback()
         single = ", ".join(f"{label} median {fmt(st.median_ms, 2)} ms" for label, st in alone.items())
         triggers = ", ".join(f"{n} {t:,.2f} ms" for n, t, _ in trigger_times(plan))
@@ -204,6 +208,42 @@ def export_query_cost(conn: psycopg.Connection) -> str:
         f"The export query takes {full / 1000:,.1f} s in PostgreSQL as it is and {wkb_only / 1000:,.1f} s "
         "without the GeoJSON and WKT columns (EXPLAIN ANALYZE, same rows)."
     )
+
+
+def _no_order(text: str) -> str:
+    return re.sub(r"ORDER BY t\.id\s+(?=LIMIT)", "", text, count=1)
+
+
+def _no_simplify(text: str) -> str:
+    return re.sub(r"ST_Simplify\((ST_Transform\(t\.geom, 3857\)), [^,]+, true\)", r"\1", text, count=1)
+
+
+TILE_VARIANTS: tuple[tuple[str, bool, Callable[[str], str]], ...] = (
+    ("as Mahalle runs it (jit on)", True, lambda q: q),
+    ("jit = off", False, lambda q: q),
+    ("jit = off, no ORDER BY t.id before the LIMIT", False, _no_order),
+    ("jit = off, no ST_Simplify below z14", False, _no_simplify),
+    ("jit = off, neither", False, lambda q: _no_simplify(_no_order(q))),
+)
+
+
+def tile_variants(conn: psycopg.Connection, statements: list[list[tuple[str, Any]]], most: int = 6) -> str:
+    """Up to ``most`` tiles of the list (spread over it), their queries' summed execution time as they are and
+    with each suggested change (EXPLAIN ANALYZE, after one warm-up pass)."""
+    step = max(1, len(statements) // most)
+    texts = [psycopg.ClientCursor(conn).mogrify(*stmts[0]) for stmts in statements[::step][:most]]
+    lines = [f"{len(texts)} tiles of the list, summed execution time as they are and changed (EXPLAIN ANALYZE):"]
+    for text in texts:  # warm the cache the way the load did
+        _execution_ms(conn, text)
+    for label, jit, change in TILE_VARIANTS:
+        variants = [change(t) for t in texts]
+        if variants == texts and label not in (TILE_VARIANTS[0][0], TILE_VARIANTS[1][0]):
+            continue  # the change does not apply to this zoom
+        conn.execute("SET jit = on" if jit else "SET jit = off")
+        ms = sum(_execution_ms(conn, v) for v in variants)
+        lines.append(f"  {ms:10,.1f} ms  {label}")
+    conn.execute("RESET jit")
+    return "\n".join(lines)
 
 
 def trigger_times(plan: str) -> list[tuple[str, float, int]]:

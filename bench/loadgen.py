@@ -1,7 +1,8 @@
 """A bounded load generator: fixed concurrency, fixed duration, fixed request list, on loopback only.
 
-``run`` starts ``concurrency`` workers; worker ``w`` takes requests ``w, w + c, w + 2c …`` of the list (so
-workers never share an item when the list length is a multiple of ``c``) until the time is up. A request
+``run`` starts ``concurrency`` workers that walk the list round and round, each from its own starting point
+(with ``partition``, worker ``w`` takes only items ``w, w + c, w + 2c …``, so no two workers ever share an item
+when the list length is a multiple of ``c``) until the time is up. A request
 that has started is allowed to finish; req/s is the finished requests over the time until the last one.
 Latencies are per request, in seconds; percentiles use the nearest-rank method.
 """
@@ -78,19 +79,20 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-async def _phase(call: Call, items: Sequence[Any], concurrency: int, seconds: float, label: str) -> dict[str, Stats]:
+async def _phase(call: Call, items: Sequence[Any], concurrency: int, seconds: float, label: str,
+                 partition: bool) -> dict[str, Stats]:  # fmt: skip
     deadline = time.perf_counter() + seconds
     samples: list[Sample] = []
 
     async def worker(w: int) -> None:
-        i = w
+        i, step = (w, concurrency) if partition else (w * len(items) // concurrency, 1)
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
                 samples.extend(await call(w, items[i % len(items)]))
             except Exception:  # a failed request is counted, not fatal
                 samples.append(Sample(label, time.perf_counter() - started, False))
-            i += concurrency
+            i += step
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
@@ -106,15 +108,14 @@ async def _phase(call: Call, items: Sequence[Any], concurrency: int, seconds: fl
     return out
 
 
-async def run(
-    call: Call, items: Sequence[Any], concurrency: int, seconds: float, warmup: float = 0.0, label: str = "request"
-) -> dict[str, Stats]:
+async def run(call: Call, items: Sequence[Any], concurrency: int, seconds: float, warmup: float = 0.0,
+              label: str = "request", partition: bool = False) -> dict[str, Stats]:  # fmt: skip
     """Warm up (results dropped), then measure for ``seconds``; stats per sample label."""
     if not items:
         raise ValueError("an empty request list")
     if warmup > 0:
-        await _phase(call, items, concurrency, warmup, label)
-    return await _phase(call, items, concurrency, seconds, label)
+        await _phase(call, items, concurrency, warmup, label, partition)
+    return await _phase(call, items, concurrency, seconds, label, partition)
 
 
 def check_loopback(base_url: str) -> None:

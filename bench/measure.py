@@ -20,6 +20,7 @@ class Peer:
     name: str
     items: Sequence[Any]
     make: Callable[[int], AbstractAsyncContextManager[Call]]  # concurrency → the call, ready to use
+    partition: bool = False  # each worker keeps to its own items (edits: no two clients race for a feature)
 
 
 def http_peer(name: str, base_url: str, paths: Sequence[str]) -> Peer:
@@ -52,12 +53,12 @@ def edit_peer(name: str, base_url: str, collection: str, fids: Sequence[int]) ->
         async with loadgen.client(base_url, concurrency) as http:
             yield loadgen.feature_edit(http, collection)
 
-    return Peer(name, fids, make)
+    return Peer(name, fids, make, partition=True)
 
 
 async def _once(peer: Peer, concurrency: int, seconds: float, warmup: float) -> dict[str, Stats]:
     async with peer.make(concurrency) as call:
-        return await loadgen.run(call, peer.items, concurrency, seconds, warmup)
+        return await loadgen.run(call, peer.items, concurrency, seconds, warmup, partition=peer.partition)
 
 
 def measure(

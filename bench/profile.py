@@ -55,40 +55,58 @@ def pyspy_wrap(out: Path) -> list[str]:
     ]
 
 
+IDLE = {"EpollSelector.select", "Condition.wait", "Event.wait", "Thread._wait_for_tstate_lock", "Queue.get"}
+
+
 def _frame_name(frame: str) -> str:
-    # raw frames read "function (path/file.py:line)"; keep function and file, drop the line number
+    # raw frames read "function (path/file.py:line)"; keep the function and a short path, drop the line
     match = re.match(r"(.*) \((.*?):\d+\)$", frame.strip())
     if not match:
         return frame.strip()
     func, path = match.groups()
-    return f"{func} ({'/'.join(Path(path).parts[-2:])})"
+    short = (
+        path[len(REPO) :] if path.startswith(REPO) and not path.startswith(VENV) else "/".join(Path(path).parts[-2:])
+    )
+    return f"{func} ({short})"
+
+
+def _stacks(raw: Path) -> list[tuple[list[str], int]]:
+    out = []
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f for f in stack.split(";") if "(" in f]
+        if count.isdigit() and frames:
+            out.append((frames, int(count)))
+    return out
 
 
 def summarise(raw: Path, top: int = 12) -> str:
-    """Share of samples per function, inclusive (anywhere on the stack) and self (the leaf frame)."""
+    """Share of busy samples per function, inclusive (anywhere on the stack) and self (the leaf frame); threads
+    that only wait (the event loop's select, idle pool threads) are counted apart."""
     if not raw.exists():
         return "(no py-spy samples)"
     inclusive: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
-    total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit() or not stack:
+    busy = idle = 0
+    for frames, n in _stacks(raw):
+        last = _frame_name(frames[-1])
+        if last.split(" (")[0] in IDLE:
+            idle += n
             continue
-        n = int(count)
-        frames = [f for f in stack.split(";") if "(" in f]
-        if not frames:
-            continue
-        total += n
+        busy += n
         for name in {_frame_name(f) for f in frames if REPO in f and VENV not in f}:
             inclusive[name] += n
-        leaf[_frame_name(frames[-1])] += n
-    if not total:
-        return "(no py-spy samples)"
-    lines = [f"{total} samples", "", "inclusive, project code:"]
-    lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in inclusive.most_common(top)]
+        leaf[last] += n
+    if not busy:
+        return "(no busy py-spy samples)"
+    lines = [
+        f"{busy} busy samples ({idle} more only waiting: event loop select, idle pool threads)",
+        "",
+        "inclusive, project code:",
+    ]
+    lines += [f"  {100 * n / busy:5.1f} %  {name}" for name, n in inclusive.most_common(top)]
     lines += ["", "self (leaf frame):"]
-    lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in leaf.most_common(top)]
+    lines += [f"  {100 * n / busy:5.1f} %  {name}" for name, n in leaf.most_common(top)]
     return "\n".join(lines)
 
 

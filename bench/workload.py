@@ -60,7 +60,7 @@ def tiles(box: BBox, zoom: int, count: int, rng: random.Random, inside: bool = F
         if ok:
             chosen.append(Tile(t.z, t.x, t.y))
     if not chosen and inside:
-        return tiles(box, zoom, count, rng)
+        return []  # none fits: the caller leaves this zoom out
     if not chosen:
         chosen = [Tile(t.z, t.x, t.y) for t in TMS.tiles(w, s, e, n, [zoom])]
     return sorted(rng.sample(chosen, min(count, len(chosen))), key=lambda t: (t.x, t.y))

@@ -226,22 +226,26 @@ def export(
     out: Path,
     progress: Progress | None = None,
 ) -> ExportReport:
-    """Write the export to ``out``; returns what went in."""
+    """Write the export to ``out``; returns what went in. Every layer is read from one snapshot: a
+    read-only repeatable-read transaction of its own, or the caller's transaction if one is open."""
     started = time.monotonic()
     layers = choose_layers(catalogue, options)
     media = MEDIA_TYPES["zip"] if output_name(options, [la.name for la in layers]).endswith(".zip") else None
     report = ExportReport(options.format, str(out), media or MEDIA_TYPES[options.format])
-    queries = []
-    for layer in layers:
-        reason = _skip(layer, options)
-        if reason:
-            report.skipped[layer.name] = reason
-        else:
-            queries.append((layer, *_query(conn, layer, options)))
-    if not queries:
-        raise ExportError("No layer is left to export with these filters.")
     progress = progress or (lambda rows, layer: None)
-    with tempfile.TemporaryDirectory(prefix="mahalle-export-") as work:
+    fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with tempfile.TemporaryDirectory(prefix="mahalle-export-") as work, conn.transaction():
+        if fresh:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        queries = []
+        for layer in layers:
+            reason = _skip(layer, options)
+            if reason:
+                report.skipped[layer.name] = reason
+            else:
+                queries.append((layer, *_query(conn, layer, options)))
+        if not queries:
+            raise ExportError("No layer is left to export with these filters.")
         writer = WRITERS[options.format](Path(work), out, multi=len(queries) > 1)
         _stream(conn, queries, writer, report, options.batch_size, progress)
         writer.finish()
@@ -251,22 +255,19 @@ def export(
 
 def _stream(conn, queries, writer: Writer, report: ExportReport, batch_size: int, progress: Progress) -> None:
     written = 0
-    with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for i, (layer, query, params) in enumerate(queries):
-            cols = columns(layer)
-            writer.open_layer(layer, cols)
-            count = 0
-            with conn.cursor(name=f"mahalle_export_{i}") as cur:
-                cur.itersize = batch_size
-                cur.execute(query, params)
-                while rows := cur.fetchmany(batch_size):
-                    writer.write(rows)
-                    count += len(rows)
-                    written += len(rows)
-                    progress(written, layer.name)
-            writer.close_layer()
-            report.layers[layer.name] = count
+    for i, (layer, query, params) in enumerate(queries):
+        writer.open_layer(layer, columns(layer))
+        count = 0
+        with conn.cursor(name=f"mahalle_export_{i}") as cur:
+            cur.itersize = batch_size
+            cur.execute(query, params)
+            while rows := cur.fetchmany(batch_size):
+                writer.write(rows)
+                count += len(rows)
+                written += len(rows)
+                progress(written, layer.name)
+        writer.close_layer()
+        report.layers[layer.name] = count
 
 
 # --- values -----------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ class ImportReport:
     def total_rejected(self) -> int:
         return sum(c.rejected for c in self.layers.values())
 
-    def reject(self, layer: str, row: int, source_id: str | None, reason: str) -> None:
+    def reject(self, layer: str, row: int | None, source_id: str | None, reason: str) -> None:
         self.counts(layer).rejected += 1
         if len(self.rejected) < MAX_LISTED:
             self.rejected.append({"layer": layer, "row": row, "source_id": source_id, "reason": reason})
@@ -171,6 +171,7 @@ def _load(
                     done = sum(c.read for c in report.layers.values())
                     progress(done, total, f"reading {plan.layer.name}")
                 progress(done, total, f"loading {plan.layer.name}")
+                staged -= _reject_swapped(conn, plan.layer, report)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted
@@ -186,11 +187,37 @@ def _load(
     progress(done, total, "done")
 
 
+# Staged rows outside every neighbourhood that fall inside one with x and y exchanged: lat/lon swapped.
+# (A swapped point is often still a valid longitude/latitude, so the range test alone cannot see it.)
+_SWAPPED = """
+WITH g AS (SELECT s.ctid AS row, s.source_id, ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326) AS geom
+             FROM _mahalle_stage s WHERE s.wkb IS NOT NULL)
+DELETE FROM _mahalle_stage s
+ USING g, LATERAL (SELECT n.code FROM public.neighbourhoods n
+                    WHERE ST_Intersects(n.geom, ST_FlipCoordinates(g.geom)) ORDER BY n.id LIMIT 1) inside
+ WHERE s.ctid = g.row
+   AND NOT EXISTS (SELECT 1 FROM public.neighbourhoods n WHERE ST_Intersects(n.geom, g.geom))
+RETURNING g.source_id, inside.code
+"""
+
+
+def _reject_swapped(conn: psycopg.Connection, layer: Layer, report: ImportReport) -> int:
+    """Set-based, in PostGIS: take rows whose latitude and longitude look swapped out of the load."""
+    if not layer.neighbourhood_scoped or not layer.has_geometry:
+        return 0
+    swapped = conn.execute(_SWAPPED).fetchall()
+    for source_id, code in swapped:
+        reason = f"latitude and longitude look swapped: swapped back, it lies in neighbourhood {code}"
+        report.reject(layer.name, None, source_id, reason)
+    return len(swapped)
+
+
 def _rejected_message(report: ImportReport) -> str:
     first = report.rejected[0]
+    where = f"row {first['row']}" if first["row"] else f"id {first['source_id']}"
     return (
         f"{report.file}: {report.total_rejected} row(s) cannot be imported, so nothing was written "
-        f"(first: row {first['row']}: {first['reason']}). Fix them, use the repair policy for invalid "
+        f"(first: {where}: {first['reason']}). Fix them, use the repair policy for invalid "
         "geometries, or leave them out explicitly."
     )
 

@@ -184,3 +184,5 @@ def test_cli_import_dry_run_then_import_then_export(db_url, conn, tmp_path, monk
     bad = runner.invoke(app, ["import", "trees.geojson", "--layer", "assets", "--crs", "EPSG:999999"])
     assert bad.exit_code == 1 and "trees.geojson: the CRS 'EPSG:999999' is not known" in " ".join(bad.output.split())
     assert conn.execute("SELECT status FROM mahalle.jobs ORDER BY created_at DESC LIMIT 1").fetchone() == ("failed",)
+    unknown = runner.invoke(app, ["import", "trees.geojson", "--layer", "nope"])
+    assert unknown.exit_code == 1 and "There is no layer named 'nope'" in unknown.output

@@ -186,11 +186,27 @@ def test_the_load_generator_counts_every_request_and_error(endpoint: tuple[str, 
 
     stats = asyncio.run(go())["get"]
     assert stats.requests == hits["/a"] + hits["/b"] > 0
-    assert stats.errors == hits["/fail"] > 0  # worker 2 always draws /fail: items w, w + c, w + 2c …
+    assert stats.errors == hits["/fail"] > 0
     assert stats.nbytes == 100 * stats.requests
     assert stats.elapsed >= 0.5
     assert stats.rps == pytest.approx(stats.requests / stats.elapsed)
     assert len(stats.latencies) == stats.requests and all(v > 0 for v in stats.latencies)
+
+
+def test_partitioned_workers_never_share_an_item() -> None:
+    seen: dict[int, set[int]] = {}
+
+    async def call(worker: int, item: int) -> list[loadgen.Sample]:
+        seen.setdefault(item, set()).add(worker)
+        await asyncio.sleep(0.001)
+        return [loadgen.Sample("x", 0.001, True)]
+
+    asyncio.run(loadgen.run(call, list(range(8)), 4, 0.2, partition=True))
+    assert sorted(seen) == list(range(8))
+    assert all(len(workers) == 1 for workers in seen.values())
+    seen.clear()
+    asyncio.run(loadgen.run(call, list(range(8)), 4, 0.2))
+    assert any(len(workers) > 1 for workers in seen.values())  # unpartitioned, every worker walks the list
 
 
 def test_interleaved_rounds_add_up(endpoint: tuple[str, Counter[str]]) -> None:

@@ -178,3 +178,13 @@ def test_streams_in_batches(db, tmp_path):
         assert counts["assets"] == 2502
         layer = "assets" if fmt in ("gpkg", "kml") else None  # a CSV's layer is named after the file
         assert pyogrio.read_info(path, layer=layer)["features"] == 2502
+
+
+def test_export_inside_the_callers_transaction(db_url, tmp_path):
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:  # not autocommit: a transaction opens with the first query
+        conn.execute(NEIGHBOURHOOD)
+        conn.execute("INSERT INTO assets (kind, geom) VALUES ('tree', 'SRID=4326;POINT(24.94 60.17)')")
+        _, counts = run(conn, tmp_path, "t.gpkg", format="gpkg", layers=["assets"], neighbourhood="KAMPPI")
+        assert counts == {"assets": 1}  # sees its own uncommitted row

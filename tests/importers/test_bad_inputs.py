@@ -202,3 +202,13 @@ def test_mapping_to_an_attribute_the_layer_lacks(conn, good):
     from importers.mapping import Mapping
 
     attempt(conn, good, MahalleError, "'colour', which assets does not have", mapping=Mapping(fields={"x": "colour"}))
+
+
+def test_truncated_osm_extract(conn, tmp_path):
+    from importers.demo import DEMO_PBF
+
+    path = tmp_path / "cut.osm.pbf"
+    path.write_bytes(DEMO_PBF.read_bytes()[:3000])
+    with pytest.raises(FileProblem, match=r"cut\.osm\.pbf: cannot be read as OpenStreetMap data"):
+        run_import(conn, CATALOGUE, path, ImportOptions(), "tester")
+    nothing_written(conn)

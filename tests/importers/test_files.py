@@ -267,3 +267,26 @@ def test_osm_pbf_fills_several_layers_and_reimport_is_unchanged(conn):
     again = run_import(conn, CATALOGUE, DEMO_PBF, ImportOptions(layer="streets"), "tester")
     assert again.layers["streets"].unchanged == first.layers["streets"].new
     assert list(again.layers) == ["streets"]
+
+
+def test_swapped_columns_are_found_by_the_neighbourhoods(conn, tmp_path):
+    conn.execute(
+        "INSERT INTO neighbourhoods (code, name, geom) VALUES ('KAMPPI', 'Kamppi', "
+        "'SRID=4326;MULTIPOLYGON(((24.93 60.16, 24.96 60.16, 24.96 60.18, 24.93 60.18, 24.93 60.16)))')"
+    )
+    # Swapped, Helsinki's 60.17/24.94 is still a valid longitude/latitude (in the Indian Ocean).
+    lines = ["name,category,lon,lat", "a,mosque,60.17,24.94", "b,mosque,24.94,60.17", "c,school,10.0,10.0"]
+    (tmp_path / "s.csv").write_text("\n".join(lines), encoding="utf-8")
+    report = load(conn, tmp_path / "s.csv", dry_run=True)
+    assert report.rejected == [
+        {
+            "layer": "service_points",
+            "row": None,
+            "source_id": "1",
+            "reason": "latitude and longitude look swapped: swapped back, it lies in neighbourhood KAMPPI",
+        }
+    ]
+    assert (report.layers["service_points"].new, report.layers["service_points"].rejected) == (2, 1)
+    with pytest.raises(ImportRejected, match="id 1: latitude and longitude look swapped"):
+        load(conn, tmp_path / "s.csv")
+    assert service_points(conn) == []

@@ -356,3 +356,22 @@ def test_on_a_tablet_the_map_comes_first_and_the_panels_follow(browser, server):
         assert not tablet.errors
     finally:
         tablet.context.close()
+
+
+def test_a_resent_edit_whose_first_send_arrived_is_not_a_conflict(session, api):
+    """The answer was lost, not the request: the re-send meets its own change and is taken as sent."""
+    fid = make_street(api, "Lost answer lane")["id"]
+    change = {"properties": {"name": "Lost answer lane, renamed"}}
+    api.patch(
+        f"/ogc/collections/streets/items/{fid}", json=change, headers={"Content-Type": "application/merge-patch+json"}
+    )
+    entry = {"method": "PATCH", "url": f"/ogc/collections/streets/items/{fid}", "body": change, "etag": '"1"',
+             "type": "application/merge-patch+json", "label": "Lost answer lane", "layer": "streets", "fid": fid,
+             "kind": "update", "key": "k1", "state": "waiting", "at": "2026-11-23T10:00:00Z"}  # fmt: skip
+    page = session.page("/")
+    page.evaluate("(e) => localStorage.setItem('mahalle.outbox', JSON.stringify([e]))", entry)
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    page.wait_for_function("localStorage.getItem('mahalle.outbox') === '[]'")
+    assert page.locator("#outbox").is_hidden()
+    assert api.get(f"/ogc/collections/streets/items/{fid}").json()["properties"]["version"] == 2

@@ -39,12 +39,40 @@ export async function flush() {
         document.dispatchEvent(new CustomEvent("mahalle:sent", { detail: { entry, result } }));
       } catch (error) {
         if (error.offline) break;  // still no connection: keep the order, try later
+        if (await alreadyApplied(entry, error)) {
+          remove(entry.key);
+          document.dispatchEvent(new CustomEvent("mahalle:sent", { detail: { entry, result: null } }));
+          continue;
+        }
         update(entry.key, { state: "problem", status: error.status, message: error.message, property: error.property });
       }
     }
   } finally {
     flushing = false;
   }
+}
+
+/**
+ * A first send can reach the server and lose only its answer (the connection dropped, the page closed):
+ * the re-send then meets its own change (412) or its own delete (404). Compare with the server's state
+ * instead of reporting a conflict with oneself.
+ */
+async function alreadyApplied(entry, error) {
+  if (entry.kind === "delete") return error.status === 404 || (error.status === 412 && await gone(entry.url));
+  if (entry.kind !== "update" || error.status !== 412) return false;
+  try {
+    const current = (await request("GET", entry.url)).data;
+    const sent = entry.body.properties || {};
+    const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    return Object.entries(sent).every(([name, value]) => same(current.properties[name], value))
+      && (!entry.body.geometry || same(current.geometry, entry.body.geometry));
+  } catch {
+    return false;
+  }
+}
+
+async function gone(url) {
+  try { await request("GET", url); return false; } catch (error) { return error.status === 404; }
 }
 
 export function remove(key) { save(entries().filter((e) => e.key !== key)); }
