@@ -1,5 +1,7 @@
 """Neighbourhood boundaries: the unit every other row is scoped to."""
 
+import psycopg
+
 from layers.spec import Attribute, Layer, tr
 
 LAYER = Layer(
@@ -28,3 +30,11 @@ LAYER = Layer(
         Attribute("office", "text", tr("Office", "دفتر تسهیلگری", "المكتب", "Γραφείο"), max_length=200),
     ),
 )
+
+
+def listing(conn: psycopg.Connection) -> list[tuple]:
+    """(id, code, name, minx, miny, maxx, maxy) of every neighbourhood, by code: what a map opens on."""
+    return conn.execute(
+        "SELECT id, code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+        "FROM public.neighbourhoods ORDER BY code"
+    ).fetchall()

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_settings
 from gis.settings import Settings
+from layers.neighbourhoods import listing
 from web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +41,7 @@ def home(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> HTMLResponse:
     # The neighbourhoods are in the page itself (escaped) so the map can open on them at once.
-    neighbourhoods = conn.execute(
-        "SELECT id, code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
-        "FROM public.neighbourhoods ORDER BY code"
-    ).fetchall()
+    neighbourhoods = listing(conn)
     page = render("index.html", neighbourhoods=neighbourhoods, basemap_url=settings.basemap_url or "",
                   languages=LANGUAGES)  # fmt: skip
     return HTMLResponse(page, headers={"Content-Security-Policy": content_security_policy(settings.basemap_url)})
