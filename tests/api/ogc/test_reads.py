@@ -23,8 +23,8 @@ def sql_ids(conn, where: str, params=()) -> set[int]:
 
 
 def add_point(conn, lon: float, lat: float, name: str) -> int:
-    return conn.execute("INSERT INTO workshops (kind, name, geom) VALUES ('metal', %s, ST_SetSRID(ST_MakePoint(%s, %s), "
-                        "4326)) RETURNING id", (name, lon, lat)).fetchone()[0]  # fmt: skip
+    query = "INSERT INTO workshops (kind, name, geom) VALUES ('metal', %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326))"
+    return conn.execute(query + " RETURNING id", (name, lon, lat)).fetchone()[0]
 
 
 def test_crs_axis_order_and_content_crs(client, demo_conn):
