@@ -79,8 +79,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-async def _phase(call: Call, items: Sequence[Any], concurrency: int, seconds: float, label: str,
-                 partition: bool) -> dict[str, Stats]:  # fmt: skip
+async def _phase(
+    call: Call, items: Sequence[Any], concurrency: int, seconds: float, label: str, partition: bool
+) -> dict[str, Stats]:
     deadline = time.perf_counter() + seconds
     samples: list[Sample] = []
 
@@ -108,8 +109,15 @@ async def _phase(call: Call, items: Sequence[Any], concurrency: int, seconds: fl
     return out
 
 
-async def run(call: Call, items: Sequence[Any], concurrency: int, seconds: float, warmup: float = 0.0,
-              label: str = "request", partition: bool = False) -> dict[str, Stats]:  # fmt: skip
+async def run(
+    call: Call,
+    items: Sequence[Any],
+    concurrency: int,
+    seconds: float,
+    warmup: float = 0.0,
+    label: str = "request",
+    partition: bool = False,
+) -> dict[str, Stats]:
     """Warm up (results dropped), then measure for ``seconds``; stats per sample label."""
     if not items:
         raise ValueError("an empty request list")

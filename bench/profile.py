@@ -110,6 +110,21 @@ def summarise(raw: Path, top: int = 12) -> str:
     return "\n".join(lines)
 
 
+def shares(raw: Path, patterns: dict[str, str]) -> dict[str, float]:
+    """Per label, the % of busy samples with a frame (short name) matching its regex anywhere on the stack."""
+    hits = dict.fromkeys(patterns, 0)
+    busy = 0
+    for frames, n in _stacks(raw) if raw.exists() else []:
+        names = [_frame_name(f) for f in frames]
+        if names[-1].split(" (")[0] in IDLE:
+            continue
+        busy += n
+        for label, pattern in patterns.items():
+            if any(re.search(pattern, name) for name in names):
+                hits[label] += n
+    return {label: 100 * n / busy for label, n in hits.items()} if busy else {}
+
+
 def explain(conn: psycopg.Connection, statements: list[tuple[str, Any]]) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of each statement, parameters bound as the server would see them."""
     out = []

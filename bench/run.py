@@ -224,7 +224,17 @@ class Bench:
         for n in self.cfg.growth[:-1]:
             with self.conn(self.growth_db(n)) as conn:
                 self.say(f"cost-growth database with {n:,} parcels")
+                started = time.perf_counter()
                 city.fast_load(conn, city.PARCELS, n)
+                note = "same table, indexes and CHECKs; row triggers off, neighbourhood by one join, no history"
+                self.res.rows.append(
+                    Row(
+                        f"load {n:,} parcels set-based (cost-growth copy)",
+                        "bench",
+                        seconds=time.perf_counter() - started,
+                        note=note,
+                    )
+                )
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(city.SCHEMA)))
                 conn.execute("VACUUM ANALYZE public.parcels")
 
@@ -571,12 +581,35 @@ class Bench:
         f = self.findings
         assert f is not None
         missed = {t.name for t in self.res.targets if t.met is False}
-        if "import" in missed or "export" in missed:
-            self.say("profiling import and export at a smaller size")
-            f.transfer(self.gpkg, PROFILE_DB, min(self.cfg.scale, 50_000), "import" in missed, "export" in missed)
+        if "import" in missed:
+            self.say("profiling the import at a smaller size")
+            self.guard(
+                "profiling the import", lambda: f.transfer(PROFILE_DB, min(self.cfg.scale, 50_000), self.floor())
+            )
+        if "export" in missed:
+            self.say("profiling the export of the smallest cost-growth city's area")
+            self.guard("profiling the export", lambda: f.export(self.core, self.cfg.growth[0]))
         for name, job in f.pending:
             self.say(f"profiling {name}")
             self.guard(f"profiling {name}", job)
+
+    def floor(self) -> str:
+        """Per-row cost of the set-based load (the cost-growth copies) against ogr2ogr's, when both ran."""
+        ogr = self.res.row("import parcels from GeoPackage", "ogr2ogr")
+        sized = [
+            (int(r.scenario.split()[1].replace(",", "")), r.seconds)
+            for r in self.res.rows
+            if r.scenario.endswith("(cost-growth copy)") and r.seconds
+        ]
+        if not ogr or not ogr.seconds or not sized:
+            return ""
+        n, seconds = max(sized)
+        mine, theirs = 1e6 * seconds / n, 1e6 * ogr.seconds / self.cfg.scale
+        return (
+            f"For scale: the cost-growth copies load the same parcels set-based into the same table (indexes, "
+            f"CHECKs, generated area, neighbourhood by one join; no row triggers, no history) at {mine:,.0f} µs "
+            f"a row, ogr2ogr at {theirs:,.0f} µs: {mine / theirs:,.1f}× before any history is written."
+        )
 
 
 NOTES = [

@@ -77,10 +77,18 @@ def mahalle_import(
     return timed
 
 
-def mahalle_export(db_url: str, out: Path, layer: str, workdir: Path, wrap: list[str] | None = None) -> Timed:
+def mahalle_export(
+    db_url: str,
+    out: Path,
+    layer: str,
+    workdir: Path,
+    wrap: list[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> Timed:
     out.unlink(missing_ok=True)
     if cli_has("export"):
         args = [str(BIN / "mahalle"), "export", "--format", "gpkg", "--out", str(out), "--layers", layer]
+        args += ["--bbox", ",".join(map(str, bbox))] if bbox else []
         how = "mahalle export (CLI)"
     else:
         args, how = [sys.executable, "-m", "bench.drivers", "export", db_url, str(out), layer], "bench driver"
