@@ -63,12 +63,6 @@ def parse_crs(text: str | None, allowed: tuple[str, ...]) -> ApiCRS:
     return ApiCRS(epsg_uri(code), code, _lat_first(code))
 
 
-def utm_code(lon: float, lat: float) -> int:
-    """The EPSG code of the WGS 84 / UTM zone a point lies in (metres, for local measuring)."""
-    zone = min(int((lon + 180) // 6) + 1, 60)
-    return (32600 if lat >= 0 else 32700) + zone
-
-
 def offered_crs(utm_codes: list[int]) -> tuple[str, ...]:
     """CRS84 first (OGC requires it), then EPSG:4326, Web Mercator and the neighbourhoods' UTM zones."""
     return (CRS84, *(epsg_uri(c) for c in (*BASE_CODES, *sorted(set(utm_codes)))))
