@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 MAIN = "bench_main"
 PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
+PARTS = ("import", "export", "tiles", "items", "growth", "edits")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Config:
     results: Path = HERE / "RESULTS.md"
     profile: bool = True
     keep: bool = False
+    only: frozenset[str] = frozenset(PARTS)
 
     @property
     def growth(self) -> list[int]:
@@ -68,7 +70,15 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument("--results", type=Path, default=Config.results, help="where RESULTS.md goes")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip profiling missed targets")
     p.add_argument("--keep", action="store_true", help="keep the cluster's data folder afterwards")
+    p.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all; the others are skipped)",
+    )
     a = p.parse_args(argv)
+    only = frozenset(part.strip() for part in a.only.split(",") if part.strip())
+    if not only or not only <= set(PARTS):
+        p.error(f"--only takes parts of {', '.join(PARTS)}, not {a.only!r}")
     return Config(
         scale=a.scale,
         seed=a.seed,
@@ -79,6 +89,7 @@ def parse_args(argv: list[str] | None) -> Config:
         results=a.results.resolve(),
         profile=a.profile,
         keep=a.keep,
+        only=only,
     )
 
 
@@ -131,6 +142,7 @@ class Bench:
             "load per scenario and peer": f"{self.cfg.duration:g} s in {self.cfg.rounds} interleaved rounds, "
             f"{self.cfg.warmup:g} s warm-up",
             "concurrency": f"{self.cfg.concurrency} clients (tiles, items), {self.cfg.edit_clients} (GET/PATCH)",
+            "parts": ", ".join(part for part in PARTS if part in self.cfg.only),
         }
         info = results.machine_info()
         try:
@@ -140,15 +152,19 @@ class Bench:
             self.findings = Findings(self.bc, self.url(), self.work, self.res)
             info.update(self.server_versions())
             self.prepare()
-            self.guard("import", self.bench_import)
+            if "import" in self.cfg.only:
+                self.guard("import", self.bench_import)
+            else:
+                self.guard("loading parcels", self.load_parcels)
             self.guard("loading streets and service points", self.load_rest)
             self.vacuum()
-            self.guard("export", self.bench_export)
-            self.guard("starting the servers", self.start_servers)
-            self.guard("vector tiles", self.bench_tiles)
-            self.guard("items", self.bench_items)
-            self.guard("cost growth", self.bench_growth)
-            self.guard("single features", self.bench_edits)
+            steps = {"export": self.bench_export, "tiles": self.bench_tiles, "items": self.bench_items,
+                     "growth": self.bench_growth, "edits": self.bench_edits}  # fmt: skip
+            if self.cfg.only - {"import", "export"}:
+                self.guard("starting the servers", self.start_servers)
+            for part, step in steps.items():
+                if part in self.cfg.only:
+                    self.guard(part, step)
             if self.cfg.profile:
                 self.guard("profiling", self.profile_misses)
         finally:
@@ -210,7 +226,8 @@ class Bench:
                 note=f"{size:,.0f} MB, 4 layers",
             )
         )
-        self.make_copies()
+        if "growth" in self.cfg.only or self.cfg.profile:
+            self.make_copies()
 
     def make_copies(self) -> None:
         """Databases for the smaller cost-growth sizes and for profiling, copied before any parcel is loaded."""
@@ -303,6 +320,12 @@ class Bench:
             f"{rows:,} rows, {placed:,} with a neighbourhood, {history:,} history rows; "
             f"ogr2ogr {ogr.fetchone()[0]:,} rows"
         )
+
+    def load_parcels(self) -> None:
+        """Parcels set-based from staging, when the import is not measured (``--only`` without it)."""
+        self.say("loading parcels (set-up; the import is not measured in this run)")
+        with self.conn() as conn:
+            city.fast_load(conn, city.PARCELS)
 
     def load_rest(self) -> None:
         """Streets and service points: set-up only (no scenario measures them), so straight from staging."""
