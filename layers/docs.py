@@ -1,6 +1,6 @@
 """Write docs/data-model.md from the catalogue, so the documentation never drifts from the code.
 
-    python -m layers.docs > docs/data-model.md
+python -m layers.docs > docs/data-model.md
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ checks, history). Custom layers that planners define get the same treatment.
 
 Every insert, update and delete is written to `mahalle.history` (who, when, cause, before and after).
 """
-
 
 
 def _values(layer: Layer, name: str) -> str:
