@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
@@ -34,9 +35,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.pool = make_pool(
                 db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
             )
+            app.state.metadata = Metadata(db.url, app.state.pool)
+            app.state.metadata.start()
             try:
                 yield
             finally:
+                app.state.metadata.close()
                 app.state.pool.close()
         finally:
             if database is None:

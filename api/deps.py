@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import psycopg
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
+from api.metadata import Metadata
+from gis.errors import MahalleError, PayloadTooLarge, UnsupportedMediaType
 from gis.settings import Settings
-from layers.catalogue import Catalogue, load_catalogue
+from layers.catalogue import Catalogue
+
+# The light dependencies are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, and
+# the hop costs more than the work.
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -20,13 +28,59 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def get_catalogue(request: Request) -> Iterator[Catalogue]:
-    # Custom layers can be added while the app runs, so the catalogue is read per request (one query).
-    with request.app.state.pool.connection() as conn:
-        yield load_catalogue(conn)
+def metadata(request: Request) -> Metadata:
+    return request.app.state.metadata
 
 
-def get_actor(request: Request) -> str:
+async def get_catalogue(request: Request) -> Catalogue:
+    """The catalogue, from memory while it is known to be current (api.metadata), else read in a thread."""
+    md = metadata(request)
+    cached = md.cached("catalogue")
+    return cached if isinstance(cached, Catalogue) else await run_in_threadpool(md.catalogue)
+
+
+async def get_crs(request: Request) -> tuple[str, ...]:
+    """The CRS URIs every collection offers (CRS84, EPSG:4326, Web Mercator, the neighbourhoods' UTM zones)."""
+    md = metadata(request)
+    cached = md.cached("crs")
+    return cached if isinstance(cached, tuple) else await run_in_threadpool(md.crs)
+
+
+async def read_json(request: Request, settings: Settings, media_types: tuple[str, ...]) -> Any:
+    """The JSON body, refusing wrong media types (415), oversized bodies (413) and NaN/Infinity (400)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in media_types:
+        raise UnsupportedMediaType(f"send the body as {' or '.join(media_types)}, not {ctype or 'nothing'}")
+    limit = settings.max_body_mb * 1024 * 1024
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
+        chunks.append(chunk)
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    try:
+        return json.loads(b"".join(chunks), parse_constant=no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise MahalleError(f"the body is not valid JSON: {exc}") from None
+
+
+def json_body(*media_types: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency reading the JSON body in the event loop, so the handler can be a plain ``def`` that
+    FastAPI runs in a worker thread: its blocking database calls then never stall other requests."""
+
+    async def body(request: Request) -> Any:
+        return await read_json(request, request.app.state.settings, media_types)
+
+    return body
+
+
+async def get_actor(request: Request) -> str:
     """Who the history trigger records for this request's writes.
 
     Until logins exist, edits are attributed to ``MAHALLE_DEFAULT_ACTOR``; behind a reverse proxy that

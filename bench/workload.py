@@ -13,10 +13,10 @@ import psycopg
 from psycopg import sql
 from starlette.datastructures import QueryParams
 
-from api.ogc.collections import crs_list
 from api.ogc.params import item_query
 from bench.city import PARCELS, PER_BLOCK, PITCH_X, PITCH_Y, SCHEMA
-from gis.features import query_items
+from gis.crs import offered_crs
+from gis.features import query_items, utm_zones
 from gis.settings import Settings
 from gis.tiles import DETAIL_ZOOM, tile
 from layers.catalogue import core_catalogue
@@ -141,7 +141,7 @@ def items_sql(conn: psycopg.Connection, b: BBox) -> list[tuple[str, Any]]:
     q = item_query(
         core_catalogue()["parcels"],
         QueryParams(f"limit={PAGE}&bbox={bbox_text(b)}"),
-        crs_list(conn),
+        offered_crs(utm_zones(conn)),
         settings.default_items,
         settings.max_items,
     )

@@ -8,8 +8,8 @@ import psycopg
 from fastapi import Request
 
 from api.ogc.media import GEOJSON, HTML, JSON, base, link
-from gis.crs import CRS84, offered_crs
-from gis.features import spatial_extent, temporal_extent, utm_zones
+from gis.crs import CRS84
+from gis.features import spatial_extent, temporal_extent
 from layers.spec import LANGUAGES, Layer, text_in
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
@@ -37,10 +37,6 @@ GEOMETRY_FORMATS = {
 def language(request: Request) -> str:
     wanted = request.query_params.get("lang") or request.headers.get("accept-language", "en")[:2]
     return wanted if wanted in LANGUAGES else "en"
-
-
-def crs_list(conn: psycopg.Connection) -> tuple[str, ...]:
-    return offered_crs(utm_zones(conn))
 
 
 def describe(request: Request, conn: psycopg.Connection, layer: Layer, crs: tuple[str, ...]) -> dict[str, Any]:

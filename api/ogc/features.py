@@ -15,13 +15,13 @@ import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import get_actor, get_catalogue, get_conn, get_settings
+from api.deps import get_actor, get_catalogue, get_conn, get_crs, get_settings, json_body
 from api.ogc import collections as coll
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
 from api.ogc.params import item_query
 from gis.crs import STORAGE, ApiCRS, parse_crs
 from gis.db import attributed
-from gis.errors import MahalleError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gis.errors import MahalleError, NotFound
 from gis.features import current_version, get_item, query_items
 from gis.settings import Settings
 from layers import edit
@@ -32,6 +32,7 @@ from web.templates import render
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Cat = Annotated[Catalogue, Depends(get_catalogue)]
+Crs = Annotated[tuple[str, ...], Depends(get_crs)]  # the CRS URIs offered
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -115,8 +116,7 @@ def conformance(request: Request) -> Response:
 
 
 @router.get("/collections", summary="The collections (one per spatial layer)")
-def collections(request: Request, conn: Conn, catalogue: Cat) -> Response:
-    crs = coll.crs_list(conn)
+def collections(request: Request, conn: Conn, catalogue: Cat, crs: Crs) -> Response:
     body = {
         "links": self_and_alternates(request, "/collections", JSON),
         "collections": [coll.describe(request, conn, layer, crs) for layer in catalogue.spatial()],
@@ -126,9 +126,9 @@ def collections(request: Request, conn: Conn, catalogue: Cat) -> Response:
 
 
 @router.get("/collections/{cid}", summary="One collection")
-def collection(cid: str, request: Request, conn: Conn, catalogue: Cat) -> Response:
+def collection(cid: str, request: Request, conn: Conn, catalogue: Cat, crs: Crs) -> Response:
     layer = spatial_layer(catalogue, cid)
-    body = coll.describe(request, conn, layer, coll.crs_list(conn))
+    body = coll.describe(request, conn, layer, crs)
     if wants_html(request):
         return page(request, body["title"], links=body["links"], document=body, collections=[body])
     return JSONResponse(body)
@@ -149,11 +149,10 @@ def items_options(cid: str, catalogue: Cat) -> Response:
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection")
-def items(cid: str, request: Request, conn: Conn, catalogue: Cat,
+def items(cid: str, request: Request, conn: Conn, catalogue: Cat, crs: Crs,
           settings: Annotated[Settings, Depends(get_settings)]) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     html = wants_html(request, ("geojson", "json"))
-    crs = coll.crs_list(conn)
     q = item_query(layer, request.query_params, crs, settings.default_items, settings.max_items)
     features, matched, returned = query_items(conn, q)
     links = _item_links(request, cid, q.offset, q.limit, returned, matched)
@@ -193,10 +192,10 @@ def item_options(cid: str, fid: str, conn: Conn, catalogue: Cat) -> Response:
 
 
 @router.get("/collections/{cid}/items/{fid}", summary="One feature")
-def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat) -> Response:
+def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, offered: Crs) -> Response:
     layer = spatial_layer(catalogue, cid)
     html = wants_html(request, ("geojson", "json"))
-    crs = parse_crs(request.query_params.get("crs"), coll.crs_list(conn))
+    crs = parse_crs(request.query_params.get("crs"), offered)
     unknown = set(request.query_params) - {"f", "crs", "lang"}
     if unknown:
         raise MahalleError(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
@@ -217,45 +216,22 @@ def _feature_id(layer: Layer, fid: str) -> int:
     return int(fid)
 
 
-async def read_json(request: Request, settings: Settings, media_types: tuple[str, ...]) -> Any:
-    """The JSON body, refusing wrong media types (415), oversized bodies (413) and NaN/Infinity (400)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in media_types:
-        raise UnsupportedMediaType(f"send the body as {' or '.join(media_types)}, not {ctype or 'nothing'}")
-    limit = settings.max_body_mb * 1024 * 1024
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
-        chunks.append(chunk)
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not a number JSON allows")
-
-    try:
-        return json.loads(b"".join(chunks), parse_constant=no_constants)
-    except (ValueError, RecursionError) as exc:
-        raise MahalleError(f"the body is not valid JSON: {exc}") from None
-
-
-def content_crs(request: Request, conn: psycopg.Connection) -> ApiCRS:
+def content_crs(request: Request, offered: tuple[str, ...]) -> ApiCRS:
     header = request.headers.get("content-crs")
-    return parse_crs(header.strip("<> ") if header else None, coll.crs_list(conn)) if header else STORAGE
+    return parse_crs(header.strip("<> "), offered) if header else STORAGE
 
 
-Settings_ = Annotated[Settings, Depends(get_settings)]
 Actor = Annotated[str, Depends(get_actor)]
+FeatureBody = Annotated[Any, Depends(json_body(GEOJSON, JSON))]
+PatchBody = Annotated[Any, Depends(json_body(MERGE_PATCH, JSON, GEOJSON))]
 
 
 @router.post("/collections/{cid}/items", status_code=201, summary="Add a feature")
-async def create_item(cid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
-                      actor: Actor) -> Response:  # fmt: skip
+def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
+                offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
-    data = edit.parse_feature(layer, await read_json(request, settings, (GEOJSON, JSON)))
-    crs = content_crs(request, conn)
+    data = edit.parse_feature(layer, body)
+    crs = content_crs(request, offered)
     with attributed(conn, actor):
         fid, version, created = edit.create(conn, layer, data, crs)
     feature, _ = get_item(conn, layer, fid)
@@ -265,32 +241,30 @@ async def create_item(cid: str, request: Request, conn: Conn, catalogue: Cat, se
 
 
 @router.put("/collections/{cid}/items/{fid}", summary="Replace a feature")
-async def replace_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
-                       actor: Actor) -> Response:  # fmt: skip
+def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
+                 offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)
-    body = await read_json(request, settings, (GEOJSON, JSON))
     if isinstance(body, dict) and body.get("id") is not None and str(body["id"]) != fid:
         raise MahalleError(f"the body is feature {body['id']!r} but the URL names feature {fid}")
     data = edit.parse_feature(layer, body)
     expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
-        version = edit.replace(conn, layer, feature_id, data, expected, content_crs(request, conn))
+        version = edit.replace(conn, layer, feature_id, data, expected, content_crs(request, offered))
     return _written(conn, layer, feature_id, version)
 
 
 @router.patch("/collections/{cid}/items/{fid}", summary="Change some properties of a feature (JSON merge patch)")
-async def patch_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, settings: Settings_,
-                     actor: Actor) -> Response:  # fmt: skip
+def patch_item(cid: str, fid: str, body: PatchBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
+               offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)
-    body = await read_json(request, settings, (MERGE_PATCH, JSON, GEOJSON))
     if isinstance(body, dict) and "id" in body and str(body["id"]) != fid:
         raise MahalleError("the id of a feature cannot be changed")
     data = edit.parse_feature(layer, body, patch=True)
     expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
-        version = edit.patch(conn, layer, feature_id, data, expected, content_crs(request, conn))
+        version = edit.patch(conn, layer, feature_id, data, expected, content_crs(request, offered))
     return _written(conn, layer, feature_id, version)
 
 

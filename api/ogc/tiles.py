@@ -9,8 +9,8 @@ import morecantile
 import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.deps import get_catalogue, get_conn, get_settings
-from api.ogc.collections import crs_list, describe
+from api.deps import get_catalogue, get_conn, get_crs, get_settings
+from api.ogc.collections import describe
 from api.ogc.features import spatial_layer
 from api.ogc.media import JSON, MVT, base, link
 from gis.errors import MahalleError, NotFound
@@ -77,10 +77,11 @@ def tileset(cid: str, tms: str, request: Request, catalogue: Cat) -> dict[str, A
 
 
 @router.get("/collections/{cid}/tiles/{tms}/tilejson.json", summary="TileJSON for web maps")
-def tilejson(cid: str, tms: str, request: Request, conn: Conn, catalogue: Cat) -> dict[str, Any]:
+def tilejson(cid: str, tms: str, request: Request, conn: Conn, catalogue: Cat,
+             crs: Annotated[tuple[str, ...], Depends(get_crs)]) -> dict[str, Any]:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     _check_tms(tms)
-    bbox = describe(request, conn, layer, crs_list(conn))["extent"]["spatial"]["bbox"][0]
+    bbox = describe(request, conn, layer, crs)["extent"]["spatial"]["bbox"][0]
     fields = {n: layer.attribute(n).type for n in tile_attributes(layer, MAX_ZOOM)}
     return {
         "tilejson": "3.0.0",

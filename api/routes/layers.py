@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
-from api.deps import get_actor, get_catalogue, get_conn
+from api.deps import get_actor, get_catalogue, get_conn, metadata
 from gis.db import attributed
 from layers.catalogue import Catalogue
 from layers.counts import feature_counts
@@ -55,17 +55,20 @@ def create_layer(
     ],
     conn: Annotated[psycopg.Connection, Depends(get_conn)],
     actor: Annotated[str, Depends(get_actor)],
+    request: Request,
     response: Response,
 ) -> dict[str, Any]:
     layer = layer_from_definition(definition)
     with attributed(conn, actor):
         create_custom_layer(conn, layer)
+    metadata(request).invalidate()  # the listener hears it too, but this client's next request must see it
     response.headers["Location"] = f"/layers/{layer.name}"
     return layer.to_json()
 
 
 @router.delete("/layers/{name}", status_code=204, summary="Drop a custom layer (its history is kept)")
-def drop_layer(name: str, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> Response:
+def drop_layer(name: str, request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> Response:
     with conn.transaction():
         drop_custom_layer(conn, name)
+    metadata(request).invalidate()
     return Response(status_code=204)

@@ -14,22 +14,20 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import get_actor, get_conn, get_settings
-from api.ogc.features import read_json
+from api.deps import get_actor, get_conn, json_body
 from api.problems import problem
 from gis import indicators, report
 from gis.db import attributed
 from gis.errors import InvalidInput, TransitionNotAllowed
-from gis.settings import Settings
 from layers import edit, planning
 
 router = APIRouter(tags=["planning"])
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Actor = Annotated[str, Depends(get_actor)]
-Settings_ = Annotated[Settings, Depends(get_settings)]
 Cascade = Annotated[bool, Query(description="Also delete what depends on it (kept in the history)")]
 Neighbourhood = Annotated[str | None, Query(description="Neighbourhood code, e.g. HKI-CENTRE")]
 JSON_TYPES = ("application/json", "application/geo+json", "application/merge-patch+json")
+Body = Annotated[Any, Depends(json_body(*JSON_TYPES))]  # read in the event loop; handlers run in threads
 
 
 def _nid(conn: psycopg.Connection, code: str | None) -> int | None:
@@ -58,8 +56,8 @@ def list_interventions(
 
 
 @router.post("/interventions", status_code=201, summary="Propose an intervention (GeoJSON Feature + targets)")
-async def create_intervention(request: Request, conn: Conn, actor: Actor, settings: Settings_) -> JSONResponse:
-    body = _object(await read_json(request, settings, JSON_TYPES))
+def create_intervention(body: Body, conn: Conn, actor: Actor) -> JSONResponse:
+    body = _object(body)
     targets = planning.parse_targets(body.pop("targets", None))
     data = edit.parse_feature(planning.INTERVENTIONS, {"type": "Feature", **body})
     with attributed(conn, actor):
@@ -75,8 +73,8 @@ def get_intervention(iid: int, conn: Conn) -> JSONResponse:
 
 
 @router.patch("/interventions/{iid}", summary="Change an intervention (merge patch; status via /transition)")
-async def patch_intervention(iid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> JSONResponse:
-    body = _object(await read_json(request, settings, JSON_TYPES))
+def patch_intervention(body: Body, iid: int, request: Request, conn: Conn, actor: Actor) -> JSONResponse:
+    body = _object(body)
     data = edit.parse_feature(planning.INTERVENTIONS, body, patch=True)
     expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
@@ -97,9 +95,9 @@ def delete_intervention(iid: int, request: Request, conn: Conn, actor: Actor, ca
 
 
 @router.post("/interventions/{iid}/transition", summary="Move an intervention along its lifecycle")
-async def transition(iid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> JSONResponse:
+def transition(body: Body, iid: int, request: Request, conn: Conn, actor: Actor) -> JSONResponse:
     """Body: ``{"to": "completed", "actual_end": "2026-10-01", …}``. 409 lists the allowed next states."""
-    body = _object(await read_json(request, settings, JSON_TYPES))
+    body = _object(body)
     to = body.pop("to", None)
     if not isinstance(to, str):
         raise InvalidInput('say which status to move to: {"to": "approved"}', "to")
@@ -118,8 +116,7 @@ def list_targets(iid: int, conn: Conn) -> list[dict[str, Any]]:
 
 
 @router.post("/interventions/{iid}/targets", status_code=201, summary="Add targets: {layer, feature_id} or a list")
-async def add_targets(iid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> list[dict]:
-    body = await read_json(request, settings, JSON_TYPES)
+def add_targets(body: Body, iid: int, conn: Conn, actor: Actor) -> list[dict]:
     targets = planning.parse_targets(body.get("targets") if isinstance(body, dict) and "targets" in body else [body])
     with attributed(conn, actor):
         planning.add_targets(conn, iid, targets)
@@ -161,8 +158,8 @@ def blocked_tasks(conn: Conn, neighbourhood: Neighbourhood = None) -> list[dict[
 
 
 @router.post("/tasks", status_code=201, summary="Add a goal, task or subtask")
-async def create_task(request: Request, conn: Conn, actor: Actor, settings: Settings_) -> JSONResponse:
-    data = planning.task_input(await read_json(request, settings, JSON_TYPES))
+def create_task(body: Body, conn: Conn, actor: Actor) -> JSONResponse:
+    data = planning.task_input(body)
     with attributed(conn, actor):
         tid = planning.create_task(conn, data)
     task = planning.get_task(conn, tid)
@@ -176,8 +173,8 @@ def get_task(tid: int, conn: Conn) -> JSONResponse:
 
 
 @router.patch("/tasks/{tid}", summary="Change a task (merge patch), e.g. move it on the board")
-async def patch_task(tid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> JSONResponse:
-    data = planning.task_input(await read_json(request, settings, JSON_TYPES), patch=True)
+def patch_task(body: Body, tid: int, request: Request, conn: Conn, actor: Actor) -> JSONResponse:
+    data = planning.task_input(body, patch=True)
     expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
         version = planning.update_task(conn, tid, data, expected)
@@ -193,8 +190,8 @@ def delete_task(tid: int, request: Request, conn: Conn, actor: Actor, cascade: C
 
 
 @router.post("/tasks/{tid}/links", status_code=201, summary="Link a task to an intervention or a feature")
-async def link_task(tid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> dict[str, Any]:
-    body = _object(await read_json(request, settings, JSON_TYPES))
+def link_task(body: Body, tid: int, conn: Conn, actor: Actor) -> dict[str, Any]:
+    body = _object(body)
     weight = body.pop("weight", None)
     (target,) = planning.parse_targets([body], "link")
     planning.get_task(conn, tid)  # 404 for an unknown task
@@ -217,8 +214,8 @@ def task_updates(tid: int, conn: Conn) -> list[dict[str, Any]]:
 
 
 @router.post("/tasks/{tid}/updates", status_code=201, summary="Log an update; status/progress apply to the task")
-async def add_task_update(tid: int, request: Request, conn: Conn, actor: Actor, settings: Settings_) -> dict:
-    body = _object(await read_json(request, settings, JSON_TYPES))
+def add_task_update(body: Body, tid: int, conn: Conn, actor: Actor) -> dict:
+    body = _object(body)
     unknown = set(body) - {"note", "status", "progress"}
     if unknown:
         raise InvalidInput(f"an update has note, status and progress, not {', '.join(sorted(unknown))}", min(unknown))
@@ -241,8 +238,8 @@ def get_indicators(
 
 
 @router.post("/indicators", summary="Indicators of a drawn polygon: {geometry: GeoJSON polygon, as_of?}")
-async def post_indicators(request: Request, conn: Conn, settings: Settings_) -> dict[str, Any]:
-    body = _object(await read_json(request, settings, JSON_TYPES))
+def post_indicators(body: Body, conn: Conn) -> dict[str, Any]:
+    body = _object(body)
     if "geometry" not in body:
         raise InvalidInput("send the area as geometry: a GeoJSON Polygon or MultiPolygon", "geometry")
     as_of = edit.check_value("as_of", "date", body.get("as_of"))
