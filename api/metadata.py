@@ -36,6 +36,7 @@ class Metadata:
         self._cache: dict[str, object] = {}
         self._generation = 0  # bumped by every change heard; a load that straddles one is not kept
         self._listening = False
+        self._warned = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="mahalle-metadata", daemon=True)
 
@@ -94,11 +95,14 @@ class Metadata:
                 with psycopg.connect(self._url, autocommit=True, application_name="mahalle-listener") as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._set_listening(True)  # only now: a change before LISTEN is not in any cache
+                    self._warned = False
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=RETRY_SECONDS):
                             self.invalidate()
             except psycopg.Error as exc:
-                log.warning("metadata listener: %s; reading the catalogue per request until it reconnects", exc)
+                if self._listening or not self._warned:  # once per outage, not every retry
+                    log.warning("metadata listener: %s; reading the catalogue per request until it reconnects", exc)
+                    self._warned = True
             finally:
                 self._set_listening(False)
             self._stop.wait(RETRY_SECONDS)

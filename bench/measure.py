@@ -13,6 +13,7 @@ import psycopg
 
 from bench import loadgen
 from bench.loadgen import Call, Stats
+from gis.db import SESSION_SETTINGS
 
 
 @dataclass
@@ -33,11 +34,15 @@ def http_peer(name: str, base_url: str, paths: Sequence[str]) -> Peer:
 
 
 def sql_peer(name: str, url: str, statements: Sequence[list[tuple[str, Any]]]) -> Peer:
-    """The limit: Mahalle's own statements for each request, replayed from one psycopg connection per worker."""
+    """The limit: Mahalle's own statements for each request, replayed from one psycopg connection per worker
+    with the same session settings as Mahalle's pool."""
 
     @asynccontextmanager
     async def make(concurrency: int):
         conns = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in range(concurrency)]
+        for conn in conns:  # the session Mahalle's pool gives every request
+            for name, value in SESSION_SETTINGS.items():
+                await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
         try:
             yield loadgen.sql_replay(conns, "request")
         finally:

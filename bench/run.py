@@ -639,7 +639,8 @@ NOTES = [
     "All peers read the same table (`public.parcels`) in the same database through the same Unix socket; "
     "every server is one uvicorn process with its default access log.",
     "Raw peer: the exact statements Mahalle runs for each request (captured from `gis.tiles.tile` and "
-    "`gis.features.query_items`), replayed with psycopg (one connection per client, autocommit, as Mahalle's pool).",
+    "`gis.features.query_items`), replayed with psycopg (one connection per client, autocommit and "
+    "`jit = off`, as Mahalle's pool).",
     "tipg sees the typmod-free `geom` column without help: its catalogue reads `postgis_typmod_type(-1)` as "
     "`Geometry` and falls back to SRID 4326, so no view or table config is needed; `TIPG_DB_TABLES` must be "
     "schema-qualified (`public.parcels`). Its DSN names the socket folder URL-encoded in the host part, because "

@@ -39,13 +39,20 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
     """
     try:
         with conn.transaction():
-            conn.execute("SELECT set_config('mahalle.actor', %s, true)", (actor,))
-            conn.execute("SELECT set_config('mahalle.cause', %s, true)", (cause or "",))
+            conn.execute(
+                "SELECT set_config('mahalle.actor', %s, true), set_config('mahalle.cause', %s, true)",
+                (actor, cause or ""),
+            )
             yield conn
     except (psycopg.IntegrityError, psycopg.DataError, psycopg.errors.RaiseException) as exc:
         if exc.diag.sqlstate == TRANSITION_REFUSED:  # a lifecycle step the database does not allow: 409
             raise Conflict(exc.diag.message_primary or str(exc)) from exc
         raise RuleViolation.from_db(exc) from exc
+
+
+# Requests run short queries (a page, a tile, a feature): compiling them with LLVM costs more than it saves
+# (a z12 tile at 100,000 parcels spent 1.2 s of 2.7 s in JIT; see bench/RESULTS.md).
+SESSION_SETTINGS = {"jit": "off"}
 
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
@@ -54,6 +61,8 @@ def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout
         # so a change is committed before the response says it succeeded.
         conn.autocommit = True
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+        for name, value in SESSION_SETTINGS.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
     return ConnectionPool(
         libpq_url(url),
