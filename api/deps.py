@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import psycopg
 from fastapi import Request
+from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from api.metadata import Metadata
 from gis.errors import MahalleError, PayloadTooLarge, UnsupportedMediaType
 from gis.settings import Settings
 from layers.catalogue import Catalogue
+
+IDLE_WAIT = 0.0005  # seconds the event loop may wait for a connection before handing the wait to a thread
 
 # The light dependencies are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, and
 # the hop costs more than the work.
@@ -23,9 +26,19 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection]:
-    with request.app.state.pool.connection() as conn:
+async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
+    """A pooled connection for the request. An idle one is taken in the event loop (a thread hop to enter
+    and one to leave a ``def`` dependency cost more than the handler's query); only when every connection
+    is busy does the wait happen in a worker thread. Handlers are ``def`` and run in a worker thread."""
+    pool: ConnectionPool = request.app.state.pool
+    try:
+        conn = pool.getconn(timeout=IDLE_WAIT)
+    except PoolTimeout:
+        conn = await run_in_threadpool(pool.getconn)
+    try:
         yield conn
+    finally:
+        pool.putconn(conn)  # autocommit and idle: no I/O (a failed transaction was rolled back by ``attributed``)
 
 
 def metadata(request: Request) -> Metadata:
