@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
             )
             app.state.metadata = Metadata(db.url, app.state.pool)
-            app.state.metadata.start()
+            if settings.cache_catalogue:  # not started: never listening, so nothing is cached
+                app.state.metadata.start()
             try:
                 yield
             finally:

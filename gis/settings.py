@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     load_demo: bool = Field(default=True, description="Load the demo neighbourhood into an empty database.")
     pool_min_size: int = 1
     pool_max_size: int = 10
+    cache_catalogue: bool = Field(
+        default=True,
+        description="Keep the catalogue and CRS list in memory, dropped on the database's change notices "
+        "(LISTEN). Turn off behind a transaction-mode pooler, where LISTEN cannot work.",
+    )
     statement_timeout_ms: int = Field(default=30_000, description="Longer queries are cancelled (503).")
     default_actor: str = Field(default="anonymous", description="Who edits are attributed to without login.")
     trust_user_header: bool = Field(

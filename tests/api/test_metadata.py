@@ -82,3 +82,17 @@ def test_nothing_is_cached_while_the_listener_is_away(client):
     eventually(lambda: not md.listening)
     client.get("/ogc/collections/parcels")
     assert md.cached("catalogue") is None and md.cached("crs") is None
+
+
+def test_without_the_cache_a_change_shows_at_once(db_url):
+    settings = Settings(database_url=db_url, load_demo=False, cache_catalogue=False)
+    with TestClient(create_app(settings, database=Database(db_url))) as client:
+        assert UTM_34N not in collection_crs(client)
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE neighbourhoods DISABLE TRIGGER z99_notify_metadata")  # no notice at all
+            conn.execute(
+                "INSERT INTO neighbourhoods (code, name, geom) VALUES ('N-34', 'Zone 34',"
+                " ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(21.0, 52.2), 4326), 0.01)))"
+            )
+        assert UTM_34N in collection_crs(client)
+        assert client.app.state.metadata.cached("crs") is None
