@@ -1,8 +1,10 @@
 """Atomic, repeatable bulk load of source rows into a layer.
 
-Rows are streamed into a temporary staging table with COPY, then moved into the layer with one
-set-based ``INSERT … ON CONFLICT (source, source_id) DO UPDATE``: the layer's triggers validate each
-row, derive its neighbourhood and write its history, and a rejected row rolls the whole load back.
+Checked rows arrive column by column and are streamed into a typed temporary staging table with a binary
+COPY, then moved into the layer with one set-based ``INSERT … ON CONFLICT (source, source_id) DO UPDATE``:
+the layer's triggers validate each row and stamp it, its statement triggers write the history, and a
+rejected row rolls the whole load back. The upsert finds each new row's neighbourhood with one spatial
+join, by the rule of ``mahalle.derive_neighbourhood``, so that trigger has nothing left to look up.
 Re-loading the same source updates rows instead of duplicating them, and leaves unchanged rows alone.
 """
 
@@ -12,18 +14,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import psycopg
 import shapely
 from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
-from layers.spec import Layer
+from layers.ddl import SQL_TYPES
+from layers.spec import Attribute, Layer
+
+STAGE = "_mahalle_stage"
+# Staged as text and cast in the upsert, exactly as the layer's columns read text (and as they did JSON).
+TEXT_STAGED = ("date", "datetime")
 
 
 class Row(Protocol):
     source_id: str
     attributes: dict[str, Any]
     geometry: Any
+
+
+@dataclass
+class Batch:
+    """Checked rows of one layer, column by column; ``None`` is NULL."""
+
+    source_ids: list[str]
+    ewkb: list[bytes | None]  # longitude/latitude, SRID 4326
+    values: dict[str, list[Any]]  # every attribute of the layer, defaults filled in
+
+    def __len__(self) -> int:
+        return len(self.source_ids)
 
 
 @dataclass
@@ -42,29 +63,134 @@ def defaults(layer: Layer) -> dict[str, Any]:
     return {a.name: a.default for a in layer.attributes if a.default is not None}
 
 
+def to_ewkb(geometries: Any) -> list[bytes | None]:
+    """EWKB (SRID 4326) of a batch of longitude/latitude shapely geometries in one call; ``None`` stays."""
+    if not len(geometries):
+        return []
+    return shapely.to_wkb(shapely.set_srid(np.asarray(geometries, dtype=object), 4326), include_srid=True).tolist()
+
+
+class _Ewkb(Dumper):
+    """Sends EWKB as it is: PostGIS reads it as the binary form of ``geometry``."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return obj
+
+
+def rows_to_batch(layer: Layer, rows: Iterable[Row]) -> Batch:
+    """Rows with attribute dicts (the OSM reader, the demo) as a batch; missing attributes get their default."""
+    rows = list(rows)
+    base = defaults(layer)
+    values = {
+        a.name: [base.get(a.name) if (v := r.attributes.get(a.name)) is None else v for r in rows]
+        for a in layer.attributes
+    }
+    return Batch([r.source_id for r in rows], to_ewkb([r.geometry for r in rows]), values)
+
+
 def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], source: str) -> LoadReport:
     """Load ``rows`` into ``layer`` inside the caller's transaction."""
-    staged = stage_rows(conn, layer, rows)
+    create_stage(conn, layer)
+    staged = stage(conn, layer, rows_to_batch(layer, rows))
+    locate_staged(conn, layer)
     return upsert_staged(conn, layer, source, staged)
 
 
-def stage_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], *, truncate: bool = True) -> int:
-    """COPY ``rows`` into the session's staging table (emptied first unless ``truncate`` is False, so a
-    large import can stage batch after batch); returns how many rows were staged by this call."""
-    base = defaults(layer)
+def _staged_type(a: Attribute) -> str:
+    return "text" if a.type in TEXT_STAGED else SQL_TYPES[a.type]
+
+
+def create_stage(conn: psycopg.Connection, layer: Layer) -> None:
+    """An empty staging table shaped for ``layer``: the source id, the geometry, its neighbourhood (found
+    by ``locate_staged``) and one column per attribute."""
+    # Bulk statements over a staging table without statistics look costly enough to the planner to be
+    # compiled with LLVM, which cost more than the statement itself (0.9 s of 1.6 s for 50,000 rows).
+    conn.execute("SELECT set_config('jit', 'off', true)")
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.SQL(STAGE)))
+    columns = [sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(_staged_type(a))) for a in layer.attributes]
     conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _mahalle_stage (source_id text, attrs jsonb, wkb bytea) ON COMMIT DROP"
+        sql.SQL("CREATE TEMP TABLE {} (_sid text, _geom geometry, _nid bigint{}) ON COMMIT DROP").format(
+            sql.SQL(STAGE), sql.SQL("").join(sql.SQL(", ") + c for c in columns)
+        )
     )
-    if truncate:
-        conn.execute("TRUNCATE _mahalle_stage")
-    staged = 0
-    with conn.cursor().copy("COPY _mahalle_stage (source_id, attrs, wkb) FROM STDIN") as copy:
-        copy.set_types(["text", "jsonb", "bytea"])
-        for row in rows:
-            wkb = shapely.to_wkb(row.geometry) if row.geometry is not None else None
-            copy.write_row((row.source_id, Jsonb({**base, **row.attributes}), wkb))
-            staged += 1
-    return staged
+
+
+def stage(conn: psycopg.Connection, layer: Layer, batch: Batch) -> int:
+    """Append ``batch`` to the staging table with one binary COPY; returns how many rows were staged."""
+    if not len(batch):
+        return 0
+    names = [a.name for a in layer.attributes]
+    target = sql.SQL(", ").join(map(sql.Identifier, ["_sid", "_geom", *names]))
+    columns = [_coerce(a, batch.values[a.name]) for a in layer.attributes]
+    cursor = conn.cursor()
+    geometry = conn.execute("SELECT 'geometry'::regtype::oid").fetchone()[0]
+    cursor.adapters.register_dumper(bytes, type("EwkbDumper", (_Ewkb,), {"oid": geometry}))
+    with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.SQL(STAGE), target)) as copy:
+        copy.set_types(["text", geometry, *(_staged_type(a) for a in layer.attributes)])
+        for row in zip(batch.source_ids, batch.ewkb, *columns, strict=True):
+            copy.write_row(row)
+    return len(batch)
+
+
+# mahalle.derive_neighbourhood's rule and query: the neighbourhood holding the point on surface, else one
+# the feature touches, lowest id first.
+_LOCATE = """
+UPDATE {stage} s SET _nid = (SELECT n.id FROM public.neighbourhoods n
+                              WHERE ST_Intersects(n.geom, s._geom)
+                              ORDER BY ST_Intersects(n.geom, ST_PointOnSurface(s._geom)) DESC, n.id
+                              LIMIT 1)
+ WHERE s._geom IS NOT NULL
+"""
+
+
+def locate_staged(conn: psycopg.Connection, layer: Layer) -> None:
+    """Find the neighbourhood of every staged row with one statement, for the layers that have one."""
+    if layer.has_geometry and layer.neighbourhood_scoped:
+        conn.execute(sql.SQL(_LOCATE).format(stage=sql.SQL(STAGE)))
+
+
+def _coerce(a: Attribute, values: list[Any]) -> list[Any]:
+    """Values in the Python type the binary COPY of the staged column takes (as JSON took any of them)."""
+    if a.type in ("integer", "reference"):
+        return [v if v is None or type(v) is int else _whole(v) for v in values]
+    if a.type == "number":
+        return [v if v is None or type(v) is float else float(v) for v in values]
+    if a.type == "boolean":
+        return [v if v is None or type(v) is bool else bool(v) for v in values]
+    if a.type == "choices":
+        return [v if v is None or type(v) is list else list(v) for v in values]
+    return [v if v is None or type(v) is str else _text(v) for v in values]
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _value(layer: Layer, name: str) -> sql.Composable:
+    kind = layer.attribute(name).type
+    column = sql.SQL("s.{}").format(sql.Identifier(name))
+    return column + sql.SQL("::" + SQL_TYPES[kind]) if kind in TEXT_STAGED else column
+
+
+# New rows take the staged neighbourhood (a NULL one is looked for again by the trigger, and not found);
+# updated rows keep theirs, or the trigger derives it again if the geometry moved.
+_UPSERT = """
+WITH upserted AS (
+INSERT INTO public.{table} AS t ({target})
+SELECT {values}
+  FROM {stage} s
+ON CONFLICT (source, source_id) DO UPDATE SET ({changed}) = ROW({excluded})
+ WHERE ({current}) IS DISTINCT FROM ({excluded})
+RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FROM upserted
+"""
 
 
 def upsert_staged(conn: psycopg.Connection, layer: Layer, source: str, staged: int) -> LoadReport:
@@ -72,35 +198,25 @@ def upsert_staged(conn: psycopg.Connection, layer: Layer, source: str, staged: i
     report = LoadReport(layer.name)
     if not staged:
         return report
-    cols = [sql.Identifier(n) for n in layer.attribute_names]
-    geom_cols = [sql.Identifier("geom")] if layer.has_geometry else []
-    geom_vals = [sql.SQL("ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)")] if layer.has_geometry else []
-    target = sql.SQL(", ").join([*cols, *geom_cols, sql.Identifier("source"), sql.Identifier("source_id")])
-    values = sql.SQL(", ").join(
-        [*(sql.SQL("r.{}").format(c) for c in cols), *geom_vals, sql.Placeholder(), sql.SQL("s.source_id")]
-    )
-    changed = sql.SQL(", ").join([*cols, *geom_cols])
-    excluded = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in [*cols, *geom_cols])
-    current = sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in [*cols, *geom_cols])
-    query = sql.SQL(
-        """
-        WITH upserted AS (
-        INSERT INTO public.{table} AS t ({target})
-        SELECT {values}
-          FROM _mahalle_stage s, jsonb_populate_record(NULL::public.{table}, s.attrs) r
-        ON CONFLICT (source, source_id) DO UPDATE SET ({changed}) = ROW({excluded})
-         WHERE ({current}) IS DISTINCT FROM ({excluded})
-        RETURNING (xmax = 0) AS inserted
-        )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FROM upserted
-        """
-    ).format(
+    names = list(layer.attribute_names)
+    spatial = ["geom"] if layer.has_geometry else []
+    derived = ["neighbourhood_id"] if layer.has_geometry and layer.neighbourhood_scoped else []
+    values = [
+        *(_value(layer, n) for n in names),
+        *([sql.SQL("s._geom")] if spatial else []),
+        *([sql.SQL("s._nid")] if derived else []),
+        sql.Placeholder(),
+        sql.SQL("s._sid"),
+    ]
+    changed = [sql.Identifier(n) for n in [*names, *spatial]]
+    query = sql.SQL(_UPSERT).format(
         table=sql.Identifier(layer.name),
-        target=target,
-        values=values,
-        changed=changed,
-        excluded=excluded,
-        current=current,
+        target=sql.SQL(", ").join(map(sql.Identifier, [*names, *spatial, *derived, "source", "source_id"])),
+        values=sql.SQL(", ").join(values),
+        stage=sql.SQL(STAGE),
+        changed=sql.SQL(", ").join(changed),
+        excluded=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in changed),
+        current=sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in changed),
     )
     inserted, written = conn.execute(query, (source,)).fetchone()
     report.inserted = inserted

@@ -22,6 +22,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -180,14 +181,46 @@ class ValueMapper:
 
     def convert(self, attr: Attribute, value: Any) -> Any:
         """The value as the attribute's type; ``None`` for blanks; ``ValueProblem`` if it cannot be."""
+        values, problems = self.convert_column(attr, [value])
+        if problems:
+            raise ValueProblem(problems[0])
+        return values[0]
+
+    def convert_column(self, attr: Attribute, values: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+        """``convert`` for a whole column: the values, and the problem of each row (by index) that has one.
+        Numbers and plain texts are checked with numpy or one pass; other values once per distinct value."""
+        column = values.tolist() if isinstance(values, np.ndarray) and values.dtype.kind not in "fiu" else values
+        fast = _fast_column(attr, column)
+        if fast is not None:
+            return fast
+        out: list[Any] = []
+        problems: dict[int, str] = {}
+        done: dict[tuple[type, Any], tuple[Any, str | None, list[str]]] = {}
+        for i, value in enumerate(column):
+            key = (type(value), value) if isinstance(value, _HASHABLE) else None
+            result = done.get(key) if key is not None else None
+            if result is None:
+                result = self._convert_one(attr, value)
+                if key is not None:
+                    done[key] = result
+            out.append(result[0])
+            if result[1] is not None:
+                problems[i] = result[1]
+            for text in result[2]:
+                self.unmapped.setdefault(attr.name, Counter())[text] += 1
+        return out, problems
+
+    def _convert_one(self, attr: Attribute, value: Any) -> tuple[Any, str | None, list[str]]:
+        """(value, problem, the texts no value of the list fits) for one source value."""
+        self._misses: list[str] = []
         if _blank(value):
-            return None
+            return None, None, self._misses
         try:
-            return _CONVERTERS[attr.type](self, attr, value)
-        except ValueProblem:
-            raise
+            return _CONVERTERS[attr.type](self, attr, value), None, self._misses
+        except ValueProblem as exc:
+            return None, str(exc), self._misses
         except (ValueError, TypeError, OverflowError):
-            raise ValueProblem(f"{attr.name}: {value!r} is not a {attr.type}") from None
+            return None, f"{attr.name}: {value!r} is not a {attr.type}", self._misses
 
     def choice(self, attr: Attribute, value: Any) -> str:
         text = _text(value)
@@ -197,13 +230,63 @@ class ValueMapper:
             self._seen[key] = explicit.get(text) or self._choices[attr.name].get(normal(text))
         found = self._seen[key]
         if found is None:
-            self.unmapped.setdefault(attr.name, Counter())[text] += 1
+            self._misses.append(text)
             raise ValueProblem(f"{attr.name}: {text!r} is not one of {', '.join(attr.values)}")
         return found
 
     def choices(self, attr: Attribute, value: Any) -> list[str]:
         items = _list(value)
         return list(dict.fromkeys(self.choice(attr, item) for item in items if not _blank(item)))
+
+
+_HASHABLE = (str, int, float, bool, date, datetime, np.generic)
+
+
+def _fast_column(attr: Attribute, values: Sequence[Any]) -> tuple[list[Any], dict[int, str]] | None:
+    """Whole-column conversion for the common cases (the same results and messages as value by value)."""
+    if attr.type in ("integer", "reference", "number") and isinstance(values, np.ndarray):
+        return _number_column(attr, values)
+    if attr.type == "text" and all(v is None or type(v) is str for v in values):
+        return _text_column(attr, values)
+    return None
+
+
+def _text_column(attr: Attribute, values: Sequence[str | None]) -> tuple[list[Any], dict[int, str]]:
+    out: list[Any] = [v if v is not None and v.strip() else None for v in values]
+    problems: dict[int, str] = {}
+    if attr.max_length is not None:
+        for i, v in enumerate(out):
+            if v is not None and len(v) > attr.max_length:
+                problems[i] = f"{attr.name}: longer than {attr.max_length} characters ({len(v)})"
+                out[i] = None
+    return out, problems
+
+
+def _number_column(attr: Attribute, values: np.ndarray) -> tuple[list[Any], dict[int, str]]:
+    x = values.astype(float)
+    present = ~np.isnan(x)
+    whole = attr.type != "number"
+    with np.errstate(invalid="ignore"):
+        wrong = present & ~np.isfinite(x) if not whole else present & ~(np.isfinite(x) & (np.mod(x, 1) == 0))
+        low = -np.inf if attr.minimum is None else attr.minimum
+        high = np.inf if attr.maximum is None else attr.maximum
+        outside = present & ~wrong & ((x < low) | (x > high))
+    ok = present & ~wrong & ~outside
+    out: list[Any] = x.tolist()
+    if whole:  # Python ints: exact at any size (the column's type has the last word)
+        out = [int(v) if good else None for v, good in zip(out, ok.tolist(), strict=True)]
+    problems: dict[int, str] = {}
+    kind = "a whole number" if whole else "a finite number"
+    for i in np.flatnonzero(wrong):
+        problems[int(i)] = f"{attr.name}: {values[i].item()!r} is not {kind}"
+    for i in np.flatnonzero(outside):
+        number = int(x[i]) if whole else float(x[i])
+        problems[int(i)] = f"{attr.name}: {number:g} is outside {'' if attr.minimum is None else attr.minimum}.." + (
+            "" if attr.maximum is None else f"{attr.maximum}"
+        )
+    for i in np.flatnonzero(~ok):
+        out[i] = None
+    return out, problems
 
 
 def _explicit(mapping: Mapping, attr: str) -> dict[str, str]:

@@ -23,8 +23,8 @@ from gis.db import attributed
 from gis.errors import MahalleError, PayloadTooLarge, RuleViolation
 from importers import files, validate
 from importers.archive import ImportLimits
-from importers.load import defaults, stage_rows, upsert_staged
-from importers.mapping import Mapping, ValueMapper, ValueProblem, plan_fields
+from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged
+from importers.mapping import Mapping, MappingError, ValueMapper, plan_fields
 from importers.osm import read_osm
 from layers.catalogue import Catalogue
 from layers.spec import Layer
@@ -108,21 +108,12 @@ class ImportRejected(MahalleError):
         self.report = report
 
 
-class _Row:
-    __slots__ = ("source_id", "attributes", "geometry")
-
-    def __init__(self, source_id: str, attributes: dict[str, Any], geometry: Any):
-        self.source_id = source_id
-        self.attributes = attributes
-        self.geometry = geometry
-
-
 @dataclass
 class _Plan:
     """What to load into one layer: its rows in batches, already mapped and checked."""
 
     layer: Layer
-    batches: Callable[[], Iterator[list[_Row]]]
+    batches: Callable[[], Iterator[Batch]]
 
 
 def run_import(
@@ -165,12 +156,14 @@ def _load(
     try:
         with attributed(conn, actor, cause=f"import of {report.file}"):
             for plan in plans:
-                staged = stage_rows(conn, plan.layer, [])  # empties the staging table for this layer
-                for rows in plan.batches():
-                    staged += stage_rows(conn, plan.layer, rows, truncate=False)
+                create_stage(conn, plan.layer)
+                staged = 0
+                for batch in plan.batches():
+                    staged += stage(conn, plan.layer, batch)
                     done = sum(c.read for c in report.layers.values())
                     progress(done, total, f"reading {plan.layer.name}")
                 progress(done, total, f"loading {plan.layer.name}")
+                locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
@@ -190,14 +183,14 @@ def _load(
 # Staged rows outside every neighbourhood that fall inside one with x and y exchanged: lat/lon swapped.
 # (A swapped point is often still a valid longitude/latitude, so the range test alone cannot see it.)
 _SWAPPED = """
-WITH g AS (SELECT s.ctid AS row, s.source_id, ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326) AS geom
-             FROM _mahalle_stage s WHERE s.wkb IS NOT NULL)
 DELETE FROM _mahalle_stage s
- USING g, LATERAL (SELECT n.code FROM public.neighbourhoods n
-                    WHERE ST_Intersects(n.geom, ST_FlipCoordinates(g.geom)) ORDER BY n.id LIMIT 1) inside
- WHERE s.ctid = g.row
-   AND NOT EXISTS (SELECT 1 FROM public.neighbourhoods n WHERE ST_Intersects(n.geom, g.geom))
-RETURNING g.source_id, inside.code
+ USING (SELECT o.ctid AS row, inside.code
+          FROM _mahalle_stage o,
+               LATERAL (SELECT n.code FROM public.neighbourhoods n
+                         WHERE ST_Intersects(n.geom, ST_FlipCoordinates(o._geom)) ORDER BY n.id LIMIT 1) inside
+         WHERE o._geom IS NOT NULL AND o._nid IS NULL) swapped  -- in no neighbourhood: load.locate_staged
+ WHERE s.ctid = swapped.row
+RETURNING s._sid, swapped.code
 """
 
 
@@ -264,71 +257,111 @@ def _file_plan(
     report.unmapped_fields.setdefault(layer.name, []).extend(plan.unmapped)
     report.ignored_fields.setdefault(layer.name, []).extend(plan.ignored)
     mapper = ValueMapper(layer, options.mapping)
+    base = _defaults(layer, options.mapping, mapper)
 
-    def batches() -> Iterator[list[_Row]]:
+    def batches() -> Iterator[Batch]:
         for batch in files.read_batches(source, sl, id_field):
             geoms = validate.to_wgs84(batch.geometry, crs)
-            yield _rows(layer, batch.ids, geoms, batch.fields, plan.columns, mapper, options, report, seen)
+            values, problems = _convert(layer, batch.fields, plan.columns, mapper)
+            yield _checked(layer, batch.ids, geoms, values, problems, base, options, report, seen)
         _record_unmapped_values(report, layer.name, mapper)
 
     return _Plan(layer, batches)
 
 
-def _rows(
+def _defaults(layer: Layer, mapping: Mapping, mapper: ValueMapper) -> dict[str, Any]:
+    """The layer's defaults, overridden by the mapping's (converted like source values)."""
+    out = defaults(layer)
+    names = set(layer.attribute_names)  # an OSM import fills several layers: each takes the defaults it has
+    for name, value in ((n, v) for n, v in mapping.defaults.items() if n in names):
+        converted, problems = mapper.convert_column(layer.attribute(name), [value])
+        if problems:
+            raise MappingError(f"The mapping's default for {name}: {problems[0]}.")
+        out[name] = converted[0]
+    return out
+
+
+Problems = dict[int, list[str]]  # row in batch → what is wrong with it, in the order it is reported
+
+
+def _convert(
+    layer: Layer, fields: dict[str, np.ndarray], columns: dict[str, Any], mapper: ValueMapper
+) -> tuple[dict[str, list[Any]], dict[str, Problems]]:
+    """Every mapped source column converted to its attribute, and the problems by attribute and row."""
+    values: dict[str, list[Any]] = {}
+    problems: dict[str, Problems] = {}
+    for source_field, attr in columns.items():
+        converted, found = mapper.convert_column(attr, fields[source_field])
+        values[attr.name] = converted
+        problems[attr.name] = {i: [p] for i, p in found.items()}
+    return values, problems
+
+
+def _checked(
     layer: Layer,
     ids: list[str | None],
     geoms: np.ndarray,
-    fields: dict[str, np.ndarray],
-    columns: dict[str, Any],
-    mapper: ValueMapper | None,
+    values: dict[str, list[Any]],
+    field_problems: dict[str, Problems],
+    base: dict[str, Any],
     options: ImportOptions,
     report: ImportReport,
     seen: dict[str, int],
-    attributes: list[dict[str, Any]] | None = None,
-) -> list[_Row]:
-    """Map and check one batch; rejected rows go into the report, the rest are returned."""
+) -> Batch:
+    """Check one batch column by column; rejected rows go into the report, the rest are returned."""
     counts = report.counts(layer.name)
     offset = counts.read
     counts.read += len(ids)
     checked = validate.check_geometries(geoms, layer, options.repair)
-    duplicate = validate.duplicates(ids, seen, offset)
-    base = {**defaults(layer), **options.mapping.defaults}
-    required = [a.name for a in layer.attributes if a.required]
-    out = []
-    for i, source_id in enumerate(ids):
-        problems = [p for p in (checked.rejected.get(i), duplicate.get(i)) if p]
-        failed: set[str] = set()
-        attrs = attributes[i] if attributes is not None else _attributes(fields, i, columns, mapper, problems, failed)
-        attrs = {**base, **attrs}
-        problems += [f"{name} is required" for name in required if attrs.get(name) is None and name not in failed]
-        if problems:
-            report.reject(layer.name, offset + i + 1, source_id, "; ".join(problems))
-            continue
-        if i in checked.repaired:
-            report.repair(layer.name, offset + i + 1, source_id, checked.repaired[i])
-        out.append(_Row(str(source_id), attrs, checked.geometry[i]))
+    problems: Problems = {}
+    for found in (checked.rejected, validate.duplicates(ids, seen, offset)):
+        for i, reason in found.items():
+            problems.setdefault(i, []).append(reason)
+    columns = _fill(layer, len(ids), values, base)
+    for a in layer.attributes:
+        for i, reasons in field_problems.get(a.name, {}).items():
+            problems.setdefault(i, []).extend(reasons)
+    for a in layer.attributes:
+        if a.required:
+            failed = field_problems.get(a.name, {})
+            for i in (i for i, v in enumerate(columns[a.name]) if v is None and i not in failed):
+                problems.setdefault(i, []).append(f"{a.name} is required")
+    return _keep(layer, ids, checked, columns, problems, offset, report)
+
+
+def _fill(layer: Layer, n: int, values: dict[str, list[Any]], base: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every attribute's column; blanks take the default (the mapping's, else the layer's)."""
+    out = {}
+    for a in layer.attributes:
+        column = values.get(a.name, [None] * n)
+        default = base.get(a.name)
+        out[a.name] = column if default is None else [default if v is None else v for v in column]
     return out
 
 
-def _attributes(
-    fields: dict[str, np.ndarray],
-    i: int,
-    columns: dict[str, Any],
-    mapper: ValueMapper | None,
-    problems: list[str],
-    failed: set[str],
-) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    for source_field, attr in columns.items():
-        try:
-            value = mapper.convert(attr, fields[source_field][i])  # type: ignore[union-attr]
-        except ValueProblem as exc:
-            problems.append(str(exc))
-            failed.add(attr.name)
-            continue
-        if value is not None:
-            attrs[attr.name] = value
-    return attrs
+def _keep(
+    layer: Layer,
+    ids: list[str | None],
+    checked: validate.Checked,
+    columns: dict[str, list[Any]],
+    problems: Problems,
+    offset: int,
+    report: ImportReport,
+) -> Batch:
+    """Report the rejected and repaired rows (in row order) and return the others."""
+    for i in sorted(problems.keys() | checked.repaired.keys()):
+        if i in problems:
+            report.reject(layer.name, offset + i + 1, ids[i], "; ".join(problems[i]))
+        else:
+            report.repair(layer.name, offset + i + 1, ids[i], checked.repaired[i])
+    if not problems:
+        return Batch([str(i) for i in ids], to_ewkb(checked.geometry), columns)
+    keep = [i for i in range(len(ids)) if i not in problems]
+    return Batch(
+        [str(ids[i]) for i in keep],
+        to_ewkb(checked.geometry[keep]),
+        {name: [column[i] for i in keep] for name, column in columns.items()},
+    )
 
 
 def _record_unmapped_values(report: ImportReport, layer: str, mapper: ValueMapper) -> None:
@@ -368,13 +401,14 @@ def _osm_plans(
 
 
 def _osm_batches(layer: Layer, rows: list, options: ImportOptions, report: ImportReport, size: int = 20_000):
-    def batches() -> Iterator[list[_Row]]:
+    def batches() -> Iterator[Batch]:
         seen: dict[str, int] = {}
+        base = _defaults(layer, options.mapping, ValueMapper(layer, options.mapping))
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             geoms = np.array([r.geometry for r in chunk], dtype=object)
             ids = [r.source_id for r in chunk]
-            attrs = [r.attributes for r in chunk]
-            yield _rows(layer, ids, geoms, {}, {}, None, options, report, seen, attributes=attrs)
+            values = {a.name: [r.attributes.get(a.name) for r in chunk] for a in layer.attributes}
+            yield _checked(layer, ids, geoms, values, {}, base, options, report, seen)
 
     return batches

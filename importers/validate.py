@@ -22,6 +22,7 @@ WGS84 = pyproj.CRS.from_epsg(4326)
 # Formats whose coordinates are longitude/latitude by definition when the file names no CRS.
 LONLAT_FORMATS = ("geojson", "kml", "kmz", "csv", "xlsx", "osm")
 DIMENSION = {"Point": 0, "MultiPoint": 0, "MultiLineString": 1, "MultiPolygon": 2}
+TYPE_IDS = {"Point": 0, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}  # shapely.get_type_id
 MULTI = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString, "Polygon": shapely.MultiPolygon}
 
 
@@ -93,7 +94,7 @@ def check_geometries(geoms: np.ndarray, layer: Layer, repair: bool) -> Checked:
             repaired[int(i)] = f"invalid geometry repaired ({reason})"
         else:
             rejected[int(i)] = f"the geometry is invalid: {reason} (use the repair policy to fix it)"
-    for i in np.flatnonzero(present):
+    for i in np.flatnonzero(present & ~_of_type(out, layer.geometry_type)):  # the rest fit as they are
         if int(i) in rejected:
             continue
         fitted, problem = fit(out[i], layer)
@@ -103,6 +104,13 @@ def check_geometries(geoms: np.ndarray, layer: Layer, repair: bool) -> Checked:
     for i in rejected:
         out[i] = None
     return Checked(out, rejected, repaired)
+
+
+def _of_type(geoms: np.ndarray, want: str | None) -> np.ndarray:
+    """Which geometries are already of the layer's type (a missing one counts as not)."""
+    if want not in TYPE_IDS:
+        return np.zeros(len(geoms), dtype=bool)
+    return shapely.get_type_id(geoms) == TYPE_IDS[want]
 
 
 def _check_range(geoms: np.ndarray, present: np.ndarray, rejected: dict[int, str]) -> None:

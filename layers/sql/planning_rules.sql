@@ -412,7 +412,8 @@ BEGIN
 END $$;
 
 -- Triggers: BEFORE ones run in name order around the generated a10_validate / a20_neighbourhood /
--- a30_stamp; AFTER ones before z90_history so the row's own history is written last.
+-- a30_stamp; AFTER row triggers run before the history (z90_history, per statement since migration 0004),
+-- so the row's own history is written last.
 CREATE TRIGGER a05_lifecycle BEFORE UPDATE ON public.interventions
   FOR EACH ROW EXECUTE FUNCTION mahalle.intervention_lifecycle();
 CREATE TRIGGER a25_quantities BEFORE INSERT OR UPDATE ON public.interventions

@@ -152,3 +152,66 @@ def test_a_refused_edit_writes_no_history(conn):
         conn.execute("UPDATE streets SET surface = 'marble' WHERE id = %s", (sid,))
     assert conn.execute("SELECT count(*) FROM mahalle.history").fetchone()[0] == before
     assert conn.execute("SELECT surface, version FROM streets WHERE id = %s", (sid,)).fetchone() == ("earth", 1)
+
+
+def test_multi_row_statements_write_one_history_row_per_row(conn):
+    ids = [add_street(conn, name=f"S{n}") for n in range(3)]
+    conn.execute("DELETE FROM mahalle.history")
+    with attributed(conn, "babak", cause="resurvey"):
+        conn.execute("UPDATE streets SET surface = 'gravel' WHERE id = ANY(%s)", (ids[:2],))
+        conn.execute("DELETE FROM streets WHERE id = ANY(%s)", (ids[1:],))
+        conn.execute(
+            "INSERT INTO streets (name, geom) SELECT 'N' || n, %s::geometry FROM generate_series(1, 2) n", (LINE,)
+        )
+    rows = conn.execute(
+        "SELECT operation, feature_id, version, actor, cause, before->>'surface', after->>'surface', after->>'name' "
+        "FROM mahalle.history ORDER BY operation, feature_id"
+    ).fetchall()
+    new = [r[0] for r in conn.execute("SELECT id FROM streets WHERE name LIKE 'N%' ORDER BY id").fetchall()]
+    assert rows == [
+        ("DELETE", ids[1], 2, "babak", "resurvey", "gravel", None, None),
+        ("DELETE", ids[2], 1, "babak", "resurvey", "earth", None, None),
+        *[("INSERT", i, 1, "babak", "resurvey", None, "unknown", f"N{n}") for n, i in enumerate(new, 1)],
+        ("UPDATE", ids[0], 2, "babak", "resurvey", "earth", "gravel", "S0"),
+        ("UPDATE", ids[1], 2, "babak", "resurvey", "earth", "gravel", "S1"),
+    ]
+
+
+def test_history_states_are_the_whole_row_with_the_geometry_as_hex_ewkb(conn):
+    for n in range(3):
+        add_street(conn, name=f"S{n}")
+    with attributed(conn, "babak"):
+        conn.execute("UPDATE streets SET geom = ST_Translate(geom, 0.001, 0), width_m = 5")
+    # What the row-level trigger wrote: to_jsonb of the row, geometry replaced by hex EWKB.
+    same = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE h.after = mahalle.row_state(to_jsonb(s), s.geom)) "
+        "FROM streets s JOIN mahalle.history h ON h.layer = 'streets' AND h.feature_id = s.id "
+        "AND h.operation = 'UPDATE'"
+    ).fetchone()
+    assert same == (3, 3)
+
+
+def test_a_column_added_later_still_reaches_the_history(conn):
+    conn.execute("ALTER TABLE streets ADD COLUMN drainage text")  # e.g. by hand, without ddl.py
+    sid = add_street(conn, drainage="open ditch")
+    after, geom = conn.execute(
+        "SELECT h.after, encode(ST_AsEWKB(s.geom), 'hex') FROM mahalle.history h JOIN streets s ON s.id = h.feature_id "
+        "WHERE h.layer = 'streets' AND h.feature_id = %s",
+        (sid,),
+    ).fetchone()
+    assert (after["drainage"], after["geom"]) == ("open ditch", geom)
+
+
+def test_every_layer_history_function_lists_the_table_columns(conn, catalogue):
+    from layers import ddl
+
+    for layer in catalogue:
+        columns = conn.execute(
+            "SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            (f"public.{layer.name}",),
+        ).fetchone()[0]
+        assert sorted(ddl.table_columns(layer)) == columns, layer.name
+        if layer.has_geometry:  # its history function lists them (the fast path), as migration 0004 made it
+            source = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (f"history_{layer.name}",))
+            assert "ARRAY[" + ", ".join(f"'{c}'" for c in columns) + "]" in source.fetchone()[0], layer.name

@@ -1,0 +1,89 @@
+"""The bulk loader's own work: neighbourhoods found in the upsert exactly as the trigger finds them, and
+whole-column value checks that say what value-by-value checks say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyogrio.raw
+import shapely
+
+from gis.db import attributed
+from importers.mapping import Mapping, ValueMapper
+from importers.run import ImportOptions, run_import
+from layers.catalogue import core_catalogue
+
+CATALOGUE = core_catalogue()
+# Two neighbourhoods side by side (shared edge at x = 24.95), the second one inserted first (lower id).
+EAST = "SRID=4326;MULTIPOLYGON(((24.95 60.16, 24.96 60.16, 24.96 60.18, 24.95 60.18, 24.95 60.16)))"
+WEST = "SRID=4326;MULTIPOLYGON(((24.93 60.16, 24.95 60.16, 24.95 60.18, 24.93 60.18, 24.93 60.16)))"
+PARCELS = {
+    "inside west": shapely.box(24.935, 60.165, 24.94, 60.17),
+    "mostly west, touches east": shapely.box(24.94, 60.165, 24.951, 60.17),  # point on surface: west
+    "mostly east, touches west": shapely.box(24.949, 60.165, 24.959, 60.17),  # east has the lower id
+    "across the shared edge": shapely.box(24.949, 60.171, 24.951, 60.172),  # point on surface on the edge
+    "outside both": shapely.box(25.5, 61.0, 25.51, 61.01),
+}
+
+
+def test_import_gives_the_neighbourhood_the_trigger_gives(conn, tmp_path: Path):
+    with attributed(conn, "tester"):
+        for code, geom in (("EAST", EAST), ("WEST", WEST)):
+            conn.execute("INSERT INTO neighbourhoods (code, name, geom) VALUES (%s, %s, %s)", (code, code, geom))
+    path = tmp_path / "parcels.gpkg"
+    geoms = np.array([shapely.to_wkb(shapely.MultiPolygon([g])) for g in PARCELS.values()], dtype=object)
+    pyogrio.raw.write(
+        path,
+        geoms,
+        [np.array(list(PARCELS), dtype=object)],
+        ["note"],
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        crs="EPSG:4326",
+    )
+    report = run_import(conn, CATALOGUE, path, ImportOptions(layer="parcels"), "tester")
+    assert report.layers["parcels"].new == len(PARCELS), report.rejected
+    with attributed(conn, "tester"):  # the same shapes through the trigger alone
+        conn.execute("INSERT INTO parcels (note, geom, source) SELECT note, geom, 'by trigger' FROM parcels ")
+    found = conn.execute(
+        "SELECT p.note, n.code, t.neighbourhood_id IS NOT DISTINCT FROM p.neighbourhood_id "
+        "FROM parcels p LEFT JOIN neighbourhoods n ON n.id = p.neighbourhood_id "
+        "JOIN parcels t ON t.note = p.note AND t.source = 'by trigger' WHERE p.source LIKE 'file:%' ORDER BY p.id"
+    ).fetchall()
+    assert found == [
+        ("inside west", "WEST", True),
+        ("mostly west, touches east", "WEST", True),
+        ("mostly east, touches west", "EAST", True),
+        ("across the shared edge", found[3][1], True),
+        ("outside both", None, True),
+    ]
+
+
+def test_whole_columns_convert_as_single_values_do():
+    layer = CATALOGUE["parcels"]
+    columns = {
+        "floors": np.array([3.0, np.nan, 2.5, 250.0, np.inf, 7.0, -1.0]),
+        "note": np.array(["a", None, "  ", "x" * 5, "b", "c", "d"], dtype=object),
+        "address": np.array(["ok", "y" * 301, None, "z", "w", "v", "u"], dtype=object),
+        "land_use": np.array(["Park", "residential", "spaceport", None, "spaceport", 7.0, "مسکونی"], dtype=object),
+    }
+    mapping = Mapping(values={"land_use": {"7": "vacant"}})
+    single, whole = ValueMapper(layer, mapping), ValueMapper(layer, mapping)
+    for name, values in columns.items():
+        attr = layer.attribute(name)
+        expected, problems = [], {}
+        for i, value in enumerate(values):
+            try:
+                expected.append(single.convert(attr, value.item() if isinstance(value, np.generic) else value))
+            except ValueError as exc:
+                expected.append(None)
+                problems[i] = str(exc)
+        assert whole.convert_column(attr, values) == (expected, problems), name
+    assert whole.unmapped == single.unmapped == {"land_use": {"spaceport": 2}}
+    assert whole.convert_column(layer.attribute("floors"), columns["floors"])[1] == {
+        2: "floors: 2.5 is not a whole number",
+        3: "floors: 250 is outside 0..200",
+        4: "floors: inf is not a whole number",
+        6: "floors: -1 is outside 0..200",
+    }
