@@ -15,10 +15,13 @@ import pyogrio
 import pytest
 import shapely
 
+import gis.export
 from gis.cql2 import FilterError
 from gis.errors import NotFound
 from gis.export import ExportError, ExportOptions, export
 from layers.catalogue import load_catalogue
+from layers.custom import create_custom_layer
+from layers.spec import Attribute, Layer, choices
 from tests.importers.samples import AR, EL, FA, FORMULA, HOSTILE, add_multilingual_rows
 
 NEIGHBOURHOOD = (
@@ -50,6 +53,7 @@ def test_geopackage_has_every_layer_a_data_dictionary_aliases_value_lists_and_st
     names = {name for name, _ in pyogrio.list_layers(path)}
     assert {"streets", "parcels", "assets", "interventions", "mahalle_data_dictionary", "layer_styles"} <= names
     assert counts["assets"] == 2
+    assert counts["observations"] == 0 and "observations" in names  # an empty layer still gets its table
     streets = pyogrio.read_dataframe(path, layer="streets")
     assert streets.loc[0, "name"] == FA and streets.loc[0, "note"] == HOSTILE
     with sqlite3.connect(path) as lite:
@@ -188,3 +192,123 @@ def test_export_inside_the_callers_transaction(db_url, tmp_path):
         conn.execute("INSERT INTO assets (kind, geom) VALUES ('tree', 'SRID=4326;POINT(24.94 60.17)')")
         _, counts = run(conn, tmp_path, "t.gpkg", format="gpkg", layers=["assets"], neighbourhood="KAMPPI")
         assert counts == {"assets": 1}  # sees its own uncommitted row
+
+
+# --- GDAL formats stream Arrow batches: every row, the right types, nulls, errors ------------------------
+
+WATER_POINTS = Layer(
+    name="water_points",
+    title={"en": "Water points"},
+    description={},
+    geometry_type="Point",
+    kind="custom",
+    geometry_required=False,  # a row without geometry must come out with a null geometry
+    attributes=(
+        Attribute("state", "choice", {"en": "State"}, choices=choices(("working", {"en": "Working"}))),
+        Attribute("issues", "choices", {"en": "Issues"}, choices=choices(("leak", {"en": "Leak"}), ("dry", {}))),
+        Attribute("users", "integer", {"en": "Users"}),
+        Attribute("depth_m", "number", {"en": "Depth"}),
+        Attribute("working", "boolean", {"en": "Working"}),
+        Attribute("checked_on", "date", {"en": "Checked on"}),
+        Attribute("checked_at", "datetime", {"en": "Checked at"}),
+        Attribute("note", "text", {"en": "Note"}),
+    ),
+)
+ROWS = 2_500
+
+
+@pytest.fixture
+def water_points(conn):
+    """2,500 points with a value of every type (every other timestamp on a whole second), then a row of nulls."""
+    create_custom_layer(conn, WATER_POINTS)
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(
+        "INSERT INTO water_points (state, issues, users, depth_m, working, checked_on, checked_at, note, geom) "
+        "SELECT 'working', ARRAY['leak', 'dry'], i, i * 0.25, i %% 2 = 0, DATE '2025-03-21' + i %% 300, "
+        "TIMESTAMPTZ '2025-03-21 10:00:00+00' + i * INTERVAL '1.5 seconds', %s, "
+        "ST_SetSRID(ST_MakePoint(24.94 + i * 1e-5, 60.17), 4326) FROM generate_series(1, %s) i",
+        (FA, ROWS),
+    )
+    conn.execute("INSERT INTO water_points (geom) VALUES (NULL)")
+    return conn
+
+
+def test_geopackage_of_a_layer_bigger_than_a_batch_has_every_row_with_its_types_and_nulls(
+    water_points, tmp_path, monkeypatch
+):
+    batches: list[int] = []
+    record_batch = gis.export.record_batch
+    monkeypatch.setattr(gis.export, "record_batch", lambda *a: batches.append(len(a[-1])) or record_batch(*a))
+    progress: list[int] = []
+    path = tmp_path / "w.gpkg"
+    options = ExportOptions(format="gpkg", layers=["water_points"], batch_size=1000)
+    report = export(water_points, load_catalogue(water_points), options, path, lambda n, _: progress.append(n))
+    assert report.layers == {"water_points": ROWS + 1}
+    assert batches == [1000, 1000, 501] and progress == [1000, 2000, 2501]  # one batch in memory at a time
+    with sqlite3.connect(path) as lite:
+        types = {row[1]: row[2] for row in lite.execute("PRAGMA table_info(water_points)")}
+        rows = lite.execute(
+            "SELECT id, state, issues, users, depth_m, working, checked_on, checked_at, note, geom IS NULL "
+            "FROM water_points ORDER BY fid"
+        ).fetchall()
+    assert {k: types[k] for k in ("id", "users", "depth_m", "working", "checked_on", "checked_at", "issues")} == {
+        "id": "INTEGER",
+        "users": "INTEGER",
+        "depth_m": "REAL",
+        "working": "BOOLEAN",
+        "checked_on": "DATE",
+        "checked_at": "TEXT",  # ISO 8601 text, as before: QGIS and our importer read it back exactly
+        "issues": "TEXT",
+    }
+    ids = [r[0] for r in water_points.execute("SELECT id FROM water_points ORDER BY id")]
+    assert [r[0] for r in rows] == ids
+    assert rows[2][1:] == ("working", "leak;dry", 3, 0.75, 0, "2025-03-24", "2025-03-21T10:00:04.500000+00:00", FA, 0)
+    assert rows[3][7] == "2025-03-21T10:00:06+00:00"  # a whole second: no fraction, like isoformat()
+    assert rows[-1][1:] == (None, None, None, None, None, None, None, None, 1)
+    # GDAL's in-memory spatial index is capped too, so memory does not grow with the layer
+    assert str(pyogrio.get_gdal_config_option("OGR_GPKG_MAX_RAM_USAGE_RTREE")) == str(gis.export.RTREE_RAM)
+    frame = pyogrio.read_dataframe(path, layer="water_points")
+    assert frame.geometry.iloc[-1] is None and frame.geometry.iloc[0].equals_exact(shapely.Point(24.94001, 60.17), 1e-9)
+
+
+def test_timestamps_are_written_as_python_writes_them_in_the_sessions_time_zone(water_points, tmp_path):
+    water_points.execute("SET TimeZone = 'Asia/Tehran'")  # +03:30
+    rows = water_points.execute("SELECT checked_at FROM water_points ORDER BY id").fetchall()
+    expected = [r[0] and r[0].isoformat() for r in rows]
+    assert expected[:2] == ["2025-03-21T13:30:01.500000+03:30", "2025-03-21T13:30:03+03:30"]
+    gpkg, _ = run(water_points, tmp_path, "t.gpkg", format="gpkg", layers=["water_points"])
+    with sqlite3.connect(gpkg) as lite:
+        assert [r[0] for r in lite.execute("SELECT checked_at FROM water_points ORDER BY fid")] == expected
+    path, _ = run(water_points, tmp_path, "t.csv", format="csv", layers=["water_points"])
+    assert [row["checked_at"] or None for row in csv.DictReader(path.open(encoding="utf-8-sig"))] == expected
+
+
+def test_shapefile_of_a_mixed_layer_bigger_than_a_batch_splits_every_batch_by_geometry_type(conn, tmp_path):
+    conn.execute(
+        "INSERT INTO interventions (title, kind, status, unit, geom) "
+        "SELECT 'bump ' || i, 'speed_bump', 'approved', 'count', CASE WHEN i % 2 = 0 "
+        "THEN ST_SetSRID(ST_MakePoint(24.94 + i * 1e-5, 60.17), 4326) "
+        "ELSE ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(24.94 + i * 1e-5, 60.17), 4326), 1e-6, 2)) END "
+        "FROM generate_series(1, 2500) i"
+    )
+    path, counts = run(conn, tmp_path, "i.zip", format="shp", layers=["interventions"], batch_size=1000)
+    assert counts == {"interventions": 2500}
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(tmp_path / "shp")
+    points = pyogrio.read_dataframe(tmp_path / "shp" / "interventions_point.shp")
+    polygons = pyogrio.read_dataframe(tmp_path / "shp" / "interventions_polygon.shp")
+    assert len(points) == len(polygons) == 1250
+    assert sorted([*points["title"], *polygons["title"]]) == sorted(f"bump {i}" for i in range(1, 2501))
+
+
+def test_an_error_while_gdal_reads_the_batches_is_raised_as_itself(water_points, tmp_path):
+    class Stop(Exception):
+        pass
+
+    def progress(rows: int, layer: str) -> None:
+        raise Stop(f"stopped at {rows}")
+
+    options = ExportOptions(format="gpkg", layers=["water_points"], batch_size=1000)
+    with pytest.raises(Stop, match="stopped at 1000"):
+        export(water_points, load_catalogue(water_points), options, tmp_path / "s.gpkg", progress)
+    assert not (tmp_path / "s.gpkg").exists()
