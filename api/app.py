@@ -65,3 +65,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(planning.router)
     app.include_router(transfer.router)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several server processes (``MAHALLE_WORKERS``): the parent process has started the
+    database and brought it up to date, and passes its URL in ``MAHALLE_DATABASE_URL``."""
+    settings = get_settings()
+    if not settings.database_url:
+        raise RuntimeError("a worker process needs MAHALLE_DATABASE_URL from `mahalle serve`")
+    return create_app(settings, database=Database(settings.database_url))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,7 @@ def database(upgrade: bool = True) -> Iterator[Database]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (MAHALLE_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (MAHALLE_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Server processes (MAHALLE_WORKERS)")] = None,
 ) -> None:
     """Start Mahalle (and its embedded PostGIS when no MAHALLE_DATABASE_URL is set)."""
     import uvicorn
@@ -83,10 +85,15 @@ def serve(
         where = (
             "embedded cluster in " + str(settings.data_dir.resolve()) if settings.embedded else "MAHALLE_DATABASE_URL"
         )
-        console.print(f"Mahalle on http://{host or settings.host}:{port or settings.port}  (database: {where})")
+        bind = {"host": host or settings.host, "port": port or settings.port}
+        console.print(f"Mahalle on http://{bind['host']}:{bind['port']}  (database: {where})")
         # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it still lets us stop PostgreSQL.
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        uvicorn.run(create_app(settings, database=db), host=host or settings.host, port=port or settings.port)
+        if (workers or settings.workers) > 1:  # each process opens its own pool on the database started here
+            os.environ.update(MAHALLE_DATABASE_URL=db.url, MAHALLE_LOAD_DEMO="false")
+            uvicorn.run("api.app:worker_app", factory=True, workers=workers or settings.workers, **bind)
+        else:
+            uvicorn.run(create_app(settings, database=db), **bind)
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:

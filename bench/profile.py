@@ -35,6 +35,7 @@ def pyspy_attach(pid: int, seconds: float, out: Path) -> subprocess.Popen:
         "--output",
         str(out),
         "--nonblocking",
+        "--subprocesses",  # a server with several workers: the workers are its children
         "--full-filenames",
     ]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -48,6 +48,7 @@ class Config:
     warmup: float = 2.0
     concurrency: int = 4
     edit_clients: int = 8
+    workers: int = 1  # server processes, the same for Mahalle, tipg and pygeoapi
     out: Path = HERE / "out"
     results: Path = HERE / "RESULTS.md"
     profile: bool = True
@@ -66,6 +67,7 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument("--duration", type=float, default=Config.duration, help="seconds of load per scenario and peer")
     p.add_argument("--rounds", type=int, default=Config.rounds, help="interleaved rounds the duration is split in")
     p.add_argument("--concurrency", type=int, default=Config.concurrency, help="clients for tiles and items")
+    p.add_argument("--workers", type=int, default=Config.workers, help="worker processes of each server")
     p.add_argument("--out", type=Path, default=Config.out, help="work folder (cluster, files, logs)")
     p.add_argument("--results", type=Path, default=Config.results, help="where RESULTS.md goes")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip profiling missed targets")
@@ -85,6 +87,7 @@ def parse_args(argv: list[str] | None) -> Config:
         duration=a.duration,
         rounds=a.rounds,
         concurrency=a.concurrency,
+        workers=a.workers,
         out=a.out.resolve(),
         results=a.results.resolve(),
         profile=a.profile,
@@ -142,6 +145,7 @@ class Bench:
             "load per scenario and peer": f"{self.cfg.duration:g} s in {self.cfg.rounds} interleaved rounds, "
             f"{self.cfg.warmup:g} s warm-up",
             "concurrency": f"{self.cfg.concurrency} clients (tiles, items), {self.cfg.edit_clients} (GET/PATCH)",
+            "server processes": f"{self.cfg.workers} uvicorn worker(s) each for Mahalle, tipg and pygeoapi",
             "parts": ", ".join(part for part in PARTS if part in self.cfg.only),
         }
         info = results.machine_info()
@@ -386,10 +390,12 @@ class Bench:
 
     def start_servers(self) -> None:
         self.say("starting Mahalle, tipg and pygeoapi")
-        self.running["mahalle"] = servers.start_mahalle(self.url(), self.work)
+        w = self.cfg.workers
+        self.running["mahalle"] = servers.start_mahalle(self.url(), self.work, workers=w)
         for name, start in (("tipg", servers.start_tipg), ("pygeoapi", servers.start_pygeoapi)):
             self.guard(
-                f"starting {name}", lambda s=start, n=name: self.running.__setitem__(n, s(self.bc, MAIN, self.work))
+                f"starting {name}",
+                lambda s=start, n=name: self.running.__setitem__(n, s(self.bc, MAIN, self.work, w)),  # type: ignore[operator]
             )
         self.res.notes += NOTES
 
@@ -523,7 +529,7 @@ class Bench:
             sized[n] = (
                 self.running["mahalle"]
                 if db == MAIN
-                else servers.start_mahalle(self.url(db), self.work, f"mahalle-{n}")
+                else servers.start_mahalle(self.url(db), self.work, f"mahalle-{n}", self.cfg.workers)
             )
             if db != MAIN:
                 self.running[f"mahalle-{n}"] = sized[n]
@@ -637,7 +643,7 @@ class Bench:
 
 NOTES = [
     "All peers read the same table (`public.parcels`) in the same database through the same Unix socket; "
-    "every server is one uvicorn process with its default access log.",
+    "every server runs the same number of uvicorn worker processes (`--workers`) with its default access log.",
     "Raw peer: the exact statements Mahalle runs for each request (captured from `gis.tiles.tile` and "
     "`gis.features.query_items`), replayed with psycopg (one connection per client, autocommit and "
     "`jit = off`, as Mahalle's pool).",

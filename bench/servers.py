@@ -1,5 +1,6 @@
 """The HTTP servers under test, each its own process on a free loopback port: Mahalle (``mahalle serve``),
-tipg and pygeoapi (uvicorn). One worker each, uvicorn's defaults (access log on) for all three."""
+tipg and pygeoapi (uvicorn). The same number of worker processes each, uvicorn's defaults (access log on) for
+all three."""
 
 from __future__ import annotations
 
@@ -101,10 +102,11 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**env, **extra}
 
 
-def start_mahalle(db_url: str, workdir: Path, name: str = "mahalle") -> Server:
+def start_mahalle(db_url: str, workdir: Path, name: str = "mahalle", workers: int = 1) -> Server:
     port = free_port()
     env = _env({"MAHALLE_DATABASE_URL": db_url, "MAHALLE_LOAD_DEMO": "false"})
-    return _spawn(name, [str(BIN / "mahalle"), "serve", "--host", HOST, "--port", str(port)], env, workdir, "/health")
+    args = [str(BIN / "mahalle"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    return _spawn(name, args, env, workdir, "/health")
 
 
 def tipg_env(bc: BenchCluster, dbname: str, max_tile_features: int) -> dict[str, str]:
@@ -122,10 +124,11 @@ def tipg_env(bc: BenchCluster, dbname: str, max_tile_features: int) -> dict[str,
     }
 
 
-def start_tipg(bc: BenchCluster, dbname: str, workdir: Path) -> Server:
+def start_tipg(bc: BenchCluster, dbname: str, workdir: Path, workers: int = 1) -> Server:
     port = free_port()
     env = _env(tipg_env(bc, dbname, Settings().max_tile_features))
     args = [str(BIN / "python"), "-m", "uvicorn", "tipg.main:app", "--host", HOST, "--port", str(port)]
+    args += ["--workers", str(workers)]
     return _spawn("tipg", args, env, workdir, "/collections/public.parcels")
 
 
@@ -187,7 +190,7 @@ def pygeoapi_config(bc: BenchCluster, dbname: str, port: int) -> dict:
     }
 
 
-def start_pygeoapi(bc: BenchCluster, dbname: str, workdir: Path) -> Server:
+def start_pygeoapi(bc: BenchCluster, dbname: str, workdir: Path, workers: int = 1) -> Server:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     config, openapi = workdir / "pygeoapi-config.yml", workdir / "pygeoapi-openapi.yml"
@@ -201,4 +204,5 @@ def start_pygeoapi(bc: BenchCluster, dbname: str, workdir: Path) -> Server:
         capture_output=True,
     )
     args = [str(BIN / "python"), "-m", "uvicorn", "pygeoapi.starlette_app:APP", "--host", HOST, "--port", str(port)]
+    args += ["--workers", str(workers)]
     return _spawn("pygeoapi", args, env, workdir, "/collections/parcels?f=json")

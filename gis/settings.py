@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     pg_bin_dir: Path | None = Field(default=None, description="Folder of initdb/pg_ctl/postgres, if not found.")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1, ge=1, description="Server processes `mahalle serve` runs (uvicorn workers); about one per core."
+    )
     load_demo: bool = Field(default=True, description="Load the demo neighbourhood into an empty database.")
     pool_min_size: int = 1
     pool_max_size: int = 10
