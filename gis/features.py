@@ -109,12 +109,14 @@ def query_items(conn: psycopg.Connection, q: ItemQuery) -> tuple[str, int, int]:
 
 def get_item(conn: psycopg.Connection, layer: Layer, fid: int, crs: ApiCRS = STORAGE) -> tuple[str, int]:
     """(Feature JSON text, version) of one feature, or NotFound."""
-    row = conn.execute(
-        sql.SQL("SELECT {}, t.version FROM public.{} t WHERE t.id = %s").format(
-            feature_json(layer, crs), sql.Identifier(layer.name)
-        ),
-        (fid,),
-    ).fetchone()
+    key = ("item", crs)
+    if key not in layer.memo:  # rendering the statement cost more than running it
+        layer.memo[key] = (
+            sql.SQL("SELECT {}, t.version FROM public.{} t WHERE t.id = %s")
+            .format(feature_json(layer, crs), sql.Identifier(layer.name))
+            .as_string()
+        )
+    row = conn.execute(layer.memo[key], (fid,)).fetchone()
     if row is None:
         raise NotFound(f"{layer.name} has no feature {fid}.")
     return row[0], row[1]

@@ -92,7 +92,16 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
     return bytes(data or b""), bool(truncated)
 
 
-def _statement(layer: Layer, z: int, *, ordered: bool) -> sql.Composed:
+def _statement(layer: Layer, z: int, *, ordered: bool) -> str:
+    """The tile statement, rendered once per layer and kind of tile (rendering cost more than a small tile's
+    query)."""
+    key = ("tile", z < DETAIL_ZOOM, ordered)
+    if key not in layer.memo:
+        layer.memo[key] = _render(layer, z, ordered=ordered)
+    return layer.memo[key]
+
+
+def _render(layer: Layer, z: int, *, ordered: bool) -> str:
     geom3857 = sql.SQL("ST_Transform(t.geom, 3857)")
     if z < DETAIL_ZOOM and layer.geometry_type != "Point":
         geom3857 = sql.SQL("ST_Simplify({}, %(pixel)s, true)").format(geom3857)
@@ -105,4 +114,4 @@ def _statement(layer: Layer, z: int, *, ordered: bool) -> sql.Composed:
         table=sql.Identifier(layer.name),
         name=sql.Literal(layer.name),
         order=sql.SQL("ORDER BY t.id" if ordered else ""),
-    )
+    ).as_string()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 LANGUAGES = ("en", "fa", "ar", "el")
@@ -122,6 +123,12 @@ class Layer:
     neighbourhood_scoped: bool = True  # carries neighbourhood_id
     checks: tuple[Check, ...] = ()
     unique: tuple[str, ...] = ()  # attributes unique across the layer
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """What is derived from this (immutable) layer and worth keeping with it, such as statements rendered
+        once instead of on every request. Not a field: equality, copies and JSON ignore it."""
+        return {}
 
     def attribute(self, name: str) -> Attribute:
         for a in self.attributes:
