@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.loadgen import Stats
+from bench.transfer import Timed
 
 
 @dataclass
@@ -34,6 +35,12 @@ class Row:
     @classmethod
     def from_stats(cls, scenario: str, peer: str, st: Stats, note: str = "") -> Row:
         return cls(scenario, peer, st.requests, st.median_ms, st.p99_ms, st.rps, errors=st.errors, note=note)
+
+    @classmethod
+    def from_job(cls, scenario: str, peer: str, job: Timed, note: str = "") -> Row:
+        """A one-shot process (import, export): its wall time, peak RSS and exit status."""
+        return cls(scenario, peer, seconds=job.seconds, rss_mb=job.peak_rss_mb, errors=int(job.returncode != 0),
+                   note="; ".join(n for n in (job.how, note) if n))  # fmt: skip
 
 
 @dataclass

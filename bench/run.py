@@ -281,26 +281,8 @@ class Bench:
         with self.conn() as conn:
             check = self.check_import(conn)
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(transfer.OGR_SCHEMA)))
-        self.res.rows.append(
-            Row(
-                "import parcels from GeoPackage",
-                "ogr2ogr",
-                seconds=ogr.seconds,
-                rss_mb=ogr.peak_rss_mb,
-                errors=int(ogr.returncode != 0),
-                note=ogr.how,
-            )
-        )
-        self.res.rows.append(
-            Row(
-                "import parcels from GeoPackage",
-                "mahalle",
-                seconds=mine.seconds,
-                rss_mb=mine.peak_rss_mb,
-                errors=int(mine.returncode != 0),
-                note=f"{mine.how}; {check}",
-            )
-        )
+        self.res.rows.append(Row.from_job("import parcels from GeoPackage", "ogr2ogr", ogr))
+        self.res.rows.append(Row.from_job("import parcels from GeoPackage", "mahalle", mine, check))
         ok = mine.returncode == 0 and ogr.returncode == 0 and self.import_complete
         r = ratio(mine.seconds, ogr.seconds)
         self.res.targets.append(
@@ -355,26 +337,9 @@ class Bench:
         out = self.work / "mahalle-export.gpkg"
         mine = transfer.mahalle_export(self.url(), out, "parcels", self.work)
         written = pyogrio.read_info(out, layer="parcels")["features"] if out.exists() else 0
-        self.res.rows.append(
-            Row(
-                "export parcels to GeoPackage",
-                "ogr2ogr",
-                seconds=ogr.seconds,
-                rss_mb=ogr.peak_rss_mb,
-                errors=int(ogr.returncode != 0),
-                note=ogr.how,
-            )
-        )
-        self.res.rows.append(
-            Row(
-                "export parcels to GeoPackage",
-                "mahalle",
-                seconds=mine.seconds,
-                rss_mb=mine.peak_rss_mb,
-                errors=int(mine.returncode != 0),
-                note=f"{mine.how}; {written:,} features written",
-            )
-        )
+        self.res.rows.append(Row.from_job("export parcels to GeoPackage", "ogr2ogr", ogr))
+        note = f"{written:,} features written"
+        self.res.rows.append(Row.from_job("export parcels to GeoPackage", "mahalle", mine, note))
         r = ratio(mine.seconds, ogr.seconds)
         ok = mine.returncode == 0 and written == self.cfg.scale
         self.res.targets.append(
