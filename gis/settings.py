@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         "http://tiles.example/{z}/{x}/{y}.png. Unset: offline, the app's own layers are the background.",
     )
 
+    # --- hardening: roles (see docs/deployment.md) -------------------------------------------------
+    migration_database_url: str | None = Field(
+        default=None,
+        description="URL of the owner role that runs migrations (DDL) on an external database; unset: "
+        "MAHALLE_DATABASE_URL runs them. The embedded cluster creates and uses its own owner role.",
+    )
+    allow_superuser: bool = Field(
+        default=False,
+        description="Let the server start although MAHALLE_DATABASE_URL connects as a superuser (not advised: "
+        "a superuser can run programs on the database host).",
+    )
+    # --- hardening: browser-facing safety and request bounds (helper A adds below this line) ----------
+
     @property
     def embedded(self) -> bool:
         return not self.database_url
