@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import heavy, problems, security
 from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
-from api.routes import health, home, layers, planning, transfer, web
+from api.routes import docs, health, home, layers, planning, transfer, web
 from api.runtime import Database, load_demo_if_empty, open_database
 from gis.db import make_pool
 from gis.settings import Settings, get_settings
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
             )
             app.state.metadata = Metadata(db.url, app.state.pool)
+            app.state.heavy = heavy.Gate(settings)  # reports, indicators, exports: a few at a time, each timed
             if settings.cache_catalogue:  # not started: never listening, so nothing is cached
                 app.state.metadata.start()
             try:
@@ -52,9 +53,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         summary="GIS planning and asset mapping for neighbourhood regeneration offices",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's /docs and /redoc load from a CDN; api/routes/docs.py serves local files
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
+    security.install(app, settings)
+    app.include_router(docs.router)
     app.include_router(home.router)
     app.include_router(web.router)
     app.include_router(health.router)

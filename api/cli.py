@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api import cli_planning, cli_transfer
-from api.runtime import Database, load_demo_if_empty, open_database
+from api.runtime import Database, PrivilegedRole, load_demo_if_empty, open_database, upgrade_database
 from gis.cluster import ClusterError
 from gis.db import attributed, connect
 from gis.errors import MahalleError
@@ -53,7 +53,7 @@ def database(upgrade: bool = True) -> Iterator[Database]:
     """The configured database; the embedded cluster is reused if a running Mahalle already owns it."""
     try:
         db = open_database(Settings(), upgrade=upgrade, reuse_running=True)
-    except ClusterError as exc:
+    except (ClusterError, PrivilegedRole) as exc:
         raise _fail(str(exc)) from exc
     try:
         yield db
@@ -78,7 +78,7 @@ def serve(
     settings = Settings()
     try:
         db = open_database(settings)
-    except ClusterError as exc:
+    except (ClusterError, PrivilegedRole) as exc:
         raise _fail(str(exc)) from exc
     try:
         load_demo_if_empty(settings, db.url)
@@ -108,16 +108,16 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
     with database(upgrade=False) as db:
-        migrate.upgrade(db.url, revision)
-        console.print(f"database at revision {migrate.current_revision(db.url)}")
+        upgrade_database(db, revision)
+        console.print(f"database at revision {migrate.current_revision(db.migration_url)}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: str = "base") -> None:
     """Undo migrations down to REVISION (default: base, an empty database)."""
     with database(upgrade=False) as db:
-        migrate.downgrade(db.url, revision)
-        console.print(f"database at revision {migrate.current_revision(db.url) or 'base'}")
+        upgrade_database(db, revision, down=True)
+        console.print(f"database at revision {migrate.current_revision(db.migration_url) or 'base'}")
 
 
 @db_app.command("current")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -60,12 +61,14 @@ async def get_crs(request: Request) -> tuple[str, ...]:
 
 
 async def read_json(request: Request, settings: Settings, media_types: tuple[str, ...]) -> Any:
-    """The JSON body, refusing wrong media types (415), oversized bodies (413) and NaN/Infinity (400)."""
+    """The JSON body, refusing wrong media types (415), oversized bodies (413), NaN/Infinity and text that
+    cannot be stored (NUL, lone surrogates) (400)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in media_types:
         raise UnsupportedMediaType(f"send the body as {' or '.join(media_types)}, not {ctype or 'nothing'}")
     limit = settings.max_body_mb * 1024 * 1024
-    if int(request.headers.get("content-length") or 0) > limit:
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdecimal() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is larger than {settings.max_body_mb} MB")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -77,10 +80,53 @@ async def read_json(request: Request, settings: Settings, media_types: tuple[str
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
+    raw = b"".join(chunks)
     try:
-        return json.loads(b"".join(chunks), parse_constant=no_constants)
+        data = json.loads(raw, parse_constant=no_constants)
     except (ValueError, RecursionError) as exc:
         raise MahalleError(f"the body is not valid JSON: {exc}") from None
+    if _SUSPECT_ESCAPE.search(raw):  # only an escape can put NUL or a lone surrogate into the parsed text
+        _check_text(data)
+    return data
+
+
+# ``\u0000`` or a surrogate escape (``\ud800``-``\udfff``; a valid pair is fine and is let through below).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _check_text(data: Any) -> None:
+    """Refuse (400) text that cannot be stored: NUL (PostgreSQL text cannot hold it) or a lone surrogate
+    (not Unicode; it cannot be encoded as UTF-8). Walks the parsed body without recursion."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{_shown(key)}" if where else _shown(key)
+                _check_string(key, f"the name of {path}")
+                stack.append((item, path))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value) if isinstance(item, str | list | dict))
+        elif isinstance(value, str):
+            _check_string(value, where or "the body")
+
+
+def _shown(key: str) -> str:
+    """A key as it may appear in a message: escaped where it is not printable, and not too long."""
+    text = key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _check_string(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise MahalleError(f"{where}: text may not contain the NUL character (\\u0000)")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MahalleError(
+                f"{where}: the text is not valid Unicode (it has an unpaired surrogate such as \\ud800)"
+            ) from None
 
 
 def json_body(*media_types: str) -> Callable[[Request], Awaitable[Any]]:

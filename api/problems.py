@@ -41,10 +41,15 @@ def install(app: FastAPI) -> None:
     async def spec_error(_: Request, exc: SpecError) -> JSONResponse:
         return problem(422, "The layer definition is not valid", str(exc))
 
-    # Malformed query parameters are a client error (400), not FastAPI's default 422.
+    # Malformed query or path parameters are a client error (400, as OGC API asks), not FastAPI's default 422;
+    # a well-formed body that breaks its schema (unknown keys, a string for a number) is 422.
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'query')}: {e['msg']}" for e in exc.errors()]
+        errors = exc.errors()
+        parts = [f"{'.'.join(str(p) for p in e['loc'] if p not in ('query', 'body'))}: {e['msg']}" for e in errors]
+        in_body = bool(errors) and all(e["loc"][:1] == ("body",) for e in errors)
+        if in_body and not any(e["type"] == "json_invalid" for e in errors):
+            return problem(422, "The request body is not valid", "; ".join(parts))
         return problem(400, "Bad request", "; ".join(parts))
 
     @app.exception_handler(StarletteHTTPException)
@@ -53,12 +58,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(psycopg.errors.QueryCanceled)
     async def timed_out(_: Request, exc: Exception) -> JSONResponse:
-        return problem(
+        response = problem(
             503,
             "The query took too long",
             "The database cancelled a query that ran past its time limit; "
             "narrow the request (a smaller bbox, a filter or a lower limit) and try again.",
         )
+        response.headers["Retry-After"] = "30"  # as api.heavy's time budget
+        return response
 
     @app.exception_handler(psycopg.OperationalError)
     async def database_down(_: Request, exc: Exception) -> JSONResponse:

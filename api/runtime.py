@@ -6,37 +6,70 @@ import logging
 from dataclasses import dataclass
 
 from gis.cluster import EmbeddedCluster
+from gis.db import connect
 from gis.settings import Settings
-from layers import migrate
+from layers import migrate, roles
 
 log = logging.getLogger("mahalle")
 
 
 @dataclass
 class Database:
-    url: str
+    url: str  # the application role: reads and writes rows, no DDL
     cluster: EmbeddedCluster | None = None
+    owner_url: str | None = None  # the owner role: migrations (None: ``url`` owns the schema itself)
+
+    @property
+    def migration_url(self) -> str:
+        return self.owner_url or self.url
 
     def close(self) -> None:
         if self.cluster is not None:
             self.cluster.stop()
 
 
+class PrivilegedRole(RuntimeError):
+    """The application's database role could run programs or read files on the database host."""
+
+
 def open_database(settings: Settings, *, upgrade: bool = True, reuse_running: bool = False) -> Database:
-    """The configured PostGIS, or the embedded cluster started under ``settings.data_dir``."""
+    """The configured PostGIS, or the embedded cluster started under ``settings.data_dir``.
+
+    On a configured database, the application role must not be a superuser (nor able to create roles or
+    touch the server's files) unless ``MAHALLE_ALLOW_SUPERUSER`` says so; migrations run as
+    ``MAHALLE_MIGRATION_DATABASE_URL`` when given, which then grants the application role what it needs."""
     if settings.database_url:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, owner_url=settings.migration_database_url)
     else:
         cluster = EmbeddedCluster.from_settings(settings, reuse_running=reuse_running)
         cluster.start()
-        db = Database(cluster.url, cluster)
+        db = Database(cluster.url, cluster, owner_url=cluster.owner_url)
     try:
+        with connect(db.url) as conn:
+            report = roles.role_report(conn)
+        if report.privileged and not settings.allow_superuser:
+            raise PrivilegedRole(
+                f"The database role {report.name!r} of MAHALLE_DATABASE_URL is a superuser, may create roles or is a "
+                "member of a server-file role: anyone who got it to run a statement could take over the database "
+                "host. Connect as a role with only the grants in docs/deployment.md (run the migrations with "
+                "MAHALLE_MIGRATION_DATABASE_URL), or set MAHALLE_ALLOW_SUPERUSER=true to accept the risk."
+            )
         if upgrade:
-            migrate.upgrade(db.url)
+            upgrade_database(db)
     except Exception:
         db.close()
         raise
     return db
+
+
+def upgrade_database(db: Database, revision: str = "head", *, down: bool = False) -> None:
+    """Migrate as the owner, then grant the application role what the new schema needs."""
+    (migrate.downgrade if down else migrate.upgrade)(db.migration_url, revision)
+    if not down and db.owner_url and db.owner_url != db.url:
+        with connect(db.url) as conn:
+            app_role = roles.role_report(conn).name
+        with connect(db.owner_url, autocommit=True) as owner:
+            roles.grant_app_role(owner, app_role)
 
 
 def load_demo_if_empty(settings: Settings, url: str) -> None:

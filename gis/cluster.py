@@ -30,6 +30,9 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from layers import roles
+from layers.roles import APP_ROLE, OWNER_ROLE
+
 if TYPE_CHECKING:
     from gis.settings import Settings
 
@@ -307,19 +310,25 @@ class EmbeddedCluster:
 
     # URLs
 
-    def url_for(self, dbname: str, driver: str = "postgresql") -> str:
+    def url_for(self, dbname: str, driver: str = "postgresql", user: str = SUPERUSER) -> str:
+        """A URL of the server as ``user`` (by default the superuser that administers the cluster)."""
         # port is explicit so a stray PGPORT cannot point libpq at another socket name.
         host = quote(str(self.socket_dir), safe="")
-        return f"{driver}://{SUPERUSER}@/{quote(dbname, safe='')}?host={host}&port={PORT}"
+        return f"{driver}://{quote(user, safe='')}@/{quote(dbname, safe='')}?host={host}&port={PORT}"
 
     @property
     def url(self) -> str:
-        """libpq URL of the Mahalle database, for psycopg."""
-        return self.url_for(self.database)
+        """libpq URL of the Mahalle database as the application role (no DDL, not a superuser)."""
+        return self.url_for(self.database, user=APP_ROLE)
+
+    @property
+    def owner_url(self) -> str:
+        """libpq URL of the Mahalle database as its owner role: migrations and DDL."""
+        return self.url_for(self.database, user=OWNER_ROLE)
 
     @property
     def sqlalchemy_url(self) -> str:
-        return self.url_for(self.database, driver="postgresql+psycopg")
+        return self.url_for(self.database, driver="postgresql+psycopg", user=APP_ROLE)
 
     @property
     def owns_server(self) -> bool:
@@ -497,7 +506,10 @@ class EmbeddedCluster:
             raise ClusterError(f"Cannot connect to the embedded PostgreSQL at {self.socket_dir}: {exc}") from exc
 
     def _ensure_database(self) -> None:
+        """The database, owned by the owner role; the application role may connect. The superuser does only
+        this and what needs a superuser (PostGIS); everything else runs as the owner or the application role."""
         with self._connect("postgres") as conn:
+            roles.ensure_roles(conn)
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
             if found is None:
                 try:
@@ -505,8 +517,9 @@ class EmbeddedCluster:
                     log.info("Created database %s", self.database)
                 except psycopg.errors.DuplicateDatabase:
                     pass  # another process sharing this server won the race
+            roles.prepare_database(conn, self.database)
         with self._connect(self.database) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            roles.prepare_schema(conn)
 
     def stop(self, timeout: int = 60) -> None:
         """Stop the server if this object started it (a reused server keeps running). Idempotent."""

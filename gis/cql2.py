@@ -7,6 +7,10 @@ every property name is looked up in the properties the caller allows (from the c
 becomes a bind parameter, and literal types are checked against the property's type first, so a bad
 filter is a 400 with a message, never a database error.
 
+A filter is bounded before it is translated: at most ``MAHALLE_MAX_FILTER_LENGTH`` characters and
+``MAHALLE_MAX_FILTER_DEPTH`` levels of nesting (a chain of ANDs or of ORs is one level: it is rebalanced into a
+tree of logarithmic depth, so thousands of ``OR`` terms never exhaust Python's recursion), and no NUL character.
+
     props = layer_properties(catalogue["streets"])
     where, params = to_sql(parse("surface = 'earth' AND length_m > 50"), props)
     conn.execute(sql.SQL("SELECT id FROM public.streets t WHERE {}").format(where), params)
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -30,6 +35,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parser as cql2_text
 
 from gis.errors import MahalleError
+from gis.settings import get_settings
 from layers.spec import Layer
 
 logging.getLogger("lark").setLevel(logging.WARNING)  # pygeofilter turns lark's debug log on at import
@@ -103,18 +109,77 @@ def _parser() -> lark.Lark:
     )
 
 
-def parse(text: str) -> ast.Node:
-    """The AST of a CQL2-text filter; a syntax error is a ``FilterError`` saying where."""
+def parse(text: str, max_length: int | None = None, max_depth: int | None = None) -> ast.Node:
+    """The AST of a CQL2-text filter; a syntax error is a ``FilterError`` saying where. The limits default to
+    the settings (``max_filter_length``, ``max_filter_depth``)."""
     if not text or not text.strip():
         raise FilterError("The filter is empty.")
+    check_text(text, max_length)
     try:
-        return _parser().parse(text)
+        node = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise FilterError(
             f"The filter is not valid CQL2 text near column {exc.column}: {_snippet(text, exc)}"
         ) from None
     except (lark.exceptions.LarkError, ValueError) as exc:
         raise FilterError(f"The filter is not valid CQL2 text: {exc}") from None
+    except (TypeError, ArithmeticError) as exc:  # raised by pygeofilter's tree building, e.g. for "-inf"
+        raise FilterError(f"The filter is not valid CQL2 text ({exc}).") from None
+    return bounded(node, max_depth)
+
+
+def check_text(text: str, max_length: int | None = None) -> None:
+    """Refuse a filter (text or JSON) that is too long to be worth parsing, or holds a NUL character."""
+    limit = max_length or get_settings().max_filter_length
+    if len(text) > limit:
+        raise FilterError(
+            f"The filter is {len(text):,} characters long; at most {limit:,} are accepted (MAHALLE_MAX_FILTER_LENGTH)."
+        )
+    if "\x00" in text:
+        raise FilterError("The filter contains a NUL character.")
+
+
+def bounded(node: Any, max_depth: int | None = None) -> Any:
+    """``node`` with its AND and OR chains rebalanced, or a ``FilterError`` when it nests too deeply.
+
+    The depth is measured without recursion; a chain of the same combination counts as one level, since it
+    is rebuilt as a balanced tree (a OR b OR c OR d → (a OR b) OR (c OR d): the same condition)."""
+    limit = max_depth or get_settings().max_filter_depth
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise FilterError(
+                f"The filter nests more than {limit} levels deep (MAHALLE_MAX_FILTER_DEPTH); simplify it, "
+                "e.g. IN (…) instead of a chain of = … OR = …"
+            )
+        children = item.get_sub_nodes() if isinstance(item, ast.Node) else item if isinstance(item, list) else ()
+        chain = isinstance(item, ast.Combination)
+        stack.extend((c, depth if chain and type(c) is type(item) else depth + 1) for c in children)
+    return _balance(node)
+
+
+def _balance(node: Any) -> Any:
+    """Rebuild AND/OR chains as balanced trees (recursion here follows the bounded nesting, not the chains)."""
+    if isinstance(node, ast.Not):
+        return ast.Not(_balance(node.sub_node))
+    if not isinstance(node, ast.Combination):
+        return node
+    kind, operands, stack = type(node), [], [node]
+    while stack:  # the chain's operands, left to right
+        item = stack.pop()
+        if type(item) is kind:
+            stack += [item.rhs, item.lhs]
+        else:
+            operands.append(_balance(item))
+
+    def tree(items: list[Any]) -> Any:
+        if len(items) == 1:
+            return items[0]
+        middle = len(items) // 2
+        return kind(tree(items[:middle]), tree(items[middle:]))
+
+    return tree(operands)
 
 
 def _snippet(text: str, exc: lark.exceptions.UnexpectedInput) -> str:
@@ -217,12 +282,13 @@ class _Builder:
         if node.crs and node.crs.upper() not in ("EPSG:4326", "OGC:CRS84", "CRS84"):
             raise FilterError(f"BBOX in {node.crs} is not supported; give longitude/latitude (CRS84).")
         box = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
-            *(self.param(float(v)) for v in (node.minx, node.miny, node.maxx, node.maxy))
+            *(self.param(v) for v in _finite(node.minx, node.miny, node.maxx, node.maxy))
         )
         return sql.SQL("ST_Intersects({}, {})").format(self.geometry(node.lhs), box)
 
     def distance(self, node: ast.DistanceWithin | ast.DistanceBeyond) -> sql.Composable:
-        metres = float(node.distance) * _unit_factor(node.units)
+        (distance,) = _finite(node.distance)
+        metres = distance * _unit_factor(node.units)
         test = sql.SQL("ST_DWithin({}::geography, {}::geography, {})").format(
             self.geometry(node.lhs), self.geometry(node.rhs), self.param(metres)
         )
@@ -295,10 +361,11 @@ class _Builder:
                 raise FilterError(f"{node.name} is not a geometry property; use geom.")
             return prop.expr
         if isinstance(node, values.Geometry):
+            _finite(*_numbers(node.geometry.get("coordinates")))
             return sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), 4326)").format(self.param(json.dumps(node.geometry)))
         if isinstance(node, values.Envelope):
-            corners = (node.x1, node.y1, node.x2, node.y2)
-            return sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(*(self.param(float(v)) for v in corners))
+            corners = _finite(node.x1, node.y1, node.x2, node.y2)
+            return sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(*(self.param(v) for v in corners))
         raise FilterError("A spatial test needs a geometry property and a geometry (WKT or ENVELOPE).")
 
 
@@ -363,6 +430,29 @@ def _op_name(node: Any) -> str:
     if name is not None:
         return str(getattr(name, "value", name)).upper()
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def _numbers(coordinates: Any) -> list[Any]:
+    """Every number in GeoJSON coordinates (without recursion)."""
+    out, stack = [], [coordinates]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _finite(*numbers: Any) -> list[float]:
+    """The coordinates of a geometry literal as floats, refusing what PostGIS cannot place (1e999, NaN)."""
+    try:
+        out = [float(n) for n in numbers]
+    except (TypeError, ValueError):
+        raise FilterError("A geometry in the filter has a coordinate that is not a number.") from None
+    if not all(math.isfinite(n) for n in out):
+        raise FilterError("A geometry in the filter has a coordinate that is not a finite number.")
+    return out
 
 
 def _unit_factor(units: str | None) -> float:

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from gis.errors import Conflict, RuleViolation
+from gis.errors import Conflict, HasDependents, RuleViolation
 
 TRANSITION_REFUSED = "23M01"  # SQLSTATE of the intervention lifecycle trigger (layers/sql/planning_rules.sql)
+HAS_DEPENDENTS = "23M02"  # a delete refused while intervention targets or task links name the row (integrity.sql)
+UID_TAKEN = "23M03"  # a restore whose uid another feature took meanwhile (layers/sql/integrity.sql)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -45,7 +47,9 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
             )
             yield conn
     except (psycopg.IntegrityError, psycopg.DataError, psycopg.errors.RaiseException) as exc:
-        if exc.diag.sqlstate == TRANSITION_REFUSED:  # a lifecycle step the database does not allow: 409
+        if exc.diag.sqlstate == HAS_DEPENDENTS:  # links name the row being deleted: 409
+            raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+        if exc.diag.sqlstate in (TRANSITION_REFUSED, UID_TAKEN):  # a lifecycle step or restore refused: 409
             raise Conflict(exc.diag.message_primary or str(exc)) from exc
         raise RuleViolation.from_db(exc) from exc
 
@@ -72,6 +76,15 @@ def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout
         open=True,
         kwargs={"application_name": "mahalle"},
     )
+
+
+def with_role(url: str, role: str) -> str:
+    """The same server URL as another role (no password: the embedded cluster trusts its private socket)."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(role, safe='')}@{host}"))
 
 
 def with_database(url: str, dbname: str) -> str:

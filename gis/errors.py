@@ -40,6 +40,17 @@ class PreconditionFailed(MahalleError):
         self.headers = {"ETag": etag} if etag else {}
 
 
+class ReadOnlyProperties(MahalleError):
+    """A write that tries to change what the database owns (version, created_by, area_m2, …); 400 naming them."""
+
+    title = "Read-only properties"
+
+    def __init__(self, message: str, names: list[str]):
+        super().__init__(message)
+        self.names = names
+        self.column = names[0] if len(names) == 1 else None
+
+
 class PayloadTooLarge(MahalleError):
     status = 413
     title = "Request too large"

@@ -14,7 +14,11 @@ from psycopg import sql
 
 from gis.crs import ApiCRS
 from gis.errors import MahalleError
+from gis.settings import get_settings
 from layers.spec import Layer
+
+# Metres: beyond any projected CRS on offer (Web Mercator spans ±20,037,508 m, UTM northings 10,000,000 m).
+PROJECTED_LIMIT = 1e8
 
 
 class BadFilter(MahalleError):
@@ -29,6 +33,11 @@ def bbox_condition(bbox: list[float], crs: ApiCRS) -> tuple[sql.Composable, list
     if crs.lat_first:
         bbox = [bbox[1], bbox[0], bbox[3], bbox[2]]
     minx, miny, maxx, maxy = bbox
+    in_range = all(-180 <= x <= 180 for x in (minx, maxx)) and all(-90 <= y <= 90 for y in (miny, maxy))
+    if crs.srid == 4326 and not in_range:
+        raise BadFilter("bbox: longitudes must lie from -180 to 180 and latitudes from -90 to 90")
+    if crs.srid != 4326 and not all(abs(v) <= PROJECTED_LIMIT for v in bbox):
+        raise BadFilter(f"bbox: coordinates in {crs.uri} must lie within ±{PROJECTED_LIMIT:,.0f}")
     if miny > maxy:
         raise BadFilter("bbox: the southern edge is north of the northern edge")
     if crs.srid == 4326 and minx > maxx:
@@ -146,11 +155,37 @@ def parse_filter(text: str, lang: str) -> Any:
     if lang == "cql2-text":
         return cql2.parse(text)
     if lang != "cql2-json":
-        raise BadFilter(f"filter-lang must be cql2-text or cql2-json, not {lang!r}")
+        raise BadFilter(f"filter-lang must be cql2-text or cql2-json, not {lang[:40]!r}")
+    cql2.check_text(text)
     try:
-        return parse_json(json.loads(text))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise BadFilter(f"The filter is not valid CQL2 JSON: {exc}") from None
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadFilter(f"The filter is not valid JSON: {exc}") from None
+    if _json_depth(document) > 2 * get_settings().max_filter_depth + 2:  # {"op", "args": [...]}: two per level
+        raise cql2.FilterError("The filter nests too deeply (MAHALLE_MAX_FILTER_DEPTH); simplify it.")
+    try:
+        node = parse_json(document)
+    except Exception as exc:  # pygeofilter's JSON walker trusts its input: any failure is a malformed filter
+        raise BadFilter(f"The filter is not valid CQL2 JSON: {type(exc).__name__} {exc}"[:300]) from None
+    return cql2.bounded(node)
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply a JSON document nests (without recursion), refusing text that an escape made unstorable:
+    ``\\u0000`` (PostgreSQL text cannot hold NUL) or a lone surrogate such as ``\\ud800`` (not Unicode)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadFilter("The filter contains a NUL character.")
+            if not item.isascii() and item.encode("utf-8", "surrogatepass") != item.encode("utf-8", "replace"):
+                raise BadFilter("The filter has text that is not valid Unicode (an unpaired surrogate).")
+            continue
+        deepest = max(deepest, depth)
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list | str))
+    return deepest
 
 
 def reproject_literals(node: Any, crs: ApiCRS) -> Any:
@@ -160,7 +195,7 @@ def reproject_literals(node: Any, crs: ApiCRS) -> Any:
     import dataclasses
 
     import shapely
-    from pygeofilter import values
+    from pygeofilter import ast, values
     from pyproj import Transformer
 
     to_lonlat = Transformer.from_crs(crs.srid, 4326, always_xy=True)
@@ -178,7 +213,9 @@ def reproject_literals(node: Any, crs: ApiCRS) -> Any:
         if isinstance(value, values.Envelope):
             (x1, y1), (x2, y2) = convert(value.x1, value.y1), convert(value.x2, value.y2)
             return values.Envelope(x1, x2, y1, y2)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, ast.Not):  # not a dataclass
+            value.sub_node = visit(value.sub_node)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for f in dataclasses.fields(value):
                 setattr(value, f.name, visit(getattr(value, f.name)))
         elif isinstance(value, list):

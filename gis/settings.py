@@ -3,11 +3,13 @@
 Every variable is listed in ``docs/configuration.md``.
 """
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -40,7 +42,9 @@ class Settings(BaseSettings):
     )
     default_items: int = Field(default=100, description="Features per page when the client gives no limit.")
     max_items: int = Field(default=10_000, description="Largest page of features a client may ask for.")
-    max_body_mb: int = Field(default=20, description="Largest JSON body a feature write accepts (413 above).")
+    max_body_mb: int = Field(
+        default=20, description="Largest request body of any route but the upload (413 above, while it streams)."
+    )
     max_tile_features: int = Field(
         default=200_000, description="Features in one vector tile before it is cut (and says so in a header)."
     )
@@ -63,6 +67,55 @@ class Settings(BaseSettings):
         "a superuser can run programs on the database host).",
     )
     # --- hardening: browser-facing safety and request bounds (helper A adds below this line) ----------
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Host names the server answers to (the Host header; 400 otherwise), comma-separated or a JSON "
+        "list; `*` allows any, `*.example.org` any subdomain. Unset: MAHALLE_HOST, localhost, 127.0.0.1 and [::1].",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port]) whose pages may send POST/PUT/PATCH/DELETE; the "
+        "server's own origin always may, and requests without Origin (curl, QGIS, GDAL) are not checked.",
+    )
+    max_vertices: int = Field(
+        default=250_000, ge=1, description="Most vertices of one geometry written through the API or an import."
+    )
+    heavy_concurrency: int = Field(
+        default=2, ge=1, description="Reports, indicators and exports running at once per server process."
+    )
+    heavy_wait_s: float = Field(
+        default=2.0, ge=0, description="How long a report, indicator or export waits for a free slot (503 after)."
+    )
+    heavy_budget_s: float = Field(
+        default=60.0, gt=0, description="Time budget of one report, indicator or export request (503 after)."
+    )
+    max_filter_length: int = Field(
+        default=20_000, ge=100, description="Longest CQL2 filter (characters) the API and exports accept (400 above)."
+    )
+    max_filter_depth: int = Field(
+        default=50,
+        ge=5,
+        le=200,
+        description="Deepest nesting of a CQL2 filter (a chain of AND or of OR counts once); 400 deeper.",
+    )
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        """``a,b`` or ``["a", "b"]`` from the environment; lists as they are."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @property
+    def host_allow_list(self) -> list[str]:
+        """The Host names allowed: ``allowed_hosts``, or by default the bind address and the loopback names."""
+        if self.allowed_hosts is not None:
+            return self.allowed_hosts
+        return list(dict.fromkeys([self.host, "localhost", "127.0.0.1", "[::1]"]))
 
     @property
     def embedded(self) -> bool:

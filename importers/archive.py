@@ -1,8 +1,9 @@
 """Upload limits and safe extraction of zip archives (zipped Shapefiles, KMZ, exports).
 
 Every entry is checked from the archive's directory before a single byte is extracted: no ``..`` or
-absolute paths, no symlinks, not too many entries, and neither the declared uncompressed size nor the
-compression ratio may exceed the limits (a zip bomb is refused up front). While extracting, the bytes
+absolute paths, no symlinks, not too many entries (whatever their sizes), and neither the declared
+uncompressed size (of each entry and of all together) nor the compression ratio (of each entry and of the
+whole archive) may exceed the limits (a zip bomb is refused up front). While extracting, the bytes
 actually written are counted too, so an archive that lies about its sizes is stopped as well.
 """
 
@@ -78,10 +79,11 @@ def check_archive(path: Path, limits: ImportLimits, name: str | None = None) -> 
         raise BadArchive(f"{label}: not a readable zip archive ({exc}).") from None
     if len(infos) > limits.max_zip_entries:
         raise ArchiveTooLarge(f"{label}: {len(infos)} entries; at most {limits.max_zip_entries} are accepted.")
-    total = 0
+    total = packed = 0
     for info in infos:
         _check_name(label, info)
         total += info.file_size
+        packed += info.compress_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > CHUNK and ratio > limits.max_zip_ratio:
             raise ArchiveTooLarge(
@@ -91,6 +93,13 @@ def check_archive(path: Path, limits: ImportLimits, name: str | None = None) -> 
     if total > limits.max_unzipped_mb * 1048576:
         raise ArchiveTooLarge(
             f"{label}: {total / 1048576:.0f} MB uncompressed; the limit is {limits.max_unzipped_mb} MB."
+        )
+    # The same ratio for the archive as a whole: many small entries, each under the per-entry check, add up.
+    ratio = total / max(min(packed, path.stat().st_size), 1)  # compressed sizes cannot add up to more than the file
+    if total > CHUNK and ratio > limits.max_zip_ratio:
+        raise ArchiveTooLarge(
+            f"{label}: its {len(infos)} entries expand {ratio:.0f} times together ({total / 1048576:.0f} MB; limit "
+            f"{limits.max_zip_ratio} times); it looks like a zip bomb and was not extracted."
         )
     return [info for info in infos if not info.is_dir()]
 

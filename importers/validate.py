@@ -15,6 +15,7 @@ import pyproj
 import shapely
 from pyproj.exceptions import CRSError
 
+from gis import limits
 from gis.errors import MahalleError
 from layers.spec import Layer
 
@@ -84,6 +85,8 @@ def check_geometries(geoms: np.ndarray, layer: Layer, repair: bool) -> Checked:
     for i in np.flatnonzero(empty):
         rejected[int(i)] = "the geometry is empty"
     present = ~(missing | empty)
+    rejected.update(limits.too_many_vertices(out, present))  # before validity, which is costly on huge shapes
+    present &= ~np.isin(np.arange(len(out)), list(rejected))
     _check_range(out, present, rejected)
     present &= ~np.isin(np.arange(len(out)), list(rejected))
     invalid = present & ~shapely.is_valid(np.where(present, out, shapely.Point(0, 0)))

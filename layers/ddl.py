@@ -153,21 +153,25 @@ def validation_function(layer: Layer) -> sql.Composed:
             msg = f"format('%s %s: only these values are allowed: %s', {name}, {col}, {quote(', '.join(a.values))})"
             lines.append(f"IF NOT ({col} <@ {arr}::text[]) THEN {fail('23514', a.name, msg)} END IF;")
         if a.minimum is not None:
-            msg = f"format('%s must be at least %s (got %s)', {name}, {a.minimum!r}, {col})"
-            lines.append(f"IF {col} < {a.minimum!r} THEN {fail('23514', a.name, msg)} END IF;")
+            low = quote(a.minimum)
+            msg = f"format('%s must be at least %s (got %s)', {name}, {low}, {col})"
+            lines.append(f"IF {col} < {low} THEN {fail('23514', a.name, msg)} END IF;")
         if a.maximum is not None:
-            msg = f"format('%s must be at most %s (got %s)', {name}, {a.maximum!r}, {col})"
-            lines.append(f"IF {col} > {a.maximum!r} THEN {fail('23514', a.name, msg)} END IF;")
+            high = quote(a.maximum)
+            msg = f"format('%s must be at most %s (got %s)', {name}, {high}, {col})"
+            lines.append(f"IF {col} > {high} THEN {fail('23514', a.name, msg)} END IF;")
         if a.max_length is not None:
-            msg = f"format('%s is longer than %s characters', {name}, {a.max_length})"
-            lines.append(f"IF char_length({col}) > {a.max_length} THEN {fail('23514', a.name, msg)} END IF;")
+            most = quote(a.max_length)
+            msg = f"format('%s is longer than %s characters', {name}, {most})"
+            lines.append(f"IF char_length({col}) > {most} THEN {fail('23514', a.name, msg)} END IF;")
     for check in layer.checks:
         expr = check.sql
         for a in (*layer.attribute_names, "id"):
             expr = _qualify(expr, a)
         lines.append(f"IF NOT ({expr}) THEN {fail('23514', None, quote(check.message))} END IF;")
     body = (
-        "DECLARE\n  who text := format('%s feature %s', TG_TABLE_NAME, coalesce(NEW.id::text, 'new'));\n"
+        "DECLARE\n  who text := format('%s %s', TG_TABLE_NAME,\n"
+        "    CASE WHEN TG_OP = 'INSERT' THEN 'new feature' ELSE 'feature ' || NEW.id END);\n"
         "BEGIN\n  " + "\n  ".join(lines) + "\n  RETURN NEW;\nEND"
     )
     return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
@@ -175,8 +179,9 @@ def validation_function(layer: Layer) -> sql.Composed:
     )
 
 
-def quote(text: str) -> str:
-    return sql.Literal(text).as_string()
+def quote(value: object) -> str:
+    """A value as an SQL literal (quotes, backslashes, numbers): the only way a value enters generated code."""
+    return sql.Literal(value).as_string()
 
 
 def _qualify(expr: str, column: str) -> str:
@@ -236,7 +241,7 @@ _HISTORY_SQL = {
     for op, select in {
         "INSERT": "SELECT TG_TABLE_NAME, a.id, a.uid, a.version, TG_OP, actor, cause, NULL, {after} FROM {new} a",
         "UPDATE": "SELECT TG_TABLE_NAME, a.id, a.uid, a.version, TG_OP, actor, cause, {before}, {after} "
-        "FROM {new} a JOIN {old} b ON b.id = a.id",
+        "FROM {new} a JOIN {old} b ON b.id = a.id WHERE a.version IS DISTINCT FROM b.version",  # no-op updates: no row
         "DELETE": "SELECT TG_TABLE_NAME, b.id, b.uid, b.version, TG_OP, actor, cause, {before}, NULL FROM {old} b",
     }.items()
 }
@@ -308,6 +313,26 @@ def history_function(table: str, columns: list[str] | None) -> sql.Composed:
     )
 
 
+CUSTOM_HISTORY_FUNCTIONS = {True: "history_custom_spatial", False: "history_custom_plain"}
+
+
+def custom_history_function(spatial: bool) -> sql.Composed:
+    """The history function every custom layer shares (``mahalle.custom_history_triggers`` points at it): the
+    whole row, its geometry as hex EWKB when ``spatial``. Nothing of a layer's definition is in its text."""
+    body = _branches([(f"TG_OP = '{op}'", q) for op, q in _history_statements(*_TRANSITION, spatial).items()])
+    text = (
+        "DECLARE\n  actor text := mahalle.actor();\n"
+        "  cause text := nullif(current_setting('mahalle.cause', true), '');\n"
+        f"BEGIN\n  {body}\n  END IF;\n  RETURN NULL;\nEND"
+    )
+    return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
+        sql.Identifier(CUSTOM_HISTORY_FUNCTIONS[spatial]), sql.Literal(text)
+    )
+
+
+_TRANSITION = (sql.SQL("new_rows"), sql.SQL("old_rows"))
+
+
 def history_triggers(table: str) -> list[sql.Composed]:
     """One statement-level trigger per event: PostgreSQL allows transition tables only on single-event triggers."""
     return [
@@ -362,12 +387,3 @@ def register(layer: Layer) -> sql.Composed:
 def create_layer_statements(layer: Layer) -> list[sql.Composable]:
     """Everything that makes a layer exist, in order; run them in one transaction."""
     return [create_table(layer), validation_function(layer), *triggers(layer), *indexes(layer), register(layer)]
-
-
-def drop_layer_statements(layer: Layer) -> list[sql.Composable]:
-    return [
-        sql.SQL("DROP TABLE IF EXISTS public.{} CASCADE").format(sql.Identifier(layer.name)),
-        sql.SQL("DROP FUNCTION IF EXISTS mahalle.{}()").format(sql.Identifier(f"validate_{layer.name}")),
-        sql.SQL("DROP FUNCTION IF EXISTS mahalle.{}()").format(sql.Identifier(history_function_name(layer.name))),
-        sql.SQL("DELETE FROM mahalle.layer_registry WHERE name = {}").format(sql.Literal(layer.name)),
-    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -19,8 +19,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from gis import limits
 from gis.crs import STORAGE, ApiCRS
-from gis.errors import HasDependents, InvalidInput, NotFound, PreconditionFailed
+from gis.db import HAS_DEPENDENTS
+from gis.errors import Conflict, HasDependents, InvalidInput, NotFound, PreconditionFailed, ReadOnlyProperties
 from layers.spec import SYSTEM_PROPERTIES, WRITABLE_SYSTEM, Layer
 
 GEOJSON_TYPES = {
@@ -44,7 +46,12 @@ def parse_if_match(header: str | None) -> int | None | str:
     value = header.strip()
     if value == "*":
         return "*"
-    value = value.removeprefix("W/").strip('"')
+    if value.startswith("W/"):  # RFC 9110 §13.1.1: If-Match compares strongly, so a weak tag never matches
+        raise PreconditionFailed(
+            f"If-Match {header} is a weak ETag, and If-Match needs a strong match: "
+            'send the ETag exactly as the server gave it, e.g. "3"'
+        )
+    value = value.strip('"')
     if not value.isdigit():
         raise PreconditionFailed(f"If-Match {header!r} is not an ETag this server gave out")
     return int(value)
@@ -57,6 +64,9 @@ class FeatureInput:
     values: dict[str, Any]
     geometry: str | None
     has_geometry: bool  # the body said something about the geometry (a PATCH may not)
+    # Properties the database owns (version, created_by, area_m2, id …) as the body gave them: ignored by a
+    # create, and by an update only when they equal the stored values (so a GET body can be PUT back).
+    read_only: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_number(name: str, value: Any, integer: bool) -> Any:
@@ -135,6 +145,7 @@ def check_geometry(value: Any) -> str | None:
         raise InvalidInput("geometry: a GeometryCollection is not accepted; send one geometry type", "geometry")
     if kind not in GEOJSON_TYPES:
         raise InvalidInput(f"geometry: {kind!r} is not a GeoJSON geometry type", "geometry")
+    limits.check_geojson(value.get("coordinates"), GEOJSON_TYPES[kind])  # 413 before walking a huge geometry
     _check_positions(value.get("coordinates"), GEOJSON_TYPES[kind])
     return json.dumps(value)
 
@@ -150,10 +161,13 @@ def parse_feature(layer: Layer, body: Any, *, patch: bool = False) -> FeatureInp
         raise InvalidInput("properties must be an object")
     types = {a.name: a.type for a in layer.attributes} | {n: SYSTEM_PROPERTIES[n] for n in WRITABLE_SYSTEM}
     values: dict[str, Any] = {}
+    read_only: dict[str, Any] = {}
     for name, value in properties.items():
         if name in types and (name != "neighbourhood_id" or layer.neighbourhood_scoped):
             values[name] = check_value(name, types[name], value)
-        elif name not in SYSTEM_PROPERTIES:  # read-only system properties are ignored, so GET → PUT works
+        elif name in SYSTEM_PROPERTIES or name == "id":  # the database's: checked by an update, see _check_read_only
+            read_only[name] = value
+        else:
             raise InvalidInput(f"{layer.name} has no property {name!r}", name)
     has_geometry = "geometry" in body
     geometry = check_geometry(body.get("geometry")) if has_geometry else None
@@ -161,7 +175,7 @@ def parse_feature(layer: Layer, body: Any, *, patch: bool = False) -> FeatureInp
         raise InvalidInput(f"{layer.name} features need a geometry", "geometry")
     if not layer.has_geometry and geometry is not None:
         raise InvalidInput(f'{layer.name} has no geometry; send "geometry": null', "geometry")
-    return FeatureInput(values, geometry, has_geometry)
+    return FeatureInput(values, geometry, has_geometry, read_only)
 
 
 def geometry_input(crs: ApiCRS) -> sql.Composable:
@@ -191,14 +205,14 @@ def _assignments(layer: Layer, data: FeatureInput, crs: ApiCRS) -> tuple[list[sq
 
 
 def create(conn: psycopg.Connection, layer: Layer, data: FeatureInput, crs: ApiCRS = STORAGE) -> tuple[int, int, bool]:
-    """Insert a feature; (id, version, created). A client UUID seen before returns the existing feature."""
+    """Insert a feature; (id, version, created).
+
+    A client UUID seen before returns the existing feature when the body says the same (a re-sent create), and
+    is a Conflict when it says something else. ``INSERT … ON CONFLICT (uid) DO NOTHING`` then a read, never
+    check-then-insert: of two concurrent creates with one uid, the second waits for the first to commit, inserts
+    nothing and reads the first one's row.
+    """
     uid = data.values.get("uid")
-    if uid is not None:
-        existing = conn.execute(
-            sql.SQL("SELECT id, version FROM public.{} WHERE uid = %s").format(sql.Identifier(layer.name)), (uid,)
-        ).fetchone()
-        if existing:
-            return existing[0], existing[1], False
     names = [sql.Identifier(n) for n in data.values]
     exprs: list[sql.Composable] = [sql.Placeholder()] * len(names)
     params = [_adapt(v) for v in data.values.values()]
@@ -207,13 +221,48 @@ def create(conn: psycopg.Connection, layer: Layer, data: FeatureInput, crs: ApiC
         exprs.append(geometry_input(crs))
         params.append(data.geometry)
     if names:
-        query = sql.SQL("INSERT INTO public.{} ({}) VALUES ({}) RETURNING id, version").format(
-            sql.Identifier(layer.name), sql.SQL(", ").join(names), sql.SQL(", ").join(exprs)
+        query = sql.SQL("INSERT INTO public.{} ({}) VALUES ({}){} RETURNING id, version").format(
+            sql.Identifier(layer.name),
+            sql.SQL(", ").join(names),
+            sql.SQL(", ").join(exprs),
+            sql.SQL(" ON CONFLICT (uid) DO NOTHING" if uid is not None else ""),
         )
     else:
         query = sql.SQL("INSERT INTO public.{} DEFAULT VALUES RETURNING id, version").format(sql.Identifier(layer.name))
-    fid, version = conn.execute(query, params).fetchone()
-    return fid, version, True
+    row = conn.execute(query, params).fetchone()
+    if row is not None:
+        return row[0], row[1], True
+    fid, version = _same_as_existing(conn, layer, data, crs)
+    return fid, version, False
+
+
+def _same_as_existing(conn: psycopg.Connection, layer: Layer, data: FeatureInput, crs: ApiCRS) -> tuple[int, int]:
+    """The feature that already has the body's uid, if the body says the same as it; else a Conflict.
+
+    "The same": every property the body gives a value equals the stored one, and so does the geometry
+    (``ST_Equals``, so a point sent for a multipoint layer matches). Properties the body leaves out or sends as
+    null are not compared: the database may have filled them in (the neighbourhood, the unit).
+    """
+    given = {n: v for n, v in data.values.items() if v is not None and n != "uid"}
+    tests: list[sql.Composable] = [sql.SQL("t.{} IS NOT DISTINCT FROM %s").format(sql.Identifier(n)) for n in given]
+    params = [_adapt(v) for v in given.values()]
+    if layer.has_geometry and data.geometry is not None:
+        tests.append(sql.SQL("ST_Equals(t.geom, {})").format(geometry_input(crs)))
+        params.append(data.geometry)
+    query = sql.SQL("SELECT t.id, t.version, ARRAY[{}]::boolean[] FROM public.{} t WHERE t.uid = %s").format(
+        sql.SQL(", ").join(tests) if tests else sql.SQL(""), sql.Identifier(layer.name)
+    )
+    row = conn.execute(query, [*params, data.values["uid"]]).fetchone()
+    if row is None:  # deleted by someone else between the insert and this read
+        raise Conflict(f"{layer.name}: the feature with uid {data.values['uid']} was deleted meanwhile; send it again")
+    fid, version, same = row
+    differ = [n for n, ok in zip([*given, "geometry"], same, strict=False) if not ok]
+    if differ:
+        raise Conflict(
+            f"{layer.name} feature {fid} was already created with uid {data.values['uid']}, with other values for "
+            f"{', '.join(differ)}. A re-sent feature must say the same; to change it, update feature {fid}."
+        )
+    return fid, version
 
 
 def replace(
@@ -236,9 +285,12 @@ def patch(
 def _update(
     conn: psycopg.Connection, layer: Layer, fid: int, data: FeatureInput, expected: int | str | None, crs: ApiCRS
 ) -> int:
-    data.values.pop("uid", None)  # a feature's UID never changes
+    if "uid" in data.values:  # a feature's UID never changes: checked like the database's properties
+        data.read_only["uid"] = data.values.pop("uid")
+    if data.read_only:
+        _check_read_only(conn, layer, fid, data.read_only, expected)
     sets, params = _assignments(layer, data, crs)
-    if not sets:  # nothing to change still makes a new version, so the client's ETag moves on
+    if not sets:  # nothing to change: the database keeps the version (stamp_row), so the ETag stays
         sets = [sql.SQL("version = version")]
     query = sql.SQL("UPDATE public.{} SET {} WHERE id = %s {} RETURNING version").format(
         sql.Identifier(layer.name), sql.SQL(", ").join(sets), _version_guard(expected)
@@ -257,8 +309,56 @@ def delete(conn: psycopg.Connection, layer: Layer, fid: int, expected: int | str
         deleted = conn.execute(query, [fid, *_version_params(expected)]).fetchone()
     except psycopg.errors.ForeignKeyViolation as exc:  # other rows depend on it (installed assets, subtasks)
         raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+    except psycopg.errors.IntegrityError as exc:  # intervention targets or task links name it
+        if exc.diag.sqlstate == HAS_DEPENDENTS:
+            raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+        raise
     if deleted is None:
         _explain_miss(conn, layer, fid, expected)
+
+
+# Properties the database keeps, in the order a refusal names them.
+READ_ONLY = ("id", "uid", *(n for n in SYSTEM_PROPERTIES if n not in WRITABLE_SYSTEM))
+
+
+def _check_read_only(
+    conn: psycopg.Connection, layer: Layer, fid: int, given: dict[str, Any], expected: int | str | None
+) -> None:
+    """Refuse (400, naming them) read-only properties whose values differ from the stored ones.
+
+    Equal values pass, so a feature read with GET can be sent back with PUT. The row is locked, so what was
+    compared is what the update changes. A missing feature or a stale If-Match is left to the update to report.
+    """
+    columns = set(layer.property_types()) | {"id"}
+    checked: list[tuple[str, Any]] = []
+    differ = []
+    for name, value in given.items():
+        if name not in columns:
+            if value is not None:
+                differ.append(name)
+            continue
+        try:
+            checked.append((name, check_value(name, SYSTEM_PROPERTIES.get(name, "integer"), value)))
+        except InvalidInput:
+            differ.append(name)
+    tests = [sql.SQL("t.{} IS NOT DISTINCT FROM %s").format(sql.Identifier(n)) for n, _ in checked]
+    row = conn.execute(
+        sql.SQL("SELECT t.version, ARRAY[{}]::boolean[] FROM public.{} t WHERE t.id = %s FOR UPDATE").format(
+            sql.SQL(", ").join(tests), sql.Identifier(layer.name)
+        ),
+        [*(v for _, v in checked), fid],
+    ).fetchone()
+    if row is None or (isinstance(expected, int) and row[0] != expected):
+        return
+    differ += [n for (n, _), same in zip(checked, row[1], strict=True) if not same]
+    if differ:
+        names = sorted(differ, key=lambda n: READ_ONLY.index(n) if n in READ_ONLY else len(READ_ONLY))
+        verb = "is" if len(names) == 1 else "are"
+        raise ReadOnlyProperties(
+            f"{', '.join(names)} {verb} kept by the database and cannot be changed; leave "
+            f"{'it' if len(names) == 1 else 'them'} out of the body (or send the value the feature has)",
+            names,
+        )
 
 
 def _version_guard(expected: int | str | None) -> sql.Composable:

@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from gis.errors import NotFound
+from gis.db import UID_TAKEN
+from gis.errors import Conflict, NotFound
 
 
 def feature_history(conn: psycopg.Connection, layer: str, feature_id: int) -> list[dict[str, Any]]:
@@ -30,11 +31,16 @@ def feature_history(conn: psycopg.Connection, layer: str, feature_id: int) -> li
 
 
 def restore(conn: psycopg.Connection, layer: str, feature_id: int, version: int | None = None) -> int:
-    """Bring back a deleted feature, or an earlier version of a live one. Returns the new version."""
+    """Bring back a deleted feature, or an earlier version of a live one. Returns the new version (the same one
+    when the state brought back is the current one). Conflict when a newer feature took the deleted one's uid."""
     try:
         return conn.execute("SELECT mahalle.restore_feature(%s, %s, %s)", (layer, feature_id, version)).fetchone()[0]
     except psycopg.errors.NoDataFound as exc:
         raise NotFound(exc.diag.message_primary) from exc
+    except psycopg.errors.IntegrityError as exc:
+        if exc.diag.sqlstate == UID_TAKEN:
+            raise Conflict(exc.diag.message_primary) from exc
+        raise
 
 
 def layer_as_of(conn: psycopg.Connection, layer: str, at: datetime) -> list[dict[str, Any]]:

@@ -18,17 +18,29 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from api.runtime import Database, upgrade_database
 from gis.cluster import EmbeddedCluster
-from gis.db import with_database
-from layers import migrate
+from gis.db import with_database, with_role
+from layers import roles
 from layers.catalogue import Catalogue, load_catalogue
+from layers.roles import APP_ROLE, OWNER_ROLE
+
+# The app answers only to the hosts of MAHALLE_ALLOWED_HOSTS (api/security.py). Test clients send
+# `Host: testserver` (Starlette's TestClient), the live server is on 127.0.0.1; neither default is changed.
+os.environ["MAHALLE_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 
 
 @dataclass
 class Server:
+    """A PostgreSQL server the suite administers as a superuser. Test databases belong to the owner role and
+    the tests connect as the application role, as the app does: what works here works without superuser."""
+
     admin_url: str
 
-    def url(self, dbname: str) -> str:
+    def url(self, dbname: str, role: str = APP_ROLE) -> str:
+        return with_role(with_database(self.admin_url, dbname), role)
+
+    def admin(self, dbname: str) -> str:
         return with_database(self.admin_url, dbname)
 
     def execute(self, statement: sql.Composable) -> None:
@@ -36,10 +48,15 @@ class Server:
             conn.execute(statement)
 
     def create(self, name: str, template: str | None = None) -> str:
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        query = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE))
         if template:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        self.execute(query)
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(query)
+            roles.prepare_database(conn, name)
+        if not template:
+            with psycopg.connect(self.admin(name), autocommit=True) as conn:
+                roles.prepare_schema(conn)
         return self.url(name)
 
     def drop(self, name: str) -> None:
@@ -50,7 +67,7 @@ class Server:
 def pg_server() -> Iterator[Server]:
     external = os.environ.get("MAHALLE_TEST_DATABASE_URL")
     if external:
-        yield Server(with_database(external, "postgres"))
+        yield _with_roles(Server(with_database(external, "postgres")))
         return
     # Not under pytest's tmp dir: pytest resets it to mode 0700 at each session, and the server runs
     # as the unprivileged `postgres` user when the tests run as root.
@@ -58,10 +75,16 @@ def pg_server() -> Iterator[Server]:
     cluster = EmbeddedCluster(folder, database="postgres")
     cluster.start()
     try:
-        yield Server(cluster.url_for("postgres"))
+        yield _with_roles(Server(cluster.url_for("postgres")))
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_roles(server: Server) -> Server:
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        roles.ensure_roles(conn)
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +93,7 @@ def template_db(pg_server: Server) -> Iterator[str]:
     name = f"mahalle_tpl_{os.getpid()}"
     pg_server.drop(name)
     url = pg_server.create(name)
-    migrate.upgrade(url)
+    upgrade_database(Database(url, owner_url=pg_server.url(name, OWNER_ROLE)))
     yield name
     pg_server.drop(name)
 
@@ -107,8 +130,21 @@ def demo_db_url(pg_server: Server, demo_template: str) -> Iterator[str]:
 
 @pytest.fixture
 def empty_db_url(pg_server: Server) -> Iterator[str]:
-    """A database with nothing in it (for migration tests)."""
-    yield from _copy(pg_server, None, "mahalle_e")
+    """A database with nothing in it but PostGIS, as its owner role (for migration tests)."""
+    for url in _copy(pg_server, None, "mahalle_e"):
+        yield with_role(url, OWNER_ROLE)
+
+
+@pytest.fixture
+def owner_db_url(db_url: str) -> str:
+    """The same database as ``db_url`` as its owner role (DDL, as the migrations run)."""
+    return with_role(db_url, OWNER_ROLE)
+
+
+@pytest.fixture
+def admin_db_url(pg_server: Server, db_url: str) -> str:
+    """The same database as ``db_url`` as the superuser (what only a superuser may do, e.g. replica mode)."""
+    return pg_server.admin(psycopg.conninfo.conninfo_to_dict(db_url)["dbname"])
 
 
 @pytest.fixture

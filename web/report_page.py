@@ -2,9 +2,10 @@
 
 Nothing is loaded from the network when the page opens: Leaflet's JS and CSS (from the xstatic-leaflet
 package, the version folium targets) are inlined, folium's own CDN links are switched off, and the map
-has no tile layer, only the neighbourhood's own streets as background. Every text a user typed reaches
-the page escaped: by the autoescaped template, and by ``html.escape`` for map tooltips, which Leaflet
-inserts as HTML.
+has no tile layer, only the neighbourhood's own streets as background. Served by the API, every inline
+``<script>`` carries the response's Content-Security-Policy nonce (``web.csp``), so no other script runs.
+Every text a user typed reaches the page escaped: by the autoescaped template, and by ``html.escape`` for
+map tooltips, which Leaflet inserts as HTML.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from xstatic.pkg import leaflet as xleaflet
 
 from gis.indicators import LOWER_IS_BETTER
 from layers import interventions, tasks
+from web import csp
 from web import report_i18n as i18n
 from web.templates import render
 
@@ -232,11 +234,15 @@ def build_map(geo: dict[str, Any], lang: str) -> folium.Map:
     return fmap
 
 
-def map_parts(fmap: folium.Map) -> dict[str, str]:
-    """folium's head, body and script fragments, to embed in the report page."""
+def map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
+    """folium's head, body and script fragments, to embed in the report page; with ``nonce``, folium's own
+    ``<script>`` tags carry it (the page's Content-Security-Policy runs no other inline script)."""
     root = fmap.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    header = root.header.render()
+    if nonce:
+        header = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', header)
+    return {"header": header, "html": root.html.render(), "script": root.script.render()}
 
 
 # Page ----------------------------------------------------------------------------------------------
@@ -247,6 +253,7 @@ def render_report(report: Any, lang: str) -> str:
     d = report.data
     hood = d["neighbourhood"]
     leaflet_js, leaflet_css = leaflet_assets()
+    nonce = csp.script_nonce()  # served by the API: its inline scripts carry the response's nonce
     period = i18n.t(
         "report.period",
         lang,
@@ -291,7 +298,8 @@ def render_report(report: Any, lang: str) -> str:
             for i in d["interventions"]
         ],
         "charts": _charts(d, lang),
-        "map": map_parts(build_map(report.geo, lang)),
+        "map": map_parts(build_map(report.geo, lang), nonce),
+        "nonce": nonce,
         "leaflet_js": leaflet_js,
         "leaflet_css": leaflet_css,
     }

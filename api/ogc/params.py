@@ -1,12 +1,13 @@
 """Query parameters of the items endpoint, parsed into a ``gis.features.ItemQuery``.
 
-Every parameter is checked here: an unknown one, a malformed bbox or limit, an unsupported CRS or an
-unknown property is a 400 with a message, before anything reaches the database.
+Every parameter is checked here: an unknown one, a malformed bbox, limit or offset, an unsupported CRS, an
+unknown property or a value with a NUL character is a 400 with a message, before anything reaches the database.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from starlette.datastructures import QueryParams
 
@@ -30,21 +31,36 @@ ITEM_PARAMS = {
 }  # fmt: skip
 
 
-def parse_limit(text: str | None, default: int, maximum: int) -> int:
-    if text is None:
-        return default
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
-        raise BadFilter(f"limit must be a whole number from 1 to {maximum}, not {text!r}")
+# Deeper than any layer can be paged (and within PostgreSQL's bigint, which OFFSET takes).
+MAX_OFFSET = 1_000_000_000
+_WHOLE = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also says yes to "²", which int() refuses
+
+
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    if not _WHOLE.fullmatch(text) or not low <= int(text) <= high:
+        raise BadFilter(f"{name} must be a whole number from {low} to {high}, not {_shown(text)}")
     return int(text)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "…")
+
+
+def parse_limit(text: str | None, default: int, maximum: int) -> int:
+    return default if text is None else _whole(text, "limit", 1, maximum)
+
+
+def parse_offset(text: str | None) -> int:
+    return 0 if text is None else _whole(text, "offset", 0, MAX_OFFSET)
 
 
 def parse_bbox(text: str) -> list[float]:
     try:
         numbers = [float(v) for v in text.split(",")]
     except ValueError:
-        raise BadFilter(f"bbox must be 4 or 6 comma-separated numbers, not {text!r}") from None
+        raise BadFilter(f"bbox must be 4 or 6 comma-separated numbers, not {_shown(text)}") from None
     if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
-        raise BadFilter(f"bbox must be 4 or 6 comma-separated numbers, not {text!r}")
+        raise BadFilter(f"bbox must be 4 or 6 comma-separated numbers, not {_shown(text)}")
     return numbers
 
 
@@ -56,11 +72,11 @@ def item_query(layer: Layer, params: QueryParams, offered_crs: tuple[str, ...], 
     for key in params:
         if len(params.getlist(key)) > 1:
             raise BadFilter(f"{key} is given more than once")
+        if "\x00" in params[key]:  # PostgreSQL text cannot hold it
+            raise BadFilter(f"{key}: a query parameter may not contain the NUL character (%00)")
     where = Where()
-    offset_text = params.get("offset", "0")
-    if not offset_text.isdigit():
-        raise BadFilter(f"offset must be a whole number, not {offset_text!r}")
-    q = ItemQuery(layer, parse_limit(params.get("limit"), default_limit, max_limit), int(offset_text), where)
+    q = ItemQuery(layer, parse_limit(params.get("limit"), default_limit, max_limit), parse_offset(params.get("offset")),
+                  where)  # fmt: skip
     q.crs = parse_crs(params.get("crs"), offered_crs)
     if "bbox" in params:
         where.add(*_unpack(bbox_condition(parse_bbox(params["bbox"]), parse_crs(params.get("bbox-crs"), offered_crs))))

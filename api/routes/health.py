@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from layers import migrate
+from layers.roles import role_report
 
 router = APIRouter(tags=["health"])
 
@@ -21,6 +22,7 @@ def health(request: Request) -> JSONResponse:
             body["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
             body["postgis"] = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
             current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            role = role_report(conn)
     except Exception as exc:  # any failure here is the answer, not an error of the endpoint
         body.update(status="error", detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return JSONResponse(body, status_code=503)
@@ -31,6 +33,7 @@ def health(request: Request) -> JSONResponse:
         "at_head": bool(current) and current[0] == head,
     }
     body["embedded"] = request.app.state.settings.embedded
+    body["role"] = role.to_json()  # an operator sees at once whether the app runs with rights it must not have
     if not body["migrations"]["at_head"]:
         body["status"] = "error"
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)

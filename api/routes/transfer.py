@@ -26,6 +26,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from api.deps import get_actor, get_catalogue, get_conn
+from api.heavy import HeavyConn
 from gis.db import connect
 from gis.errors import MahalleError, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name
@@ -142,7 +143,7 @@ def get_import(job_id: uuid.UUID, conn: Annotated[psycopg.Connection, Depends(ge
 
 @router.get("/exports", summary="Download layers as gpkg, shp (zip), geojson, csv, xlsx, kml or kmz")
 def get_export(
-    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    conn: HeavyConn,
     catalogue: Annotated[Catalogue, Depends(get_catalogue)],
     format: Annotated[str, Query(description=" | ".join(FORMATS))],
     layers: Annotated[str | None, Query(description="Comma-separated layer names")] = None,

@@ -37,6 +37,7 @@ VENDOR = {
     "geoman": "@geoman-io/leaflet-geoman-free/dist",
     "vectorgrid": "leaflet.vectorgrid/dist",
     "chartjs": "chart.js/dist",
+    "swagger-ui": "swagger-ui-dist",  # /docs (api/routes/docs.py)
 }
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")

@@ -40,7 +40,7 @@ def test_custom_layer_is_a_real_layer(conn):
     geo = conn.execute("SELECT type, srid FROM geometry_columns WHERE f_table_name = 'water_wells'").fetchone()
     assert geo == ("POINT", 4326)
     with pytest.raises(
-        psycopg.Error, match="water_wells feature .*: state 'salty' is not one of: working, dry, polluted"
+        psycopg.Error, match="water_wells new feature: state 'salty' is not one of: working, dry, polluted"
     ):
         conn.execute("INSERT INTO water_wells (state, geom) VALUES ('salty', 'SRID=4326;POINT(24.94 60.17)')")
     with pytest.raises(psycopg.Error, match="depth_m must be at least 0"):

@@ -109,7 +109,7 @@ def test_bad_rows_are_refused_with_a_clear_message(conn, statement, params, frag
     message = str(err.value)
     assert fragment in message
     if "requires more points" not in message:  # PostGIS' own parser rejects a 1-point line before our trigger
-        assert message.startswith(f"{table} feature ")
+        assert message.startswith(f"{table} new feature: ")  # not the id the sequence gave a row that never was
     assert count(conn, table) == 0
     assert count(conn, "mahalle.history") == 0
 
