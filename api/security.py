@@ -20,6 +20,7 @@ It also sets the vertex limit (``gis.limits``) of the app's settings for the req
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -35,6 +36,7 @@ from gis.settings import Settings
 from importers.archive import ImportLimits
 from web import csp
 
+log = logging.getLogger("mahalle.api")
 MB = 1024 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_ROUTES = frozenset({("POST", "/imports")})
@@ -45,6 +47,13 @@ REFERRER_POLICY = "same-origin"
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Register both middlewares; the last added runs first, so BrowserSafety wraps BodyLimit."""
+    if settings.allowed_hosts is None and settings.host in ("0.0.0.0", "::", ""):
+        log.warning(
+            "MAHALLE_HOST=%s listens on every address, but only %s are accepted as host names: set "
+            "MAHALLE_ALLOWED_HOSTS to the names or addresses clients use",
+            settings.host,
+            ", ".join(settings.host_allow_list[1:]),
+        )
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(BrowserSafety, settings=settings)
 

@@ -66,7 +66,9 @@ def _attribute(a: AttributeDefinition) -> Attribute:
         label=_translated(a.label) or {"en": a.name.replace("_", " ").capitalize()},
         required=a.required,
         choices=tuple(
-            Choice(c, {"en": c}) if isinstance(c, str) else Choice(c.value, _translated(c.label) or {"en": c.value}, c.color)
+            Choice(c, {"en": c})
+            if isinstance(c, str)
+            else Choice(c.value, _translated(c.label) or {"en": c.value}, c.color)
             for c in a.choices
         ),
         default=a.default,
@@ -108,7 +110,7 @@ def drop_custom_layer(conn: psycopg.Connection, name: str) -> None:
 
 @contextmanager
 def _refused_as_spec_error() -> Iterator[None]:
-    """The database's own refusal of a definition (SQLSTATE 22023 or another data error, or a name taken twice) is a 422."""
+    """The database's own refusal of a definition (SQLSTATE 22023 or another data error, a name taken twice): 422."""
     try:
         yield
     except (psycopg.DataError, psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable) as exc:

@@ -136,6 +136,7 @@ class LayerDefinition(_Strict):
     """A custom layer as a planner defines it."""
 
     name: LayerName
+    kind: Literal["custom"] = "custom"  # what the catalogue says of it; only custom layers are made at run time
     title: Label | None = None
     description: LongText | None = None
     geometry_type: GeometryName | None = None

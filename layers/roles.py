@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 import psycopg
@@ -78,9 +79,9 @@ def grant_statements(app_role: str, database: str) -> list[sql.Composed]:
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schemas, app),
         sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mahalle TO {}").format(app),
         # Custom-layer tables are made later by the owner's functions: they get the same grants.
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(
-            app
-        ),
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+        ).format(app),
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}").format(app),
     ]
 
@@ -95,17 +96,15 @@ def grant_app_role(owner_conn: psycopg.Connection, app_role: str) -> None:
 
 # --- provisioning, as a superuser (the embedded cluster, the test suite) ---------------------------------
 
-_ROLE_OPTIONS = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+_ROLE_OPTIONS = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
 
 
 def ensure_roles(admin: psycopg.Connection) -> None:
     """Create the owner and application roles if they are missing (roles belong to the whole server)."""
     for role in (OWNER_ROLE, APP_ROLE):
         if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
-            try:
-                admin.execute(sql.SQL("CREATE ROLE {} " + _ROLE_OPTIONS).format(sql.Identifier(role)))
-            except psycopg.errors.DuplicateObject:
-                pass  # another process sharing the server made it first
+            with suppress(psycopg.errors.DuplicateObject):  # another process sharing the server made it first
+                admin.execute(sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), _ROLE_OPTIONS))
 
 
 def prepare_database(admin: psycopg.Connection, database: str) -> None:

@@ -156,3 +156,16 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def catalogue(conn: psycopg.Connection) -> Catalogue:
     return load_catalogue(conn)
+
+
+@pytest.fixture
+def owner_conn(owner_db_url: str) -> Iterator[psycopg.Connection]:
+    """The test database as its owner: for test set-up the application may not do itself, such as moving
+    history back in time to simulate a year, or changing a table by hand as a DBA would."""
+    with psycopg.connect(owner_db_url, autocommit=True) as c:
+        yield c
+
+
+def as_owner(conn: psycopg.Connection) -> psycopg.Connection:
+    """A new autocommit connection to the same database as ``conn``, as the owner role (close it after use)."""
+    return psycopg.connect(with_role(conn.info.dsn, OWNER_ROLE), autocommit=True)

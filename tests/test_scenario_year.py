@@ -30,8 +30,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Database
 from gis import indicators, report
+from gis.db import with_role
 from gis.settings import Settings
 from importers.demo import CODE
+from layers.roles import OWNER_ROLE
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 YEAR_START, YEAR_END = date(2027, 1, 1), date(2027, 12, 31)
@@ -84,7 +86,7 @@ def office(demo_db_url: str) -> Iterator[Office]:
     settings = Settings(database_url=demo_db_url, load_demo=False, trust_user_header=True)
     with (
         TestClient(create_app(settings, database=Database(demo_db_url))) as client,
-        psycopg.connect(demo_db_url, autocommit=True) as conn,
+        psycopg.connect(with_role(demo_db_url, OWNER_ROLE), autocommit=True) as conn,  # it backdates history
     ):
         yield Office(client, conn)
 

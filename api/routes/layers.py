@@ -12,6 +12,7 @@ from gis.db import attributed
 from layers.catalogue import Catalogue
 from layers.counts import feature_counts
 from layers.custom import create_custom_layer, drop_custom_layer, layer_from_definition
+from layers.definition import LayerDefinition
 
 router = APIRouter(tags=["layers"])
 
@@ -38,7 +39,7 @@ def get_layer(name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
 @router.post("/layers", status_code=201, summary="Create a custom layer; it becomes an OGC API collection")
 def create_layer(
     definition: Annotated[
-        dict[str, Any],
+        LayerDefinition,
         Body(
             examples=[
                 {

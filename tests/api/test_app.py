@@ -26,10 +26,10 @@ def test_health_reports_database_postgis_and_migrations(client):
     assert body["migrations"]["at_head"] is True
 
 
-def test_health_is_503_when_migrations_are_behind(client, db_url):
+def test_health_is_503_when_migrations_are_behind(client, owner_db_url):
     import psycopg
 
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with psycopg.connect(owner_db_url, autocommit=True) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'old'")
     response = client.get("/health")
     assert response.status_code == 503

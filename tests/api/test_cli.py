@@ -12,8 +12,9 @@ from layers import migrate
 
 
 @pytest.fixture
-def run(db_url, monkeypatch):
+def run(db_url, owner_db_url, monkeypatch):
     monkeypatch.setenv("MAHALLE_DATABASE_URL", db_url)
+    monkeypatch.setenv("MAHALLE_MIGRATION_DATABASE_URL", owner_db_url)
     runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True):

@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
+from gis.db import with_role
 from gis.settings import Settings
+from layers.roles import OWNER_ROLE
 
 UTM_34N = "http://www.opengis.net/def/crs/EPSG/0/32634"
 CUSTOM = {
@@ -88,7 +90,7 @@ def test_without_the_cache_a_change_shows_at_once(db_url):
     settings = Settings(database_url=db_url, load_demo=False, cache_catalogue=False)
     with TestClient(create_app(settings, database=Database(db_url))) as client:
         assert UTM_34N not in collection_crs(client)
-        with psycopg.connect(db_url, autocommit=True) as conn:
+        with psycopg.connect(with_role(db_url, OWNER_ROLE), autocommit=True) as conn:  # as a DBA would
             conn.execute("ALTER TABLE neighbourhoods DISABLE TRIGGER z99_notify_metadata")  # no notice at all
             conn.execute(
                 "INSERT INTO neighbourhoods (code, name, geom) VALUES ('N-34', 'Zone 34',"

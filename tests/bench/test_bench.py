@@ -24,6 +24,13 @@ from layers.parcels import LAND_USE, TENURE
 SMALL = 2_000
 
 
+@pytest.fixture
+def conn(admin_db_url: str) -> Iterator[psycopg.Connection]:
+    """As the superuser, as the benchmark runs: it builds its city in a staging schema, with triggers off."""
+    with psycopg.connect(admin_db_url, autocommit=True) as c:
+        yield c
+
+
 def _generate(conn: psycopg.Connection, parcels: int, seed: int) -> dict[str, str]:
     city.generate(conn, parcels, seed)
     return city.checksums(conn)

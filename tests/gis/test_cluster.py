@@ -66,7 +66,7 @@ def test_sqlalchemy_url_connects(running: EmbeddedCluster) -> None:
 
 
 def test_database_copied_from_template(running: EmbeddedCluster) -> None:
-    query(running.url, "CREATE TABLE IF NOT EXISTS parcel (id int PRIMARY KEY, geom geometry(Point, 4326))")
+    query(running.owner_url, "CREATE TABLE IF NOT EXISTS parcel (id int PRIMARY KEY, geom geometry(Point, 4326))")
     running.create_database("copy_of_mahalle", template="mahalle")
     try:
         copy_url = running.url_for("copy_of_mahalle")
@@ -99,12 +99,12 @@ def test_reuse_running_connects_without_owning(running: EmbeddedCluster) -> None
 
 def test_restart_keeps_data(fresh: EmbeddedCluster) -> None:
     fresh.start()
-    query(fresh.url, "CREATE TABLE kept (name text); INSERT INTO kept VALUES ('before restart')")
+    query(fresh.owner_url, "CREATE TABLE kept (name text); INSERT INTO kept VALUES ('before restart')")
     fresh.stop()
     assert not fresh.is_running()
     assert not (fresh.pgdata / "postmaster.pid").exists()
     fresh.start()
-    assert query(fresh.url, "SELECT name FROM kept") == [("before restart",)]
+    assert query(fresh.owner_url, "SELECT name FROM kept") == [("before restart",)]
 
 
 def test_init_is_idempotent(fresh: EmbeddedCluster) -> None:
@@ -212,3 +212,18 @@ def test_postgis_detection(tmp_path: Path) -> None:
     assert not postgis_available(missing)
     with pytest.raises(ClusterError, match=re.escape("apt-get install -y postgresql-99-postgis-3")):
         require_postgis(missing)
+
+
+def test_the_app_connects_as_a_role_without_rights_on_the_host(running: EmbeddedCluster) -> None:
+    """The embedded cluster makes an owner for the schema and an application role that can do neither DDL nor
+    anything a superuser can; the superuser is only used to set them up."""
+    rows = query(running.url, "SELECT current_user, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    assert rows == [("mahalle_app", False, False)]
+    assert query(running.owner_url, "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user") == [
+        ("mahalle_owner", False)
+    ]
+    assert query(
+        running.url_for("postgres"), "SELECT datdba::regrole::text FROM pg_database WHERE datname = 'mahalle'"
+    ) == [("mahalle_owner",)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        query(running.url, "COPY (SELECT 1) TO PROGRAM 'true'")

@@ -9,10 +9,11 @@ import psycopg
 import pytest
 
 from gis import report
-from gis.db import attributed
+from gis.db import attributed, with_role
 from gis.errors import InvalidInput, NotFound
 from importers.demo import CODE
 from layers import planning
+from layers.roles import OWNER_ROLE
 from web import report_i18n as i18n
 from web.report_page import achievement_line
 
@@ -21,7 +22,7 @@ EVIL = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture
 def demo(demo_db_url: str):
-    with psycopg.connect(demo_db_url, autocommit=True) as conn:
+    with psycopg.connect(with_role(demo_db_url, OWNER_ROLE), autocommit=True) as conn:  # it backdates history
         conn.execute("UPDATE mahalle.history SET at = '2026-03-01T09:00:00Z'")  # the demo, as mapped in March
         yield conn
 

@@ -125,15 +125,15 @@ def test_restoring_an_unknown_version_is_a_clear_error(conn):
         history.restore(conn, "streets", sid, version=7)
 
 
-def test_layer_as_of_a_past_moment(conn):
+def test_layer_as_of_a_past_moment(conn, owner_conn):
     a = add_street(conn, name="A")
     b = add_street(conn, name="B")
-    conn.execute("UPDATE mahalle.history SET at = '2026-01-01'")  # pretend both were mapped in January
+    owner_conn.execute("UPDATE mahalle.history SET at = '2026-01-01'")  # pretend both were mapped in January
     with attributed(conn, "babak"):
         conn.execute("UPDATE streets SET surface = 'asphalt' WHERE id = %s", (a,))
         conn.execute("DELETE FROM streets WHERE id = %s", (b,))
         conn.execute("INSERT INTO streets (name, geom) VALUES ('C', %s::geometry)", (LINE,))
-    conn.execute("UPDATE mahalle.history SET at = '2026-06-01' WHERE at > '2026-01-01'")
+    owner_conn.execute("UPDATE mahalle.history SET at = '2026-06-01' WHERE at > '2026-01-01'")
 
     january = {
         r["state"]["name"]: r["state"]["surface"] for r in history.layer_as_of(conn, "streets", datetime(2026, 3, 1))
@@ -191,8 +191,8 @@ def test_history_states_are_the_whole_row_with_the_geometry_as_hex_ewkb(conn):
     assert same == (3, 3)
 
 
-def test_a_column_added_later_still_reaches_the_history(conn):
-    conn.execute("ALTER TABLE streets ADD COLUMN drainage text")  # e.g. by hand, without ddl.py
+def test_a_column_added_later_still_reaches_the_history(conn, owner_conn):
+    owner_conn.execute("ALTER TABLE streets ADD COLUMN drainage text")  # e.g. by hand, without ddl.py
     sid = add_street(conn, drainage="open ditch")
     after, geom = conn.execute(
         "SELECT h.after, encode(ST_AsEWKB(s.geom), 'hex') FROM mahalle.history h JOIN streets s ON s.id = h.feature_id "

@@ -397,7 +397,7 @@ def test_without_costs_progress_is_weighted_by_quantity_of_one_unit(conn, hoods)
 # Migration -----------------------------------------------------------------------------------------
 
 
-def test_the_planning_rules_migration_goes_down_and_up(db_url):
+def test_the_planning_rules_migration_goes_down_and_up(db_url, owner_db_url):
     def state() -> tuple[int, set[str]]:
         with psycopg.connect(db_url) as c:
             triggers = c.execute(
@@ -408,13 +408,13 @@ def test_the_planning_rules_migration_goes_down_and_up(db_url):
         return triggers, columns & {"status_reason", "paving_surface"}
 
     assert state() == (3, {"status_reason", "paving_surface"})
-    migrate.downgrade(db_url, "0001")
+    migrate.downgrade(owner_db_url, "0001")
     assert state() == (0, set())
     with psycopg.connect(db_url, autocommit=True) as c:  # 0001's rules alone: a jump to completed is possible
         c.execute("INSERT INTO interventions (title, kind, status, geom) VALUES ('x', 'paving', 'proposed', %s)",
                   (PAVING_AREA,))  # fmt: skip
         c.execute("UPDATE interventions SET status = 'completed', actual_end = '2026-01-01'")
-    migrate.upgrade(db_url)
+    migrate.upgrade(owner_db_url)
     assert state() == (3, {"status_reason", "paving_surface"})
     with psycopg.connect(db_url, autocommit=True) as c:
         spec = c.execute("SELECT spec FROM mahalle.layer_registry WHERE name = 'interventions'").fetchone()[0]

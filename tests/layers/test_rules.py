@@ -135,8 +135,9 @@ def test_geometry_without_srid_is_taken_as_lon_lat(conn):
     assert conn.execute("SELECT ST_SRID(geom) FROM workshops").fetchone()[0] == 4326
 
 
-def test_constraints_still_hold_when_triggers_are_bypassed(conn):
+def test_constraints_still_hold_when_triggers_are_bypassed(admin_db_url):
     """A superuser replicating with triggers off still meets the CHECK constraints."""
+    conn = psycopg.connect(admin_db_url, autocommit=True)
     conn.execute("SET session_replication_role = replica")
     with pytest.raises(psycopg.errors.CheckViolation, match="parcels_tenure_values"):
         conn.execute("INSERT INTO parcels (geom, tenure) VALUES (ST_Multi(ST_GeomFromText(%s, 4326)), 'x')", (SQUARE,))

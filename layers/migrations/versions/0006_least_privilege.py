@@ -23,7 +23,7 @@ _CUSTOM = "SELECT spec FROM mahalle.layer_registry WHERE kind = 'custom' ORDER B
 _DROP = (
     "DROP FUNCTION IF EXISTS mahalle.create_custom_layer(jsonb), mahalle.drop_custom_layer(text), "
     "mahalle.custom_history_triggers(text, boolean), mahalle.custom_attribute_ddl(text, jsonb), "
-    "mahalle.custom_column_type(text), mahalle.refuse_definition(text)"
+    "mahalle.custom_column_type(text), mahalle.refuse_definition(text), mahalle.is_translation(jsonb)"
 )
 
 
