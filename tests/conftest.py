@@ -168,4 +168,4 @@ def owner_conn(owner_db_url: str) -> Iterator[psycopg.Connection]:
 
 def as_owner(conn: psycopg.Connection) -> psycopg.Connection:
     """A new autocommit connection to the same database as ``conn``, as the owner role (close it after use)."""
-    return psycopg.connect(with_role(conn.info.dsn, OWNER_ROLE), autocommit=True)
+    return psycopg.connect(conn.info.dsn, user=OWNER_ROLE, autocommit=True)

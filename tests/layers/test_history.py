@@ -154,9 +154,9 @@ def test_a_refused_edit_writes_no_history(conn):
     assert conn.execute("SELECT surface, version FROM streets WHERE id = %s", (sid,)).fetchone() == ("earth", 1)
 
 
-def test_multi_row_statements_write_one_history_row_per_row(conn):
+def test_multi_row_statements_write_one_history_row_per_row(conn, owner_conn):
     ids = [add_street(conn, name=f"S{n}") for n in range(3)]
-    conn.execute("DELETE FROM mahalle.history")
+    owner_conn.execute("DELETE FROM mahalle.history")
     with attributed(conn, "babak", cause="resurvey"):
         conn.execute("UPDATE streets SET surface = 'gravel' WHERE id = ANY(%s)", (ids[:2],))
         conn.execute("DELETE FROM streets WHERE id = ANY(%s)", (ids[1:],))
