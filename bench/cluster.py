@@ -13,8 +13,10 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from api.runtime import Database, upgrade_database
 from gis.cluster import PORT, SUPERUSER, EmbeddedCluster
-from layers import migrate
+from layers import roles
+from layers.roles import APP_ROLE, OWNER_ROLE
 
 
 @dataclass
@@ -26,7 +28,12 @@ class BenchCluster:
         return self.cluster.socket_dir
 
     def url(self, dbname: str) -> str:
+        """The superuser's URL: the benchmark's own set-up and the read-only peers."""
         return self.cluster.url_for(dbname)
+
+    def app_url(self, dbname: str) -> str:
+        """The application role's URL: Mahalle runs as it does in production (no superuser, no DDL)."""
+        return self.cluster.url_for(dbname, user=APP_ROLE)
 
     def asyncpg_url(self, dbname: str) -> str:
         # tipg validates its DSN as a URL with a host; asyncpg unquotes a socket folder written as the host.
@@ -40,11 +47,17 @@ class BenchCluster:
             conn.execute(statement)
 
     def create_database(self, name: str, template: str | None = None) -> str:
+        """A database of the owner role, as the embedded cluster makes it; returns the superuser's URL."""
         self.drop_database(name)
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        query = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE))
         if template:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        self.admin(query)
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(query)
+            roles.prepare_database(conn, name)
+        if not template:
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                roles.prepare_schema(conn)
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -64,6 +77,7 @@ def start(folder: Path, fresh: bool = True) -> BenchCluster:
 
 
 def migrated_database(bc: BenchCluster, name: str) -> str:
+    """Migrated as the owner, with the application role's grants, as ``mahalle serve`` leaves a database."""
     url = bc.create_database(name)
-    migrate.upgrade(url)
+    upgrade_database(Database(bc.app_url(name), owner_url=bc.cluster.url_for(name, user=OWNER_ROLE)))
     return url

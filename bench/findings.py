@@ -156,7 +156,9 @@ class Findings:
         log = self.bc.cluster.log_file
         since = log.stat().st_size if log.exists() else 0
         raw = self.work / "pyspy-import.txt"
-        env = {"PGOPTIONS": profile.auto_explain_options()}
+        # auto_explain is loaded per session, which only a superuser may ask for: this profiling run alone connects
+        # as the superuser, and says so.
+        env = {"PGOPTIONS": profile.auto_explain_options(), "MAHALLE_ALLOW_SUPERUSER": "true"}
         imp = transfer.mahalle_import(self.bc.url(db), small, "parcels", self.work, profile.pyspy_wrap(raw), env)
         plan = profile.logged_plans(log, since)
         self.add(

@@ -277,7 +277,7 @@ class Bench:
         self.say("import: ogr2ogr")
         ogr = transfer.ogr_import(self.bc, MAIN, self.gpkg, "parcels", self.work)  # type: ignore[arg-type]
         self.say("import: mahalle import")
-        mine = transfer.mahalle_import(self.url(), self.gpkg, "parcels", self.work)
+        mine = transfer.mahalle_import(self.bc.app_url(MAIN), self.gpkg, "parcels", self.work)  # type: ignore[union-attr]
         with self.conn() as conn:
             check = self.check_import(conn)
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(transfer.OGR_SCHEMA)))
@@ -335,7 +335,7 @@ class Bench:
         ogr = transfer.ogr_export(self.bc, MAIN, "public.parcels", self.work / "ogr-export.gpkg", self.work)  # type: ignore[arg-type]
         self.say("export: mahalle export")
         out = self.work / "mahalle-export.gpkg"
-        mine = transfer.mahalle_export(self.url(), out, "parcels", self.work)
+        mine = transfer.mahalle_export(self.bc.app_url(MAIN), out, "parcels", self.work)  # type: ignore[union-attr]
         written = pyogrio.read_info(out, layer="parcels")["features"] if out.exists() else 0
         self.res.rows.append(Row.from_job("export parcels to GeoPackage", "ogr2ogr", ogr))
         note = f"{written:,} features written"
@@ -356,7 +356,7 @@ class Bench:
     def start_servers(self) -> None:
         self.say("starting Mahalle, tipg and pygeoapi")
         w = self.cfg.workers
-        self.running["mahalle"] = servers.start_mahalle(self.url(), self.work, workers=w)
+        self.running["mahalle"] = servers.start_mahalle(self.bc.app_url(MAIN), self.work, workers=w)  # type: ignore[union-attr]
         for name, start in (("tipg", servers.start_tipg), ("pygeoapi", servers.start_pygeoapi)):
             self.guard(
                 f"starting {name}",
@@ -494,7 +494,7 @@ class Bench:
             sized[n] = (
                 self.running["mahalle"]
                 if db == MAIN
-                else servers.start_mahalle(self.url(db), self.work, f"mahalle-{n}", self.cfg.workers)
+                else servers.start_mahalle(self.bc.app_url(db), self.work, f"mahalle-{n}", self.cfg.workers)  # type: ignore[union-attr]
             )
             if db != MAIN:
                 self.running[f"mahalle-{n}"] = sized[n]
