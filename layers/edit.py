@@ -143,7 +143,7 @@ def check_geometry(value: Any) -> str | None:
     kind = value["type"]
     if kind == "GeometryCollection":
         raise InvalidInput("geometry: a GeometryCollection is not accepted; send one geometry type", "geometry")
-    if kind not in GEOJSON_TYPES:
+    if not isinstance(kind, str) or kind not in GEOJSON_TYPES:  # a list or object as type is unhashable
         raise InvalidInput(f"geometry: {kind!r} is not a GeoJSON geometry type", "geometry")
     limits.check_geojson(value.get("coordinates"), GEOJSON_TYPES[kind])  # 413 before walking a huge geometry
     _check_positions(value.get("coordinates"), GEOJSON_TYPES[kind])

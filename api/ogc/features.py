@@ -211,7 +211,7 @@ def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, offer
 
 
 def _feature_id(layer: Layer, fid: str) -> int:
-    if not fid.isdigit() or len(fid) > 18:
+    if not (fid.isascii() and fid.isdigit()) or len(fid) > 18:  # "²".isdigit() is true, int("²") fails
         raise NotFound(f"{layer.name} has no feature {fid!r}.")
     return int(fid)
 

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,14 +147,19 @@ def get_export(
     catalogue: Annotated[Catalogue, Depends(get_catalogue)],
     format: Annotated[str, Query(description=" | ".join(FORMATS))],
     layers: Annotated[str | None, Query(description="Comma-separated layer names")] = None,
-    neighbourhood: Annotated[str | None, Query(description="Neighbourhood code")] = None,
+    neighbourhood: Annotated[
+        str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="Neighbourhood code")
+    ] = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (longitude/latitude)")] = None,
     polygon: Annotated[str | None, Query(description="WKT polygon (longitude/latitude)")] = None,
     filter: Annotated[str | None, Query(description="CQL2 text")] = None,
     status: Annotated[str | None, Query(description="Comma-separated status values")] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-    as_of: Annotated[datetime | None, Query(description="The layers as they were then")] = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(gt=datetime(1, 1, 2, tzinfo=UTC), description="The layers as they were then"),  # astimezone() fits
+    ] = None,
 ) -> FileResponse:
     options = ExportOptions(
         format=format.lower(),

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Path as InPath
 from fastapi.responses import FileResponse
 
 import web
@@ -26,6 +27,7 @@ from layers.catalogue import Catalogue
 router = APIRouter()
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Cat = Annotated[Catalogue, Depends(get_catalogue)]
+FeatureId = Annotated[int, InPath(ge=1, le=2**63 - 1, description="Feature id")]  # bigint: larger is a 400
 
 WEB = Path(web.__file__).resolve().parent
 STATIC = WEB / "static"
@@ -45,9 +47,13 @@ mimetypes.add_type("text/javascript", ".js")
 
 def _file(folder: Path, path: str, cache: str = "no-cache") -> FileResponse:
     """A file strictly inside ``folder`` (no ``..``, no symlink out), or 404."""
-    target = (folder / path).resolve()
-    if not target.is_relative_to(folder.resolve()) or not target.is_file():
-        raise NotFound(f"There is no file {path!r}.")
+    try:  # a NUL or an over-long name is no file either (ValueError, OSError ENAMETOOLONG)
+        target = (folder / path).resolve()
+        found = target.is_relative_to(folder.resolve()) and target.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
+        raise NotFound(f"There is no file {path[:100]!r}.")
     return FileResponse(target, headers={"Cache-Control": cache})
 
 
@@ -87,7 +93,7 @@ def vendor(package: str, path: str) -> Response:
 
 
 @router.get("/api/history/{layer}/{fid}", tags=["history"], summary="Every change of one feature, oldest first")
-def feature_history(layer: str, fid: int, conn: Conn, catalogue: Cat) -> list[dict[str, Any]]:
+def feature_history(layer: str, fid: FeatureId, conn: Conn, catalogue: Cat) -> list[dict[str, Any]]:
     return history.feature_history(conn, catalogue[layer].name, fid)
 
 
@@ -98,11 +104,13 @@ def feature_history(layer: str, fid: int, conn: Conn, catalogue: Cat) -> list[di
 )
 def restore_feature(
     layer: str,
-    fid: int,
+    fid: FeatureId,
     conn: Conn,
     catalogue: Cat,
     actor: Annotated[str, Depends(get_actor)],
-    version: Annotated[int | None, Query(description="The version to bring back; default the last one")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="The version to bring back; default the last one")
+    ] = None,
 ) -> dict[str, Any]:
     name = catalogue[layer].name
     with attributed(conn, actor, f"restore of version {version}" if version else "restore"):

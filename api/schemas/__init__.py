@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import read_json
 from gis.errors import InvalidInput
+from layers.edit import json_type
 
 BIGINT = 2**63 - 1  # ids are PostgreSQL bigint
 MAX_TEXT = 10_000  # free text without a length of its own in the catalogue
@@ -178,8 +179,6 @@ def _message(error: dict[str, Any], path: str) -> str:
 
 
 def _json_type(value: Any) -> str:
-    from layers.edit import json_type
-
     return json_type(value) if not isinstance(value, int | float) or isinstance(value, bool) else f"{value!r}"
 
 
