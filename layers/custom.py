@@ -44,6 +44,7 @@ def layer_from_definition(data: Any) -> Layer:
         title=_translated(d.title) or {"en": d.name.replace("_", " ").capitalize()},
         description=_translated(d.description) or {},
         geometry_type=geometry,
+        geometry_required=d.geometry_required,
         attributes=tuple(_attribute(a) for a in d.attributes),
         kind="custom",
         measure={"MultiPolygon": "area", "MultiLineString": "length"}.get(geometry or ""),

@@ -140,6 +140,7 @@ class LayerDefinition(_Strict):
     title: Label | None = None
     description: LongText | None = None
     geometry_type: GeometryName | None = None
+    geometry_required: StrictBool = True  # false: features may be recorded before they are located
     attributes: Annotated[list[AttributeDefinition], Field(max_length=MAX_ATTRIBUTES)] = []
     key_attribute: AttributeName | None = None
     label_attribute: AttributeName | None = None

@@ -29,7 +29,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = format('%s: the layer is not registered', who);
   END IF;
   IF spec->>'geometry_type' IS NOT NULL THEN
-    IF NEW.geom IS NULL THEN
+    IF NEW.geom IS NULL AND coalesce(spec->'geometry_required', 'true') = 'true' THEN
       RAISE EXCEPTION USING ERRCODE = '23502', COLUMN = 'geom',
         MESSAGE = who || ': the feature has no geometry';
     END IF;
@@ -218,7 +218,8 @@ BEGIN
     PERFORM mahalle.refuse_definition(format('A layer or table named %L already exists.', layer));
   END IF;
   IF jsonb_array_length(coalesce(spec->'checks', '[]')) > 0 OR jsonb_array_length(coalesce(spec->'unique', '[]')) > 0
-     OR coalesce(spec->'neighbourhood_scoped', 'true') <> 'true' OR coalesce(spec->'geometry_required', 'true') <> 'true'
+     OR coalesce(spec->'neighbourhood_scoped', 'true') <> 'true'
+     OR jsonb_typeof(coalesce(spec->'geometry_required', 'true')) <> 'boolean'
   THEN
     PERFORM mahalle.refuse_definition('A custom layer cannot declare checks, unique attributes or other table options.');
   END IF;
@@ -247,7 +248,8 @@ BEGIN
     items := items || part.col;
   END LOOP;
   IF spatial THEN
-    items := items || 'geom public.geometry NOT NULL'::text;
+    items := items || CASE WHEN coalesce(spec->'geometry_required', 'true') = 'true'
+                           THEN 'geom public.geometry NOT NULL' ELSE 'geom public.geometry' END;
     IF measure IN ('area', 'both') THEN
       items := items || 'area_m2 double precision GENERATED ALWAYS AS (public.ST_Area(geom::public.geography)) STORED'::text;
     END IF;
