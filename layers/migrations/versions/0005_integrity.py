@@ -12,7 +12,6 @@ from alembic import op
 
 from layers import ddl
 from layers.catalogue import core_catalogue
-from layers.spec import Layer
 from layers.sql import read
 
 revision = "0005"
@@ -63,14 +62,10 @@ def upgrade() -> None:
     # per-table function again from the table as it is, as 0004 did.
     for table, spatial in conn.execute(_TRACKED).fetchall():
         conn.execute(ddl.history_function(table, _columns(conn, table) if spatial else None))
-    # "<layer> new feature: …" for inserts (ddl.validation_function), core and custom layers alike.
-    layers = list(core_catalogue())
-    registered = {layer.name for layer in layers}
-    custom = conn.execute("SELECT spec FROM mahalle.layer_registry WHERE kind = 'custom' ORDER BY name").fetchall()
-    for (spec,) in custom:
-        if spec["name"] not in registered:
-            layers.append(Layer.from_json(spec))
-    for layer in layers:
+    # "<layer> new feature: …" for inserts (ddl.validation_function). Core layers only: a custom layer's definition,
+    # read back from the registry, is never compiled into a function again (0006 moves them onto the generic
+    # trigger, mahalle.validate_custom, which says "new feature" too).
+    for layer in core_catalogue():
         conn.execute(ddl.validation_function(layer))
     _reword(conn, _QUANTITIES, _OLD_WHO, _NEW_WHO)
 
