@@ -19,6 +19,8 @@ from api.deps import get_actor, get_catalogue, get_conn, get_crs, get_settings, 
 from api.ogc import collections as coll
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
 from api.ogc.params import item_query
+from api.schemas import request_body
+from api.schemas.features import FeatureIn, FeaturePatch
 from gis.crs import STORAGE, ApiCRS, parse_crs
 from gis.db import attributed
 from gis.errors import MahalleError, NotFound
@@ -226,7 +228,12 @@ FeatureBody = Annotated[Any, Depends(json_body(GEOJSON, JSON))]
 PatchBody = Annotated[Any, Depends(json_body(MERGE_PATCH, JSON, GEOJSON))]
 
 
-@router.post("/collections/{cid}/items", status_code=201, summary="Add a feature")
+@router.post(
+    "/collections/{cid}/items",
+    status_code=201,
+    summary="Add a feature",
+    openapi_extra=request_body(FeatureIn, GEOJSON, JSON),
+)
 def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
                 offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
@@ -240,7 +247,9 @@ def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catal
     return Response(feature, status_code=201 if created else 200, media_type=GEOJSON, headers=headers)
 
 
-@router.put("/collections/{cid}/items/{fid}", summary="Replace a feature")
+@router.put(
+    "/collections/{cid}/items/{fid}", summary="Replace a feature", openapi_extra=request_body(FeatureIn, GEOJSON, JSON)
+)
 def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
                  offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
@@ -254,7 +263,11 @@ def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: 
     return _written(conn, layer, feature_id, version)
 
 
-@router.patch("/collections/{cid}/items/{fid}", summary="Change some properties of a feature (JSON merge patch)")
+@router.patch(
+    "/collections/{cid}/items/{fid}",
+    summary="Change some properties of a feature (JSON merge patch)",
+    openapi_extra=request_body(FeaturePatch, MERGE_PATCH, JSON, GEOJSON),
+)
 def patch_item(cid: str, fid: str, body: PatchBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
                offered: Crs) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
