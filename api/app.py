@@ -15,8 +15,8 @@ from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
 from api.routes import docs, health, home, layers, planning, transfer, web
 from api.runtime import Database, load_demo_if_empty, open_database
-from gis.db import make_pool
-from gis.settings import Settings, get_settings
+from core.db import make_pool
+from core.settings import Settings, get_settings
 
 log = logging.getLogger("mahalle")
 

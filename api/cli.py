@@ -17,10 +17,10 @@ from rich.table import Table
 
 from api import cli_planning, cli_transfer
 from api.runtime import Database, PrivilegedRole, load_demo_if_empty, open_database, upgrade_database
-from gis.cluster import ClusterError
-from gis.db import attributed, connect
-from gis.errors import MahalleError
-from gis.settings import Settings
+from core.cluster import ClusterError
+from core.db import attributed, connect
+from core.errors import MahalleError
+from core.settings import Settings
 from layers import custom, history, migrate
 from layers.catalogue import load_catalogue
 from layers.counts import feature_counts

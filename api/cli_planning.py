@@ -12,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.db import connect
 from gis import indicators as gis_indicators
 from gis import report as gis_report
-from gis.db import connect
 from web import report_i18n as i18n
+from web import report_page
 
 console = Console()
 
@@ -53,7 +54,7 @@ def report(
     with database() as db, connect(db.url) as conn:
         built = gis_report.achievement(conn, neighbourhood, first, last)
         text = json.dumps(built.data, ensure_ascii=False, indent=2) if format is Format.json else None
-        text = text or gis_report.render_html(built, lang.value)
+        text = text or report_page.render_report(built, lang.value)
     if out is None:
         typer.echo(text)
         return

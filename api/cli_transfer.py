@@ -12,9 +12,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from api import cli as base  # cli.py registers these commands: its names are read at call time
-from gis.db import connect
+from core.db import connect
+from core.settings import Settings
 from gis.export import FORMATS, ExportOptions, export
-from gis.settings import Settings
 from importers import jobs
 from importers.mapping import Mapping
 from importers.run import ImportOptions, ImportRejected, ImportReport, run_import

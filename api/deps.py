@@ -13,8 +13,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from api.metadata import Metadata
-from gis.errors import MahalleError, PayloadTooLarge, UnsupportedMediaType
-from gis.settings import Settings
+from core.errors import MahalleError, PayloadTooLarge, UnsupportedMediaType
+from core.settings import Settings
 from layers.catalogue import Catalogue
 
 IDLE_WAIT = 0.0005  # seconds the event loop may wait for a connection before handing the wait to a thread

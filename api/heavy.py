@@ -29,8 +29,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import IDLE_WAIT
-from gis.errors import MahalleError
-from gis.settings import Settings
+from core.errors import MahalleError
+from core.settings import Settings
 
 log = logging.getLogger("mahalle.api")
 RETRY_BUSY_S = 5

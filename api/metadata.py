@@ -17,8 +17,8 @@ from typing import TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from gis.crs import offered_crs
-from gis.db import libpq_url
+from core.crs import offered_crs
+from core.db import libpq_url
 from gis.features import utm_zones
 from layers.catalogue import Catalogue, load_catalogue
 

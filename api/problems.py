@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis.errors import MahalleError
+from core.errors import MahalleError
 from layers.catalogue import UnknownLayer
 from layers.spec import SpecError
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gis.cluster import EmbeddedCluster
-from gis.db import connect
-from gis.settings import Settings
-from layers import migrate, roles
+from core import roles
+from core.cluster import EmbeddedCluster
+from core.db import connect
+from core.settings import Settings
+from layers import migrate
+from layers.roles import grant_app_role
 
 log = logging.getLogger("mahalle")
 
@@ -69,7 +71,7 @@ def upgrade_database(db: Database, revision: str = "head", *, down: bool = False
         with connect(db.url) as conn:
             app_role = roles.role_report(conn).name
         with connect(db.owner_url, autocommit=True) as owner:
-            roles.grant_app_role(owner, app_role)
+            grant_app_role(owner, app_role)
 
 
 def load_demo_if_empty(settings: Settings, url: str) -> None:

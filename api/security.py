@@ -15,7 +15,7 @@
 upload without Content-Length is cut at the limit (413) before it lands on disk; a Content-Length above
 the limit is refused at once. The upload route (``POST /imports``) has the upload limit
 (``MAHALLE_MAX_UPLOAD_MB``, or ``MAHALLE_IMPORT_MAX_FILE_MB``), every other route ``MAHALLE_MAX_BODY_MB``.
-It also sets the vertex limit (``gis.limits``) of the app's settings for the request.
+It also sets the vertex limit (``core.limits``) of the app's settings for the request.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
-from gis import limits
-from gis.errors import PayloadTooLarge
-from gis.settings import Settings
+from core import limits
+from core.errors import PayloadTooLarge
+from core.settings import Settings
 from importers.archive import ImportLimits
 from web import csp
 

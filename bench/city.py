@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from gis.db import attributed
+from core.db import attributed
 from layers.neighbourhoods import LAYER as NEIGHBOURHOODS
 from layers.parcels import BUILDING_STATUS, LAND_USE, PERMIT, TENURE
 from layers.parcels import LAYER as PARCELS

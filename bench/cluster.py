@@ -14,9 +14,9 @@ import psycopg
 from psycopg import sql
 
 from api.runtime import Database, upgrade_database
-from gis.cluster import PORT, SUPERUSER, EmbeddedCluster
-from layers import roles
-from layers.roles import APP_ROLE, OWNER_ROLE
+from core import roles
+from core.cluster import PORT, SUPERUSER, EmbeddedCluster
+from core.roles import APP_ROLE, OWNER_ROLE
 
 
 @dataclass

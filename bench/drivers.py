@@ -17,7 +17,7 @@ import psycopg
 import pyogrio.raw
 import shapely
 
-from gis.db import attributed
+from core.db import attributed
 from layers.catalogue import load_catalogue
 
 BATCH = 50_000

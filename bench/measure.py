@@ -13,7 +13,7 @@ import psycopg
 
 from bench import loadgen
 from bench.loadgen import Call, Stats
-from gis.db import SESSION_SETTINGS
+from core.db import SESSION_SETTINGS
 
 
 @dataclass

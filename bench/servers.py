@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 
 from bench.cluster import BenchCluster
-from gis.cluster import PORT, SUPERUSER
-from gis.settings import Settings
+from core.cluster import PORT, SUPERUSER
+from core.settings import Settings
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent

@@ -15,9 +15,9 @@ from starlette.datastructures import QueryParams
 
 from api.ogc.params import item_query
 from bench.city import PARCELS, PER_BLOCK, PITCH_X, PITCH_Y, SCHEMA
-from gis.crs import offered_crs
+from core.crs import offered_crs
+from core.settings import Settings
 from gis.features import query_items, utm_zones
-from gis.settings import Settings
 from gis.tiles import DETAIL_ZOOM, tile
 from layers.catalogue import core_catalogue
 

@@ -34,8 +34,8 @@ from psycopg import sql
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parser as cql2_text
 
-from gis.errors import MahalleError
-from gis.settings import get_settings
+from core.errors import MahalleError
+from core.settings import get_settings
 from layers.spec import Layer
 
 logging.getLogger("lark").setLevel(logging.WARNING)  # pygeofilter turns lark's debug log on at import

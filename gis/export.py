@@ -38,8 +38,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from psycopg import sql
 
+from core.errors import MahalleError, NotFound
 from gis import cql2
-from gis.errors import MahalleError, NotFound
 from layers.catalogue import Catalogue
 from layers.spec import LANGUAGES, Layer
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from psycopg import sql
 
-from gis.crs import ApiCRS
-from gis.errors import MahalleError
-from gis.settings import get_settings
+from core.crs import ApiCRS
+from core.errors import MahalleError
+from core.settings import get_settings
 from layers.spec import Layer
 
 # Metres: beyond any projected CRS on offer (Web Mercator spans ±20,037,508 m, UTM northings 10,000,000 m).

@@ -21,7 +21,7 @@ import shapely
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from gis.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from layers import interventions, parcels, workshops
 
 PAVED = tuple(c.value for c in interventions.PAVING_SURFACE)

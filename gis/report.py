@@ -8,7 +8,8 @@ What is in it (docs/planning.md has the definitions):
 * indicator changes from the start of the range to its end, both read from the history (``as of``);
 * a map (folium, Leaflet inlined so the file opens offline) and SVG charts in the HTML version.
 
-``achievement`` builds the data (also the JSON version); ``render_html`` turns it into a printable page.
+``achievement`` builds the data (also the JSON version); ``web.report_page.render_report`` turns it into a
+printable page.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from core.errors import InvalidInput
 from gis import indicators
-from gis.errors import InvalidInput
 from layers import interventions, tasks
 
 
@@ -172,10 +173,3 @@ def achievement(
         ]
     }
     return Report(_jsonable(data), geo)
-
-
-def render_html(report: Report, lang: str = "en") -> str:
-    """The printable HTML page (autoescaped template; the map and its Leaflet are inlined)."""
-    from web import report_page  # the presentation lives with the other web assets
-
-    return report_page.render_report(report, lang)

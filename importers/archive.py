@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gis.errors import MahalleError, PayloadTooLarge
-from gis.settings import get_settings
+from core.errors import MahalleError, PayloadTooLarge
+from core.settings import get_settings
 
 CHUNK = 1 << 20
 

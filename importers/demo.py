@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from gis.db import attributed, connect
+from core.db import attributed, connect
 from importers.load import load_rows
 from importers.osm import read_osm
 from layers.catalogue import core_catalogue

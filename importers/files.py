@@ -23,7 +23,7 @@ import pyogrio.errors
 import pyogrio.raw
 import shapely
 
-from gis.errors import MahalleError
+from core.errors import MahalleError
 from importers import archive
 
 # Formats by extension; "osm" is read by importers.osm, "table" formats carry coordinates in columns.

@@ -17,8 +17,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from gis.db import connect
-from gis.errors import NotFound
+from core.db import connect
+from core.errors import NotFound
 
 LOCK_CLASS = 0x4D48  # "MH": the first key of our two-key advisory locks
 DIED = "the job stopped unexpectedly (its process ended); nothing of it was written"

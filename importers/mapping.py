@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gis.errors import MahalleError
+from core.errors import MahalleError
 from layers.spec import SYSTEM_COLUMNS, Attribute, Layer
 
 # Fields our own exports add, and fields GDAL adds when reading KML: known, not attributes.

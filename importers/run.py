@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from gis.db import attributed
-from gis.errors import MahalleError, PayloadTooLarge, RuleViolation
+from core.db import attributed
+from core.errors import MahalleError, PayloadTooLarge, RuleViolation
 from importers import files, validate
 from importers.archive import ImportLimits
 from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged

@@ -15,8 +15,8 @@ import pyproj
 import shapely
 from pyproj.exceptions import CRSError
 
-from gis import limits
-from gis.errors import MahalleError
+from core import limits
+from core.errors import MahalleError
 from layers.spec import Layer
 
 WGS84 = pyproj.CRS.from_epsg(4326)

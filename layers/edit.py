@@ -19,10 +19,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from gis import limits
-from gis.crs import STORAGE, ApiCRS
-from gis.db import HAS_DEPENDENTS
-from gis.errors import Conflict, HasDependents, InvalidInput, NotFound, PreconditionFailed, ReadOnlyProperties
+from core import limits
+from core.crs import STORAGE, ApiCRS
+from core.db import HAS_DEPENDENTS
+from core.errors import Conflict, HasDependents, InvalidInput, NotFound, PreconditionFailed, ReadOnlyProperties
 from layers.spec import SYSTEM_PROPERTIES, WRITABLE_SYSTEM, Layer
 
 GEOJSON_TYPES = {

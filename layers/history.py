@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from gis.db import UID_TAKEN
-from gis.errors import Conflict, NotFound
+from core.db import UID_TAKEN
+from core.errors import Conflict, NotFound
 
 
 def feature_history(conn: psycopg.Connection, layer: str, feature_id: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
-from gis.db import sqlalchemy_url
+from core.db import sqlalchemy_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

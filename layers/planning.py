@@ -2,7 +2,7 @@
 
 The rules themselves live in the database (layers/sql/planning_rules.sql) so that QGIS edits meet
 them too; this module turns planners' requests into single statements inside the caller's transaction
-(``gis.db.attributed``) and turns the database's refusals into the errors the API reports.
+(``core.db.attributed``) and turns the database's refusals into the errors the API reports.
 Writes of feature content go through ``layers.edit`` (catalogue-checked input, versioned writes).
 """
 
@@ -16,11 +16,11 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from gis.crs import STORAGE
-from gis.db import TRANSITION_REFUSED
-from gis.errors import HasDependents, InvalidInput, NotFound, TransitionNotAllowed
-from gis.features import feature_json
+from core.crs import STORAGE
+from core.db import TRANSITION_REFUSED
+from core.errors import HasDependents, InvalidInput, NotFound, TransitionNotAllowed
 from layers import edit, interventions, tasks
+from layers.geojson import feature_json
 
 INTERVENTIONS = interventions.LAYER
 TASKS = tasks.LAYER

@@ -19,11 +19,11 @@ import pytest
 from psycopg import sql
 
 from api.runtime import Database, upgrade_database
-from gis.cluster import EmbeddedCluster
-from gis.db import with_database, with_role
-from layers import roles
+from core import roles
+from core.cluster import EmbeddedCluster
+from core.db import with_database, with_role
+from core.roles import APP_ROLE, OWNER_ROLE
 from layers.catalogue import Catalogue, load_catalogue
-from layers.roles import APP_ROLE, OWNER_ROLE
 
 # The app answers only to the hosts of MAHALLE_ALLOWED_HOSTS (api/security.py). Test clients send
 # `Host: testserver` (Starlette's TestClient), the live server is on 127.0.0.1; neither default is changed.

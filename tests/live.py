@@ -12,7 +12,7 @@ import uvicorn
 
 from api.app import create_app
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 
 
 @contextmanager

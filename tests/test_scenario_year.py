@@ -29,11 +29,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
+from core.db import with_role
+from core.roles import OWNER_ROLE
+from core.settings import Settings
 from gis import indicators, report
-from gis.db import with_role
-from gis.settings import Settings
 from importers.demo import CODE
-from layers.roles import OWNER_ROLE
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 YEAR_START, YEAR_END = date(2027, 1, 1), date(2027, 12, 31)

@@ -8,7 +8,7 @@ import psycopg
 from fastapi import Request
 
 from api.ogc.media import GEOJSON, HTML, JSON, base, link
-from gis.crs import CRS84
+from core.crs import CRS84
 from gis.features import spatial_extent, temporal_extent
 from layers.spec import LANGUAGES, Layer, text_in
 

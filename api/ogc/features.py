@@ -21,11 +21,11 @@ from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link,
 from api.ogc.params import item_query
 from api.schemas import request_body
 from api.schemas.features import FeatureIn, FeaturePatch
-from gis.crs import STORAGE, ApiCRS, parse_crs
-from gis.db import attributed
-from gis.errors import MahalleError, NotFound
+from core.crs import STORAGE, ApiCRS, parse_crs
+from core.db import attributed
+from core.errors import MahalleError, NotFound
+from core.settings import Settings
 from gis.features import current_version, get_item, query_items
-from gis.settings import Settings
 from layers import edit
 from layers.catalogue import Catalogue
 from layers.spec import Layer, text_in

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from gis.errors import MahalleError
+from core.errors import MahalleError
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.deps import get_catalogue, get_settings
 from api.ogc.collections import JSON_SCHEMA_TYPES
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, MVT, OPENAPI, base, wants_html
-from gis.settings import Settings
+from core.settings import Settings
 from layers.catalogue import Catalogue
 from layers.spec import Layer, text_in
 

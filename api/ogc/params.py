@@ -11,7 +11,7 @@ import re
 
 from starlette.datastructures import QueryParams
 
-from gis.crs import parse_crs
+from core.crs import parse_crs
 from gis.features import ItemQuery, Where
 from gis.filters import (
     BadFilter,

@@ -13,8 +13,8 @@ from api.deps import get_catalogue, get_conn, get_crs, get_settings
 from api.ogc.collections import describe
 from api.ogc.features import spatial_layer
 from api.ogc.media import JSON, MVT, base, link
-from gis.errors import MahalleError, NotFound
-from gis.settings import Settings
+from core.errors import MahalleError, NotFound
+from core.settings import Settings
 from gis.tiles import MAX_ZOOM, tile, tile_attributes
 from layers.catalogue import Catalogue
 from layers.spec import text_in

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from core.roles import role_report
 from layers import migrate
-from layers.roles import role_report
 
 router = APIRouter(tags=["health"])
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_settings
-from gis.settings import Settings
+from core.settings import Settings
 from layers.neighbourhoods import listing
 from web.templates import render
 

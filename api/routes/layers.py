@@ -8,7 +8,7 @@ import psycopg
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.deps import get_actor, get_catalogue, get_conn, metadata
-from gis.db import attributed
+from core.db import attributed
 from layers.catalogue import Catalogue
 from layers.counts import feature_counts
 from layers.custom import create_custom_layer, drop_custom_layer, layer_from_definition

@@ -1,7 +1,7 @@
 """Planning API: interventions and their lifecycle, targets, the action plan, indicators, reports.
 
 Handlers only parse the request and call ``layers.planning``, ``gis.indicators`` and ``gis.report``;
-every rule is enforced by the database, every write runs in ``gis.db.attributed`` for the history.
+every rule is enforced by the database, every write runs in ``core.db.attributed`` for the history.
 Every body has a model (``api/schemas/planning.py``), read and checked before the handler runs and
 described in ``/openapi.json``; errors are problem details, documented as such.
 """
@@ -22,10 +22,11 @@ from api.problems import problem
 from api.schemas import planning as bodies
 from api.schemas import problems, reader, request_body
 from api.schemas.planning import AnyNeighbourhood, AsOfDay, IdPath, LastDay, LayerPath, NeighbourhoodCode
+from core.db import attributed
+from core.errors import TransitionNotAllowed
 from gis import indicators, report
-from gis.db import attributed
-from gis.errors import TransitionNotAllowed
 from layers import edit, planning
+from web import report_page
 
 router = APIRouter(tags=["planning"], responses=problems(400, 404, 422))
 WRITES = problems(409, 412, 413, 415)  # besides 400, 404 and 422
@@ -279,4 +280,4 @@ def achievement_report(
     built = report.achievement(conn, neighbourhood, start, end)
     if format == "json":
         return JSONResponse(built.data)
-    return HTMLResponse(report.render_html(built, lang))
+    return HTMLResponse(report_page.render_report(built, lang))

@@ -27,8 +27,8 @@ from starlette.datastructures import UploadFile
 
 from api.deps import get_actor, get_catalogue, get_conn
 from api.heavy import HeavyConn
-from gis.db import connect
-from gis.errors import MahalleError, PayloadTooLarge
+from core.db import connect
+from core.errors import MahalleError, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name
 from importers import files, jobs
 from importers.archive import ImportLimits

@@ -19,8 +19,8 @@ from fastapi.responses import FileResponse
 import web
 from api.deps import get_actor, get_catalogue, get_conn
 from api.problems import problem
-from gis.db import attributed
-from gis.errors import NotFound
+from core.db import attributed
+from core.errors import NotFound
 from layers import history
 from layers.catalogue import Catalogue
 

@@ -19,7 +19,7 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import read_json
-from gis.errors import InvalidInput
+from core.errors import InvalidInput
 from layers.edit import json_type
 
 BIGINT = 2**63 - 1  # ids are PostgreSQL bigint

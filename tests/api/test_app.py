@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ogc.params import ITEM_PARAMS
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 from importers.demo import CODE
 
 # Already percent-encoded, so they reach the server byte for byte: NUL, a lone surrogate in (CESU) UTF-8,

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database, PrivilegedRole, open_database
-from gis.settings import Settings
-from layers.roles import APP_ROLE
+from core.roles import APP_ROLE
+from core.settings import Settings
 
 ATTACKS = [
     "COPY (SELECT 1) TO PROGRAM 'touch /tmp/mahalle-pwned'",

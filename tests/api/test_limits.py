@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
-from gis import limits
-from gis.settings import Settings
+from core import limits
+from core.settings import Settings
 from tests.live import serve
 
 GEOJSON = {"Content-Type": "application/geo+json"}

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
-from gis.db import with_role
-from gis.settings import Settings
-from layers.roles import OWNER_ROLE
+from core.db import with_role
+from core.roles import OWNER_ROLE
+from core.settings import Settings
 
 UTM_34N = "http://www.opengis.net/def/crs/EPSG/0/32634"
 CUSTOM = {

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 from importers.demo import CODE
 
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 
 # Examples per operation: ~55 operations × 12 take about a minute and a half on two cores. A deeper run:
 # MAHALLE_SCHEMATHESIS_EXAMPLES=200 pytest tests/api/test_schemathesis.py

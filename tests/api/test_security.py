@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 
 GEOJSON = {"Content-Type": "application/geo+json"}
 WELL = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.9412345, 60.1712345]},

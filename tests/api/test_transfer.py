@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 from tests.importers.samples import AR, FA, add_multilingual_rows
 
 TREES = {

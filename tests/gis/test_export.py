@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 import gis.export
+from core.errors import NotFound
 from gis.cql2 import FilterError
-from gis.errors import NotFound
 from gis.export import ExportError, ExportOptions, export
 from layers.catalogue import load_catalogue
 from layers.custom import create_custom_layer

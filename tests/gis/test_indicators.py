@@ -7,8 +7,8 @@ from datetime import date, datetime
 import psycopg
 import pytest
 
+from core.errors import InvalidInput, NotFound
 from gis import indicators
-from gis.errors import InvalidInput, NotFound
 
 HOOD = "SRID=4326;MULTIPOLYGON(((24.90 60.10, 24.92 60.10, 24.92 60.11, 24.90 60.11, 24.90 60.10)))"
 

@@ -8,14 +8,14 @@ from datetime import date
 import psycopg
 import pytest
 
+from core.db import attributed, with_role
+from core.errors import InvalidInput, NotFound
+from core.roles import OWNER_ROLE
 from gis import report
-from gis.db import attributed, with_role
-from gis.errors import InvalidInput, NotFound
 from importers.demo import CODE
 from layers import planning
-from layers.roles import OWNER_ROLE
 from web import report_i18n as i18n
-from web.report_page import achievement_line
+from web.report_page import achievement_line, render_report
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -75,18 +75,18 @@ def test_the_printable_page_is_offline_escaped_and_right_to_left(demo):
     complete_demo_paving(demo, title=EVIL)
     built = report.achievement(demo, CODE, date(2026, 1, 1), date(2026, 12, 31), generated_on=date(2027, 3, 21))
     for lang in ("en", "fa", "ar"):
-        page = report.render_html(built, lang)
+        page = render_report(built, lang)
         assert EVIL not in page and "<img" not in page  # as text in the table and in the map's tooltip
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
         assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(https?:)?//", page)  # nothing from a CDN
         assert "L.map(" in page and "Leaflet" in page  # the map, with Leaflet itself inlined
         assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3  # charts: kinds, indicators, tasks
-    fa = report.render_html(built, "fa")
+    fa = render_report(built, "fa")
     assert '<html lang="fa" dir="rtl">' in fa
     assert "۱ فروردین ۱۴۰۶" in fa  # generated on 21 March 2027, in the Jalali calendar
     assert "از ۱۱ دی ۱۴۰۴ تا ۱۰ دی ۱۴۰۵" in fa
     assert "گزارش عملکرد" in fa
-    en = report.render_html(built, "en")
+    en = render_report(built, "en")
     assert "1 January 2026 to 31 December 2026" in en and 'dir="ltr"' in en
     assert "Street paving: " in en
 
@@ -94,7 +94,7 @@ def test_the_printable_page_is_offline_escaped_and_right_to_left(demo):
 def test_a_period_with_nothing_done_says_so(demo):
     built = report.achievement(demo, CODE, date(2025, 1, 1), date(2025, 12, 31))
     assert built.data["achievements"] == [] and built.data["interventions"] == []
-    assert "No intervention was completed in this period." in report.render_html(built, "en")
+    assert "No intervention was completed in this period." in render_report(built, "en")
 
 
 def test_bad_periods_and_neighbourhoods(demo):

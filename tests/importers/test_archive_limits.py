@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gis import limits
+from core import limits
 from importers import archive
 from importers.archive import ArchiveTooLarge, ImportLimits
 from importers.mapping import Mapping

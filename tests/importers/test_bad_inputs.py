@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.errors import MahalleError, PayloadTooLarge
+from core.errors import MahalleError, PayloadTooLarge
 from importers import archive
 from importers.archive import ArchiveTooLarge, BadArchive, ImportLimits
 from importers.files import FileProblem

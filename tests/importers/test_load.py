@@ -9,7 +9,7 @@ import numpy as np
 import pyogrio.raw
 import shapely
 
-from gis.db import attributed
+from core.db import attributed
 from importers.mapping import Mapping, ValueMapper
 from importers.run import ImportOptions, run_import
 from layers.catalogue import core_catalogue

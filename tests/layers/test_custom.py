@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from gis.db import attributed
+from core.db import attributed
 from layers.catalogue import load_catalogue
 from layers.custom import create_custom_layer, drop_custom_layer, layer_from_definition
 from layers.spec import SpecError

@@ -7,8 +7,8 @@ from datetime import datetime
 import psycopg
 import pytest
 
-from gis.db import attributed
-from gis.errors import NotFound, RuleViolation
+from core.db import attributed
+from core.errors import NotFound, RuleViolation
 from layers import history
 
 LINE = "SRID=4326;LINESTRING(24.940 60.170, 24.942 60.171)"

@@ -11,9 +11,9 @@ import uuid
 import psycopg
 import pytest
 
-from gis.crs import STORAGE
-from gis.db import HAS_DEPENDENTS, UID_TAKEN, attributed
-from gis.errors import Conflict, HasDependents
+from core.crs import STORAGE
+from core.db import HAS_DEPENDENTS, UID_TAKEN, attributed
+from core.errors import Conflict, HasDependents
 from layers import edit, history, migrate, planning
 from layers.catalogue import core_catalogue
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from gis.db import attributed
-from gis.errors import HasDependents, RuleViolation, TransitionNotAllowed
+from core.db import attributed
+from core.errors import HasDependents, RuleViolation, TransitionNotAllowed
 from layers import migrate, planning
 
 A = "SRID=4326;MULTIPOLYGON(((24.90 60.10, 24.92 60.10, 24.92 60.11, 24.90 60.11, 24.90 60.10)))"

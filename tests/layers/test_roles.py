@@ -9,8 +9,9 @@ import psycopg
 from psycopg import sql
 
 from api.runtime import Database, upgrade_database
-from layers import migrate, roles
-from layers.roles import APP_ROLE, OWNER_ROLE
+from core import roles
+from core.roles import APP_ROLE, OWNER_ROLE
+from layers import migrate
 
 
 def test_an_older_installation_is_handed_to_the_owner(pg_server):

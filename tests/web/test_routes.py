@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes import web as web_routes
 from api.runtime import Database
-from gis.settings import Settings
+from core.settings import Settings
 
 WEB = Path(web_routes.__file__).resolve().parents[2] / "web"
 LANGS = ("en", "fa", "ar", "el")

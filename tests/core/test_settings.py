@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from gis.settings import Settings
+from core.settings import Settings
 
 
 def test_every_setting_is_in_the_configuration_page():

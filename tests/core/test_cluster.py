@@ -14,8 +14,8 @@ import psycopg
 import pytest
 import sqlalchemy
 
-from gis import cluster as cluster_module
-from gis.cluster import (
+from core import cluster as cluster_module
+from core.cluster import (
     SOCKET_NAME,
     ClusterError,
     EmbeddedCluster,

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from gis.errors import PayloadTooLarge
-from gis.settings import get_settings
+from core.errors import PayloadTooLarge
+from core.settings import get_settings
 
 _max_vertices: ContextVar[int | None] = ContextVar("mahalle_max_vertices", default=None)
 

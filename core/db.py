@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from gis.errors import Conflict, HasDependents, RuleViolation
+from core.errors import Conflict, HasDependents, RuleViolation
 
 TRANSITION_REFUSED = "23M01"  # SQLSTATE of the intervention lifecycle trigger (layers/sql/planning_rules.sql)
 HAS_DEPENDENTS = "23M02"  # a delete refused while intervention targets or task links name the row (integrity.sql)
@@ -61,7 +61,7 @@ SESSION_SETTINGS = {"jit": "off"}
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
     def configure(conn: psycopg.Connection) -> None:
-        # Autocommit: reads need no transaction, and every write opens its own (gis.db.attributed),
+        # Autocommit: reads need no transaction, and every write opens its own (core.db.attributed),
         # so a change is committed before the response says it succeeded.
         conn.autocommit = True
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))

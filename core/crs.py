@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pyproj import CRS
 
-from gis.errors import MahalleError
+from core.errors import MahalleError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"

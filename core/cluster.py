@@ -30,11 +30,11 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from layers import roles
-from layers.roles import APP_ROLE, OWNER_ROLE
+from core import roles
+from core.roles import APP_ROLE, OWNER_ROLE
 
 if TYPE_CHECKING:
-    from gis.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger("mahalle.cluster")
 
