@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from api.runtime import Database, upgrade_database
-from core import roles
+from core import databases
 from core.cluster import PORT, SUPERUSER, EmbeddedCluster
 from core.roles import APP_ROLE, OWNER_ROLE
 
@@ -47,21 +47,12 @@ class BenchCluster:
             conn.execute(statement)
 
     def create_database(self, name: str, template: str | None = None) -> str:
-        """A database of the owner role, as the embedded cluster makes it; returns the superuser's URL."""
+        """A fresh database of the owner role, as the embedded cluster makes it; returns the superuser's URL."""
         self.drop_database(name)
-        query = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE))
-        if template:
-            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(query)
-            roles.prepare_database(conn, name)
-        if not template:
-            with psycopg.connect(self.url(name), autocommit=True) as conn:
-                roles.prepare_schema(conn)
-        return self.url(name)
+        return databases.create_database(self.url("postgres"), name, template)
 
     def drop_database(self, name: str) -> None:
-        self.admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        databases.drop_database(self.url("postgres"), name)
 
     def stop(self) -> None:
         self.cluster.stop()

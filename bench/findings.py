@@ -381,6 +381,5 @@ EXPORT_TEXT = (
     "How the exporter works now: the query returns WKB only for GDAL formats and PostgreSQL formats the "
     "timestamps; each batch becomes an Arrow record batch streamed into one open GDAL dataset "
     "(`pyogrio.write_arrow`). What could still narrow a gap: larger batches (fewer Arrow conversions), reading "
-    "the rows as Arrow directly (binary COPY) instead of Python tuples, and a faster start-up (the `mahalle` "
-    "command imports pandas through geopandas)."
+    "the rows as Arrow directly (binary COPY) instead of Python tuples, and a faster start-up."
 )

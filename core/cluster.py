@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import psycopg
-from psycopg import sql
 
-from core import roles
+from core import databases
 from core.roles import APP_ROLE, OWNER_ROLE
 
 if TYPE_CHECKING:
@@ -508,18 +507,9 @@ class EmbeddedCluster:
     def _ensure_database(self) -> None:
         """The database, owned by the owner role; the application role may connect. The superuser does only
         this and what needs a superuser (PostGIS); everything else runs as the owner or the application role."""
-        with self._connect("postgres") as conn:
-            roles.ensure_roles(conn)
-            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
-            if found is None:
-                try:
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
-                    log.info("Created database %s", self.database)
-                except psycopg.errors.DuplicateDatabase:
-                    pass  # another process sharing this server won the race
-            roles.prepare_database(conn, self.database)
-        with self._connect(self.database) as conn:
-            roles.prepare_schema(conn)
+        self._connect("postgres").close()  # a clear ClusterError when the server cannot be reached
+        # exist_ok: the database of an earlier start, or of another process sharing this server that won the race
+        databases.create_database(self.url_for("postgres"), self.database, exist_ok=True)
 
     def stop(self, timeout: int = 60) -> None:
         """Stop the server if this object started it (a reused server keeps running). Idempotent."""
@@ -548,14 +538,8 @@ class EmbeddedCluster:
     # Databases
 
     def create_database(self, name: str, template: str | None = None) -> None:
-        """CREATE DATABASE name [TEMPLATE template]; the template must have no other sessions."""
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template is not None:
-            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        with self._connect("postgres") as conn:
-            conn.execute(query)
+        """A database of the owner role (``core.databases``); the template must have no other sessions."""
+        databases.create_database(self.url_for("postgres"), name, template)
 
     def drop_database(self, name: str) -> None:
-        """DROP DATABASE IF EXISTS, disconnecting its sessions (PostgreSQL 13+)."""
-        with self._connect("postgres") as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        databases.drop_database(self.url_for("postgres"), name)

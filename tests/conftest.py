@@ -19,10 +19,10 @@ import pytest
 from psycopg import sql
 
 from api.runtime import Database, upgrade_database
-from core import roles
+from core import databases
 from core.cluster import EmbeddedCluster
 from core.db import with_database, with_role
-from core.roles import APP_ROLE, OWNER_ROLE
+from core.roles import APP_ROLE, OWNER_ROLE, ensure_roles
 from layers.catalogue import Catalogue, load_catalogue
 
 # The app answers only to the hosts of MAHALLE_ALLOWED_HOSTS (api/security.py). Test clients send
@@ -48,19 +48,11 @@ class Server:
             conn.execute(statement)
 
     def create(self, name: str, template: str | None = None) -> str:
-        query = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE))
-        if template:
-            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(query)
-            roles.prepare_database(conn, name)
-        if not template:
-            with psycopg.connect(self.admin(name), autocommit=True) as conn:
-                roles.prepare_schema(conn)
+        databases.create_database(self.admin_url, name, template)
         return self.url(name)
 
     def drop(self, name: str) -> None:
-        self.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        databases.drop_database(self.admin_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +75,7 @@ def pg_server() -> Iterator[Server]:
 
 def _with_roles(server: Server) -> Server:
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
-        roles.ensure_roles(conn)
+        ensure_roles(conn)
     return server
 
 

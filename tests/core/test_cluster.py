@@ -6,8 +6,10 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -33,16 +35,33 @@ def query(url: str, statement: str) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
+@contextmanager
+def own_folder() -> Iterator[Path]:
+    """A folder for a cluster outside pytest's temporary root: each new pytest session resets that root's
+    permissions (0700), which would cut the server user off from a cluster of a session still running."""
+    folder = Path(tempfile.mkdtemp(prefix="mahalle-test-cluster-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster_dir() -> Iterator[Path]:
+    with own_folder() as folder:
+        yield folder
+
+
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+def running() -> Iterator[EmbeddedCluster]:
     """One shared server for tests that only read or make their own databases."""
-    with EmbeddedCluster(tmp_path_factory.mktemp("shared") / "data") as server:
+    with own_folder() as folder, EmbeddedCluster(folder / "data") as server:
         yield server
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[EmbeddedCluster]:
-    server = EmbeddedCluster(tmp_path / "data")
+def fresh(cluster_dir: Path) -> Iterator[EmbeddedCluster]:
+    server = EmbeddedCluster(cluster_dir / "data")
     yield server
     server.stop()
 
@@ -159,15 +178,15 @@ def test_restart_after_postmaster_was_killed(fresh: EmbeddedCluster) -> None:
     assert query(fresh.url, "SELECT 1") == [(1,)]
 
 
-def test_context_manager_starts_and_stops(tmp_path: Path) -> None:
-    with EmbeddedCluster(tmp_path / "data", database="plans") as server:
+def test_context_manager_starts_and_stops(cluster_dir: Path) -> None:
+    with EmbeddedCluster(cluster_dir / "data", database="plans") as server:
         assert query(server.url, "SELECT current_database()") == [("plans",)]
     assert not server.is_running()
     server.stop()  # idempotent
 
 
-def test_long_data_path_puts_socket_under_tmp(tmp_path: Path) -> None:
-    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 4) / "data"
+def test_long_data_path_puts_socket_under_tmp(cluster_dir: Path) -> None:
+    deep = cluster_dir.joinpath(*["a-rather-long-folder-name"] * 4) / "data"
     server = EmbeddedCluster(deep)
     assert len(os.fsencode(deep / "run" / SOCKET_NAME)) > 107
     assert server.socket_fallback
