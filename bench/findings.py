@@ -373,7 +373,7 @@ IMPORT_TEXT = (
 )
 EXPORT_PARTS = {
     "GDAL writing (pyogrio.write_arrow)": r"^write_arrow \(pyogrio/",
-    "Arrow record batches (gis/export.py record_batch)": r"^record_batch\b.*gis/export\.py",
+    "Arrow record batches (gis/export/arrow.py record_batch)": r"^record_batch\b.*gis/export/arrow\.py",
     "reading the server-side cursor (psycopg)": r"\(psycopg/",
     "Python start-up (imports)": r"^_find_and_load ",
 }

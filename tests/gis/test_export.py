@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 import gis.export
+import gis.export.arrow
 from core.errors import NotFound
 from gis.cql2 import FilterError
 from gis.export import ExportError, ExportOptions, export
@@ -237,8 +238,8 @@ def test_geopackage_of_a_layer_bigger_than_a_batch_has_every_row_with_its_types_
     water_points, tmp_path, monkeypatch
 ):
     batches: list[int] = []
-    record_batch = gis.export.record_batch
-    monkeypatch.setattr(gis.export, "record_batch", lambda *a: batches.append(len(a[-1])) or record_batch(*a))
+    record_batch = gis.export.arrow.record_batch
+    monkeypatch.setattr(gis.export.arrow, "record_batch", lambda *a: batches.append(len(a[-1])) or record_batch(*a))
     progress: list[int] = []
     path = tmp_path / "w.gpkg"
     options = ExportOptions(format="gpkg", layers=["water_points"], batch_size=1000)

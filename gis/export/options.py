@@ -1,0 +1,80 @@
+"""What an export is asked for (formats, filters, batch size), what it reports, its file name and its layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from core.errors import MahalleError
+from layers.catalogue import Catalogue
+from layers.spec import Layer
+
+FORMATS = ("gpkg", "shp", "geojson", "csv", "xlsx", "kml", "kmz")
+MEDIA_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "shp": "application/zip",
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "kmz": "application/vnd.google-earth.kmz",
+    "zip": "application/zip",
+}
+BATCH = 5_000
+Progress = Callable[[int, str], None]  # rows written so far, layer being written
+
+
+class ExportError(MahalleError):
+    status = 400
+    title = "The export cannot be made"
+
+
+@dataclass
+class ExportOptions:
+    format: str
+    layers: Sequence[str] | None = None  # default: every spatial layer
+    neighbourhood: str | None = None  # neighbourhood code
+    bbox: tuple[float, float, float, float] | None = None  # lon/lat
+    polygon: str | None = None  # WKT, lon/lat
+    filter: str | None = None  # CQL2 text
+    status: Sequence[str] | None = None  # values of the layers' ``status`` attribute
+    date_from: date | None = None  # on each layer's date attribute (default: last change)
+    date_to: date | None = None
+    as_of: datetime | None = None  # the layers as they were then (from history)
+    batch_size: int = BATCH
+
+
+@dataclass
+class ExportReport:
+    format: str
+    path: str
+    media_type: str
+    layers: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def output_name(options: ExportOptions, layers: Sequence[str]) -> str:
+    """The file name an export gets: one GeoJSON/CSV layer is a plain file, several are zipped."""
+    base = "mahalle-" + ("-".join(layers) if len(layers) <= 2 else "export")
+    if options.format in ("geojson", "csv") and len(layers) > 1:
+        return f"{base}.zip"
+    return f"{base}.{'zip' if options.format == 'shp' else options.format}"
+
+
+def choose_layers(catalogue: Catalogue, options: ExportOptions) -> list[Layer]:
+    if options.format not in FORMATS:
+        raise ExportError(f"Unknown export format {options.format!r}; use one of {', '.join(FORMATS)}.")
+    if options.layers:
+        layers = [catalogue[name] for name in dict.fromkeys(options.layers)]
+        flat = [layer.name for layer in layers if not layer.has_geometry]
+        if flat:
+            raise ExportError(f"{', '.join(flat)} has no geometry; exports hold spatial layers.")
+    else:
+        layers = catalogue.spatial()
+    return layers

@@ -1,0 +1,55 @@
+"""What every writer does: take a layer's rows a batch at a time and finish the file; zipping several files."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from gis.export.columns import Column
+from gis.export.query import Rows
+from layers.spec import Layer
+
+
+class Writer:
+    geometry: tuple[str, ...] = ("wkb",)  # the representations (GEOMETRY_SQL) it reads after the columns
+
+    def __init__(self, work: Path, out: Path, multi: bool):
+        self.work, self.out, self.multi = work, out, multi
+        self.layer: Layer | None = None
+        self.cols: list[Column] = []
+
+    def write_layer(self, layer: Layer, cols: list[Column], batches: Iterable[Rows]) -> None:
+        self.open_layer(layer, cols)
+        for rows in batches:
+            self.write(rows)
+        self.close_layer()
+
+    def open_layer(self, layer: Layer, cols: list[Column]) -> None:
+        self.layer, self.cols = layer, cols
+        self.at = {g: len(cols) + i for i, g in enumerate(self.geometry)}  # where each representation is in a row
+
+    def write(self, rows: Rows) -> None:
+        raise NotImplementedError
+
+    def close_layer(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+    def one_file_or_zip(self, suffix: str) -> None:
+        """Finish with the one layer's file, or a zip of every layer's file when there are several."""
+        files = sorted(self.work.glob(f"*.{suffix}"))
+        if self.multi:
+            zip_files(self.out, files, self.work)
+        else:
+            files[0].replace(self.out)
+
+
+def zip_files(out: Path, files: Iterable[Path], root: Path) -> None:
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            zf.write(f, f.relative_to(root).as_posix())
+    tmp.replace(out)
