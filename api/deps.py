@@ -1,19 +1,19 @@
-"""Typed dependencies the routes share: a pooled connection, the catalogue, the settings."""
+"""Typed dependencies the routes share: a pooled connection, the catalogue, the settings, the If-Match version."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import Request
+from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from api.metadata import Metadata
-from core.errors import MahalleError, PayloadTooLarge, UnsupportedMediaType
+from core.errors import MahalleError, PayloadTooLarge, PreconditionFailed, UnsupportedMediaType
 from core.settings import Settings
 from layers.catalogue import Catalogue
 
@@ -151,3 +151,37 @@ async def get_actor(request: Request) -> str:
         if user:
             return user[:200]
     return settings.default_actor
+
+
+# ETags and If-Match -------------------------------------------------------------------------------------
+# A feature's (or an intervention's, a task's) ETag is its version; a write with If-Match is conditional on it.
+
+
+def etag(version: int) -> str:
+    """The (strong) ETag of a version."""
+    return f'"{version}"'
+
+
+async def if_match(request: Request) -> int | Literal["*"] | None:
+    """The version the request's If-Match names; ``"*"`` for any (the feature must exist); None without one.
+
+    RFC 9110 §13.1.1: If-Match compares strongly, so a weak ETag (``W/"3"``) never matches (412), nor does a
+    value this server never gave out."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    value = header.strip()
+    if value == "*":
+        return "*"
+    if value.startswith("W/"):
+        raise PreconditionFailed(
+            f"If-Match {header} is a weak ETag, and If-Match needs a strong match: "
+            'send the ETag exactly as the server gave it, e.g. "3"'
+        )
+    value = value.strip('"')
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:  # "²".isdigit() is true, int("²") fails
+        raise PreconditionFailed(f"If-Match {header!r} is not an ETag this server gave out")
+    return int(value)
+
+
+IfMatch = Annotated[int | Literal["*"] | None, Depends(if_match)]

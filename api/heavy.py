@@ -39,18 +39,17 @@ CANCEL_REPEAT_S = 0.25  # after the budget ran out, a statement the handler star
 
 
 class Busy(MahalleError):
-    status = 503
-    title = "The server is busy with other reports"
+    """Every slot for heavy requests (or every connection) is taken; ``retry_after``: seconds to wait."""
 
     def __init__(self, message: str, retry_after: int = RETRY_BUSY_S):
         super().__init__(message)
-        self.headers = {"Retry-After": str(retry_after)}
+        self.retry_after = retry_after
 
 
 class OverBudget(MahalleError):
-    status = 503
-    title = "The request took too long"
-    headers = {"Retry-After": str(RETRY_OVER_BUDGET_S)}
+    """The request ran past its time budget and was stopped; ``retry_after``: seconds to wait."""
+
+    retry_after = RETRY_OVER_BUDGET_S
 
 
 class Gate:

@@ -1,8 +1,18 @@
-"""One error format everywhere: RFC 9457 problem details (``application/problem+json``)."""
+"""One error format everywhere: RFC 9457 problem details (``application/problem+json``).
+
+Errors below api/ know nothing of HTTP: they say what went wrong and carry what a client may need as data.
+``PROBLEMS`` is the one place that turns each error class into an answer: its status, its title, the headers
+(``ETag`` of the current version, ``Retry-After``) and the extra members of the body (``property`` …). A class
+without an entry of its own is answered as its nearest ancestor that has one (the class's MRO);
+``tests/api/test_problems.py`` checks every error class of the project is answered on purpose.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -10,7 +20,32 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import MahalleError
+from api.deps import etag
+from api.heavy import RETRY_OVER_BUDGET_S, Busy, OverBudget
+from api.ogc.media import NotAcceptable
+from core.crs import UnsupportedCRS
+from core.errors import (
+    Conflict,
+    HasDependents,
+    InvalidInput,
+    MahalleError,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ReadOnlyProperties,
+    RuleViolation,
+    TransitionNotAllowed,
+    UnsupportedMediaType,
+)
+from core.limits import TooManyVertices
+from gis.cql2 import FilterError
+from gis.export import ExportError
+from gis.filters import BadFilter
+from importers.archive import ArchiveTooLarge, BadArchive
+from importers.files import FileProblem
+from importers.mapping import MappingError
+from importers.run import ImportRejected
+from importers.validate import CrsProblem
 from layers.catalogue import UnknownLayer
 from layers.spec import SpecError
 
@@ -26,20 +61,100 @@ def problem(status: int, title: str, detail: str | None = None, **extra: object)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+def _property(exc: Any) -> dict[str, object]:
+    """The attribute at fault, when there is one."""
+    return {"property": getattr(exc, "column", None)}
+
+
+def _no_headers(exc: Any) -> dict[str, str]:
+    return {}
+
+
+def _current_etag(exc: PreconditionFailed) -> dict[str, str]:
+    return {"ETag": etag(exc.current_version)} if exc.current_version is not None else {}
+
+
+def _retry_after(exc: Busy | OverBudget) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
+
+
+def _next_states(exc: TransitionNotAllowed) -> dict[str, object]:
+    return {"property": "status", "current": exc.current, "allowed": exc.allowed}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """How the errors of one class are answered; the detail is always the error's own message."""
+
+    status: int
+    title: str
+    members: Callable[[Any], dict[str, object]] = _property  # extra members of the body
+    headers: Callable[[Any], dict[str, str]] = _no_headers
+
+
+PROBLEMS: dict[type[Exception], Problem] = {
+    # core/
+    MahalleError: Problem(400, "Bad request"),
+    NotFound: Problem(404, "Not found"),
+    InvalidInput: Problem(422, "The data is not valid"),
+    PreconditionFailed: Problem(412, "The feature was changed by someone else", headers=_current_etag),
+    ReadOnlyProperties: Problem(400, "Read-only properties"),
+    PayloadTooLarge: Problem(413, "Request too large"),
+    TooManyVertices: Problem(413, "The geometry has too many vertices"),
+    UnsupportedMediaType: Problem(415, "Unsupported media type"),
+    Conflict: Problem(409, "Conflict"),
+    TransitionNotAllowed: Problem(409, "Transition not allowed", members=_next_states),
+    HasDependents: Problem(409, "Other records depend on this one"),
+    RuleViolation: Problem(422, "The data breaks a rule of the layer"),
+    UnsupportedCRS: Problem(400, "Unsupported coordinate reference system"),
+    # layers/ (not MahalleErrors)
+    UnknownLayer: Problem(404, "Not found"),
+    SpecError: Problem(422, "The layer definition is not valid"),
+    # gis/
+    BadFilter: Problem(400, "Bad request"),
+    FilterError: Problem(400, "Invalid filter"),
+    ExportError: Problem(400, "The export cannot be made"),
+    # importers/
+    CrsProblem: Problem(422, "The coordinate reference system is missing or unknown"),
+    FileProblem: Problem(422, "The file cannot be imported"),
+    MappingError: Problem(422, "The mapping is not valid"),
+    ImportRejected: Problem(422, "The import was refused"),
+    BadArchive: Problem(422, "The archive cannot be imported"),
+    ArchiveTooLarge: Problem(413, "The archive is too large"),
+    # api/
+    NotAcceptable: Problem(406, "Not acceptable"),
+    Busy: Problem(503, "The server is busy with other reports", headers=_retry_after),
+    OverBudget: Problem(503, "The request took too long", headers=_retry_after),
+}
+
+
+def problem_of(cls: type[BaseException]) -> Problem | None:
+    """The answer for errors of ``cls``: its own entry, else its nearest ancestor's (in MRO order)."""
+    return next((PROBLEMS[c] for c in cls.__mro__ if c in PROBLEMS), None)
+
+
+def status_of(exc: BaseException) -> int:
+    """The status an error is answered with (500 for one the map does not know)."""
+    known = problem_of(type(exc))
+    return known.status if known else 500
+
+
+def problem_for(exc: Exception) -> JSONResponse:
+    """The problem-details answer to ``exc``, an error of a class the map knows."""
+    known = problem_of(type(exc))
+    if known is None:
+        raise TypeError(f"api.problems.PROBLEMS has no answer for {type(exc).__name__}")
+    response = problem(known.status, known.title, str(exc), **known.members(exc))
+    response.headers.update(known.headers(exc))
+    return response
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(MahalleError)
-    async def mahalle_error(_: Request, exc: MahalleError) -> JSONResponse:
-        response = problem(exc.status, exc.title, str(exc), property=getattr(exc, "column", None))
-        response.headers.update(exc.headers)
-        return response
+    async def mapped(_: Request, exc: Exception) -> JSONResponse:
+        return problem_for(exc)
 
-    @app.exception_handler(UnknownLayer)
-    async def unknown_layer(_: Request, exc: UnknownLayer) -> JSONResponse:
-        return problem(404, "Not found", str(exc))
-
-    @app.exception_handler(SpecError)
-    async def spec_error(_: Request, exc: SpecError) -> JSONResponse:
-        return problem(422, "The layer definition is not valid", str(exc))
+    for cls in (MahalleError, UnknownLayer, SpecError):  # every key of PROBLEMS is one of these
+        app.add_exception_handler(cls, mapped)
 
     # Malformed query or path parameters are a client error (400, as OGC API asks), not FastAPI's default 422;
     # a well-formed body that breaks its schema (unknown keys, a string for a number) is 422.
@@ -64,7 +179,7 @@ def install(app: FastAPI) -> None:
             "The database cancelled a query that ran past its time limit; "
             "narrow the request (a smaller bbox, a filter or a lower limit) and try again.",
         )
-        response.headers["Retry-After"] = "30"  # as api.heavy's time budget
+        response.headers["Retry-After"] = str(RETRY_OVER_BUDGET_S)  # as a request past api.heavy's time budget
         return response
 
     @app.exception_handler(psycopg.OperationalError)

@@ -29,7 +29,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from api.problems import problem, problem_for
 from core import limits
 from core.errors import PayloadTooLarge
 from core.settings import Settings
@@ -194,11 +194,10 @@ class BrowserSafety:
 class BodyTooLarge(PayloadTooLarge, HTTPException):
     """Raised from ``receive`` when the body passes the limit. An HTTPException too, so FastAPI's body
     parsing passes it on instead of turning it into a 400; the problem-details handler of
-    ``MahalleError`` answers it (413)."""
+    ``MahalleError`` answers it (as a ``PayloadTooLarge``, 413)."""
 
     def __init__(self, message: str):
         HTTPException.__init__(self, 413, message)
-        self.headers = {}
         self.message = message
 
     def __str__(self) -> str:
@@ -229,7 +228,7 @@ class BodyLimit:
         limit, what = self.limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.strip().isdigit() and int(declared) > limit:
-            too_large = problem(413, PayloadTooLarge.title, f"The request body is {_size(int(declared))}; {what}.")
+            too_large = problem_for(PayloadTooLarge(f"The request body is {_size(int(declared))}; {what}."))
             too_large.headers["Connection"] = "close"
             await too_large(scope, receive, send)
             return
@@ -255,7 +254,7 @@ class BodyLimit:
         except BodyTooLarge as exc:  # raised where no exception handler answered it
             if started:
                 raise
-            await problem(413, PayloadTooLarge.title, str(exc))(scope, receive, send)
+            await problem_for(exc)(scope, receive, send)
 
 
 def _size(n: int) -> str:

@@ -23,8 +23,7 @@ BASE_CODES = (4326, 3857)
 
 
 class UnsupportedCRS(MahalleError):
-    status = 400
-    title = "Unsupported coordinate reference system"
+    """A coordinate reference system that is not offered."""
 
 
 @dataclass(frozen=True)

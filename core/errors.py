@@ -1,4 +1,9 @@
-"""The error hierarchy of the spatial engine and data model; api/ maps these to problem details."""
+"""The error hierarchy of the spatial engine and data model.
+
+An error says what went wrong, in a planner's words (``str(err)``), and carries what a caller may need to act on
+it (the property at fault, the current version, the allowed next states) as data. It knows nothing of HTTP:
+``api/problems.py`` alone decides which status, title and headers each class becomes.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,13 @@ import psycopg
 class MahalleError(Exception):
     """Base of every error Mahalle reports to a user. ``str(err)`` is meant for a planner to read."""
 
-    status = 400
-    title = "Bad request"
-    headers: dict[str, str] = {}
-
 
 class NotFound(MahalleError):
-    status = 404
-    title = "Not found"
+    """What was asked for does not exist."""
 
 
 class InvalidInput(MahalleError):
     """Well-formed but semantically wrong input, e.g. a property of the wrong type."""
-
-    status = 422
-    title = "The data is not valid"
 
     def __init__(self, message: str, column: str | None = None):
         super().__init__(message)
@@ -30,20 +27,16 @@ class InvalidInput(MahalleError):
 
 
 class PreconditionFailed(MahalleError):
-    """Someone else changed the feature since the client read it (stale If-Match)."""
+    """The write named a version of the feature that is not the current one: someone else changed (or deleted)
+    it since the client read it. ``current_version`` is the version it has now, when it still exists."""
 
-    status = 412
-    title = "The feature was changed by someone else"
-
-    def __init__(self, message: str, etag: str | None = None):
+    def __init__(self, message: str, current_version: int | None = None):
         super().__init__(message)
-        self.headers = {"ETag": etag} if etag else {}
+        self.current_version = current_version
 
 
 class ReadOnlyProperties(MahalleError):
-    """A write that tries to change what the database owns (version, created_by, area_m2, …); 400 naming them."""
-
-    title = "Read-only properties"
+    """A write that tries to change what the database owns (version, created_by, area_m2, …), naming them."""
 
     def __init__(self, message: str, names: list[str]):
         super().__init__(message)
@@ -52,25 +45,19 @@ class ReadOnlyProperties(MahalleError):
 
 
 class PayloadTooLarge(MahalleError):
-    status = 413
-    title = "Request too large"
+    """More data than a limit allows (a body, a file, a geometry's vertices)."""
 
 
 class UnsupportedMediaType(MahalleError):
-    status = 415
-    title = "Unsupported media type"
+    """Data in a format that is not accepted here."""
 
 
 class Conflict(MahalleError):
-    status = 409
-    title = "Conflict"
+    """The change contradicts the current state of the data (a uid taken, a step the lifecycle does not allow)."""
 
 
 class RuleViolation(MahalleError):
     """The database refused a change because it breaks a rule of the data model."""
-
-    status = 422
-    title = "The data breaks a rule of the layer"
 
     def __init__(self, message: str, column: str | None = None, sqlstate: str | None = None):
         super().__init__(message)
@@ -89,8 +76,6 @@ class RuleViolation(MahalleError):
 class TransitionNotAllowed(Conflict):
     """A status change the intervention lifecycle does not allow; ``allowed`` are the possible next states."""
 
-    title = "Transition not allowed"
-
     def __init__(self, message: str, current: str, requested: str, allowed: list[str]):
         super().__init__(message)
         self.current = current
@@ -100,5 +85,3 @@ class TransitionNotAllowed(Conflict):
 
 class HasDependents(Conflict):
     """A delete refused because other records depend on the row; it may be repeated with a cascade."""
-
-    title = "Other records depend on this one"

@@ -23,7 +23,6 @@ _max_vertices: ContextVar[int | None] = ContextVar("mahalle_max_vertices", defau
 
 
 class TooManyVertices(PayloadTooLarge):
-    title = "The geometry has too many vertices"
     column = "geometry"
 
 

@@ -47,8 +47,7 @@ TEXTUAL = ("text", "choice")
 
 
 class FilterError(MahalleError):
-    status = 400
-    title = "Invalid filter"
+    """A CQL2 filter that cannot be parsed or does not fit the layer's properties."""
 
 
 @dataclass(frozen=True)

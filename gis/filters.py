@@ -22,8 +22,7 @@ PROJECTED_LIMIT = 1e8
 
 
 class BadFilter(MahalleError):
-    status = 400
-    title = "Bad request"
+    """A bbox, datetime or property filter that cannot be applied."""
 
 
 def bbox_condition(bbox: list[float], crs: ApiCRS) -> tuple[sql.Composable, list[Any]]:

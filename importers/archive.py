@@ -39,12 +39,11 @@ class ImportLimits(BaseSettings):
 
 
 class BadArchive(MahalleError):
-    status = 422
-    title = "The archive cannot be imported"
+    """An archive that cannot be imported safely (a dangerous entry, a broken file)."""
 
 
 class ArchiveTooLarge(PayloadTooLarge):
-    title = "The archive is too large"
+    """An archive past a limit: its size, its entries, or what it unpacks to."""
 
 
 def check_file_size(path: Path, limits: ImportLimits, name: str | None = None) -> None:

@@ -2,13 +2,16 @@
 
 Loaded on the first start into an empty database, so the first screen is not empty. The OSM data goes
 through the real OSM reader and the bulk loader; the plan (interventions, tasks, a derelict lot and a
-scrap yard, marked as fictional) is written as SQL attributed to the "demo" user.
+scrap yard, marked as fictional) is made by the "demo" user through the same ``layers/`` functions as a
+planner's requests: interventions are proposed and moved along their lifecycle, and completing one does
+to its targets what it does for anyone.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -16,13 +19,16 @@ from psycopg import sql
 from core.db import attributed, connect
 from importers.load import load_rows
 from importers.osm import read_osm
+from layers import blighted_plots, edit, planning, workshops
 from layers.catalogue import core_catalogue
+from layers.spec import Layer
 
 log = logging.getLogger("mahalle.demo")
 
 DEMO_PBF = Path(__file__).parent / "data" / "helsinki.osm.pbf"
 CODE = "HKI-CENTRE"
 FICTIONAL = "Demo feature (fictional), to show the planning tools."
+LIFECYCLE = ("proposed", "approved", "funded", "in_progress", "completed")  # the way forward, step by step
 
 
 def has_data(conn: psycopg.Connection) -> bool:
@@ -71,7 +77,6 @@ def _plan(conn: psycopg.Connection) -> None:
         "SELECT id FROM streets WHERE street_class IN ('service', 'alley', 'local') "
         "AND surface IN ('unknown', 'gravel', 'earth') AND length_m BETWEEN 60 AND 250 ORDER BY id LIMIT 4",
         "ST_Multi(ST_Union(ST_Buffer(s.geom::geography, 3)::geometry))",
-        unit="m2",
         planned_cost=180_000,
         funding_source="Municipal regeneration fund",
         contractor="Demo Paving Ltd",
@@ -87,13 +92,12 @@ def _plan(conn: psycopg.Connection) -> None:
         "SELECT id FROM streets WHERE street_class = 'pedestrian' AND lighting IN ('unknown', 'unlit') "
         "AND length_m BETWEEN 40 AND 200 ORDER BY id LIMIT 5",
         "ST_Multi(ST_LineMerge(ST_Union(s.geom)))",
-        unit="m",
         planned_cost=64_000,
         funding_source="Safer Streets programme",
         planned_start="2027-01-15",
         planned_end="2027-03-31",
     )
-    _intervention(
+    _intervention(  # completing it clears the lot, as it would for a planner
         conn,
         "Clear the derelict lot behind the market",
         "lot_clearing",
@@ -101,14 +105,12 @@ def _plan(conn: psycopg.Connection) -> None:
         [lot],
         "ST_Multi(ST_Union(s.geom))",
         layer="blighted_plots",
-        unit="m2",
         planned_cost=22_000,
         actual_cost=19_500,
         planned_start="2026-03-01",
         planned_end="2026-04-30",
         actual_start="2026-03-05",
         actual_end="2026-04-18",
-        achieved=True,
     )
     _intervention(
         conn,
@@ -118,7 +120,6 @@ def _plan(conn: psycopg.Connection) -> None:
         [yard],
         "ST_Union(s.geom)",
         layer="workshops",
-        unit="count",
         planned_cost=3_000,
         agency="District environment inspectorate",
         planned_start="2026-12-01",
@@ -126,28 +127,39 @@ def _plan(conn: psycopg.Connection) -> None:
     _tasks(conn, paving, lighting)
 
 
+def _feature(properties: dict[str, Any], geometry: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
 def _fictional_sites(conn: psycopg.Connection) -> tuple[int, int]:
     """A derelict lot on the smallest unclassified parcel and a scrap yard next to it."""
-    lot = conn.execute(
-        """
-        INSERT INTO blighted_plots (kind, hazard_level, safety_issues, status, note, geom)
-        SELECT 'vacant_lot', 'high', ARRAY['waste', 'drug_use'], 'cleared', %s, p.geom
-          FROM parcels p WHERE p.land_use = 'unknown' AND p.area_m2 > 150 ORDER BY p.area_m2, p.id LIMIT 1
-        RETURNING id
-        """,
-        (FICTIONAL,),
+    parcel = conn.execute(
+        "SELECT ST_AsGeoJSON(p.geom, 15)::json FROM parcels p WHERE p.land_use = 'unknown' AND p.area_m2 > 150 "
+        "ORDER BY p.area_m2, p.id LIMIT 1"
     ).fetchone()[0]
-    yard = conn.execute(
-        """
-        INSERT INTO workshops (name, kind, polluting, pollutants, licence, status, employees, note, geom)
-        SELECT 'Demo scrap yard', 'scrap', true, ARRAY['smoke', 'oil', 'noise'], 'unlicensed', 'warned', 4, %s,
-               ST_Project(ST_PointOnSurface(b.geom)::geography, 40, radians(90))::geometry
-          FROM blighted_plots b WHERE b.id = %s
-        RETURNING id
-        """,
-        (FICTIONAL, lot),
+    lot = {"kind": "vacant_lot", "hazard_level": "high", "safety_issues": ["waste", "drug_use"], "note": FICTIONAL}
+    lot_id = _create(conn, blighted_plots.LAYER, lot, parcel)
+    beside = conn.execute(
+        "SELECT ST_AsGeoJSON(ST_Project(ST_PointOnSurface(b.geom)::geography, 40, radians(90))::geometry, 15)::json "
+        "FROM blighted_plots b WHERE b.id = %s",
+        (lot_id,),
     ).fetchone()[0]
-    return lot, yard
+    yard = {
+        "name": "Demo scrap yard",
+        "kind": "scrap",
+        "polluting": True,
+        "pollutants": ["smoke", "oil", "noise"],
+        "licence": "unlicensed",
+        "status": "warned",
+        "employees": 4,
+        "note": FICTIONAL,
+    }
+    return lot_id, _create(conn, workshops.LAYER, yard, beside)
+
+
+def _create(conn: psycopg.Connection, layer: Layer, properties: dict[str, Any], geometry: dict[str, Any]) -> int:
+    fid, _, _ = edit.create(conn, layer, edit.parse_feature(layer, _feature(properties, geometry)))
+    return fid
 
 
 def _intervention(
@@ -159,46 +171,35 @@ def _intervention(
     geometry_sql: str,
     *,
     layer: str = "streets",
-    unit: str,
-    achieved: bool = False,
-    **attrs: object,
+    **attrs: Any,
 ) -> int:
-    """One intervention drawn over its targets (ids, or a constant query of them) with ``geometry_sql``."""
+    """One intervention drawn over its targets (ids, or a constant query of them) with ``geometry_sql``,
+    proposed and then moved step by step to ``status``; the last step records what a transition records
+    (actual dates and cost). Unit and quantities are the database's, as for any planner."""
     if isinstance(targets, str):
         targets = [r[0] for r in conn.execute(sql.SQL(targets)).fetchall()]  # type: ignore[arg-type]
-    quantity = {"m2": "ST_Area(g::geography)", "m": "ST_Length(g::geography)", "count": "1"}[unit]
-    columns = ["title", "kind", "status", "unit", *attrs]
-    query = sql.SQL(
-        """
-        WITH g AS (SELECT {geometry} AS g FROM public.{layer} s WHERE s.id = ANY(%s))
-        INSERT INTO interventions ({columns}, planned_quantity, achieved_quantity, geom)
-        SELECT {values}, round({quantity}), CASE WHEN %s THEN round({quantity}) END, g FROM g
-        RETURNING id
-        """
-    ).format(
-        geometry=sql.SQL(geometry_sql),  # type: ignore[arg-type]
-        layer=sql.Identifier(layer),
-        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        quantity=sql.SQL(quantity),  # type: ignore[arg-type]
-    )
-    iid = conn.execute(query, (targets, title, kind, status, unit, *attrs.values(), achieved)).fetchone()[0]
-    conn.cursor().executemany(
-        "INSERT INTO intervention_targets (intervention_id, layer, feature_id) VALUES (%s, %s, %s)",
-        [(iid, layer, t) for t in targets],
-    )
+    geometry = conn.execute(
+        sql.SQL("SELECT ST_AsGeoJSON({}, 15)::json FROM public.{} s WHERE s.id = ANY(%s)").format(
+            sql.SQL(geometry_sql),  # type: ignore[arg-type]
+            sql.Identifier(layer),
+        ),
+        (targets,),
+    ).fetchone()[0]
+    moved = {name: attrs.pop(name) for name in planning.TRANSITION_FIELDS if name in attrs}
+    data = edit.parse_feature(planning.INTERVENTIONS, _feature({"title": title, "kind": kind, **attrs}, geometry))
+    iid = planning.create_intervention(conn, data, [planning.Target(layer, t) for t in targets])
+    steps = LIFECYCLE[1 : LIFECYCLE.index(status) + 1]
+    for step in steps:
+        planning.transition(conn, iid, step, moved if step == status else None)
     return iid
 
 
 def _tasks(conn: psycopg.Connection, paving: int, lighting: int) -> None:
-    nid = conn.execute("SELECT id FROM neighbourhoods WHERE code = %s", (CODE,)).fetchone()[0]
+    nid = planning.neighbourhood_id(conn, CODE)
 
-    def task(title: str, domain: str, level: str = "task", parent: int | None = None, **attrs: object) -> int:
-        cols = ["neighbourhood_id", "title", "domain", "level", "parent_id", *attrs]
-        query = sql.SQL("INSERT INTO tasks ({}) VALUES ({}) RETURNING id").format(
-            sql.SQL(", ").join(map(sql.Identifier, cols)), sql.SQL(", ").join(sql.Placeholder() * len(cols))
-        )
-        return conn.execute(query, (nid, title, domain, level, parent, *attrs.values())).fetchone()[0]
+    def task(title: str, domain: str, level: str = "task", parent: int | None = None, **attrs: Any) -> int:
+        body = {"neighbourhood_id": nid, "title": title, "domain": domain, "level": level, "parent_id": parent}
+        return planning.create_task(conn, planning.task_input({**body, **attrs}))
 
     safe = task("Safe and walkable streets for children", "urban_physical", "goal", priority="high")
     pave = task(
@@ -262,13 +263,9 @@ def _tasks(conn: psycopg.Connection, paving: int, lighting: int) -> None:
         assignee="Community volunteers",
         due_date="2026-06-30",
     )
-    conn.execute(
-        "INSERT INTO task_links (task_id, layer, feature_id) VALUES (%s, 'interventions', %s), "
-        "(%s, 'interventions', %s)",
-        (pave, paving, light, lighting),
-    )
-    conn.execute(
-        "INSERT INTO task_updates (task_id, note, status, progress) VALUES "
-        "(%s, 'Contractor on site; first two lanes excavated.', 'in_progress', 35)",
-        (pave,),
-    )
+    # The site note comes before the link: once linked, the paving's progress is the task's (a hand-set
+    # figure is refused from then on).
+    note = "Contractor on site; first two lanes excavated."
+    planning.add_update(conn, pave, note, status="in_progress", progress=35)
+    planning.link(conn, pave, planning.Target("interventions", paving))
+    planning.link(conn, light, planning.Target("interventions", lighting))

@@ -65,9 +65,6 @@ WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 class FileProblem(MahalleError):
     """The file cannot be read as it is; the message names it and says why."""
 
-    status = 422
-    title = "The file cannot be imported"
-
 
 @dataclass
 class SourceLayer:

@@ -5,12 +5,18 @@ transaction is still open. While running, that connection holds an advisory lock
 if the process dies (SIGKILL, power cut), PostgreSQL drops the lock with the connection, and the next
 reader of the job list marks a "running" job without its lock as failed. The work itself was one
 transaction, so nothing of it was written.
+
+An import job runs one way whoever asks for it (``mahalle import``, ``POST /imports``): ``create_import``
+records it, ``run_import_job`` follows, runs and finishes it; the caller only gathers the inputs and
+shows the progress.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,8 +24,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.db import connect
-from core.errors import NotFound
+from core.errors import MahalleError, NotFound
+from importers.archive import ImportLimits
+from importers.run import ImportOptions, ImportRejected, ImportReport, Progress, run_import
+from layers.catalogue import UnknownLayer, load_catalogue
 
+log = logging.getLogger("mahalle.import")
 LOCK_CLASS = 0x4D48  # "MH": the first key of our two-key advisory locks
 DIED = "the job stopped unexpectedly (its process ended); nothing of it was written"
 
@@ -95,3 +105,57 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.conn.close()  # releases the advisory lock
+
+
+# Import jobs ---------------------------------------------------------------------------------------
+
+IMPORT_PARAMS = ("layer", "crs", "source", "source_layer", "id_field", "encoding", "dry_run", "repair", "skip_rejected")
+
+
+def create_import(conn: psycopg.Connection, file: str, options: ImportOptions, actor: str) -> uuid.UUID:
+    """Record an import job of ``file`` (its name as the user knows it), queued until it runs."""
+    return create(conn, "import", {"file": file, **{k: getattr(options, k) for k in IMPORT_PARAMS}}, actor)
+
+
+def run_import_job(
+    url: str,
+    job_id: uuid.UUID,
+    path: Path,
+    options: ImportOptions,
+    actor: str,
+    progress: Progress | None = None,
+    limits: ImportLimits | None = None,
+) -> ImportReport:
+    """Run the import job ``job_id`` (made by ``create_import``) on connections of its own.
+
+    Its progress goes to the job and to ``progress``; its end (the report, or why it failed) is recorded
+    before this returns the report or raises. An error that is not a refusal (``MahalleError``, an unknown
+    layer) is logged and recorded without its details, then raised again.
+    """
+    try:
+        with Tracker(url, job_id) as tracker, connect(url, autocommit=True) as conn:
+
+            def follow(done: int, total: int | None, what: str) -> None:
+                tracker.progress(done / total if total else 0.0, what)
+                if progress is not None:
+                    progress(done, total, what)
+
+            try:
+                report = run_import(conn, load_catalogue(conn), path, options, actor, follow, limits)
+            except ImportRejected as exc:
+                tracker.finish("failed", str(exc), exc.report.to_json())
+                raise
+            except (MahalleError, UnknownLayer) as exc:
+                tracker.finish("failed", str(exc), None)
+                raise
+            except Exception as exc:
+                why = f"the import failed unexpectedly ({type(exc).__name__}); it has been logged"
+                tracker.finish("failed", why, None)
+                raise
+            tracker.finish("succeeded", report.summary(), report.to_json())
+            return report
+    except (MahalleError, UnknownLayer):
+        raise
+    except Exception:
+        log.exception("import job %s failed", job_id)
+        raise

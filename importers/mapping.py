@@ -44,8 +44,7 @@ FALSE = frozenset({"false", "f", "no", "n", "0", "off", "خیر", "لا", "όχ�
 
 
 class MappingError(MahalleError):
-    status = 422
-    title = "The mapping is not valid"
+    """A mapping from a file's fields to a layer's attributes that cannot be used."""
 
 
 class ValueProblem(ValueError):

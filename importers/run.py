@@ -96,12 +96,18 @@ class ImportReport:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def summary(self) -> str:
+        """One line: what was new, updated, unchanged and rejected, and whether it was written."""
+        n = {k: sum(getattr(c, k) for c in self.layers.values()) for k in ("new", "updated", "unchanged", "rejected")}
+        verb = "dry run, nothing written" if self.dry_run else "committed"
+        return (
+            f"{self.file}: {n['new']:,} new, {n['updated']:,} updated, {n['unchanged']:,} unchanged, "
+            f"{n['rejected']:,} rejected ({verb}, {self.seconds:.1f} s)"
+        )
+
 
 class ImportRejected(MahalleError):
     """Some rows cannot be imported; nothing was written. The report lists every one."""
-
-    status = 422
-    title = "The import was refused"
 
     def __init__(self, message: str, report: ImportReport):
         super().__init__(message)

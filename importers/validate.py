@@ -28,8 +28,7 @@ MULTI = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString, "Po
 
 
 class CrsProblem(MahalleError):
-    status = 422
-    title = "The coordinate reference system is missing or unknown"
+    """The coordinate reference system of the data is missing or unknown."""
 
 
 def parse_crs(text: str, what: str) -> pyproj.CRS:

@@ -2,9 +2,10 @@
 
 Input is checked against the catalogue first (so a wrong type is named in a planner's words); the
 database then applies the layer's rules, stamps the version and writes the history in the same
-transaction. A write that names a version (If-Match) is a compare-and-set:
-``UPDATE … WHERE id = $1 AND version = $2`` — PostgreSQL re-checks that condition on the newest row,
-so of two clients with the same version exactly one wins and the other gets 412.
+transaction. A write that names the version it expects (``expected``: a version, ``"*"`` for "any, but it must
+exist", or None) is a compare-and-set: ``UPDATE … WHERE id = $1 AND version = $2`` — PostgreSQL re-checks that
+condition on the newest row, so of two clients with the same version exactly one wins and the other gets
+PreconditionFailed with the current version.
 """
 
 from __future__ import annotations
@@ -33,28 +34,6 @@ GEOJSON_TYPES = {
     "Polygon": 3,
     "MultiPolygon": 4,
 }
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(header: str | None) -> int | None | str:
-    """The version an If-Match names; ``"*"`` for any; None without the header."""
-    if header is None:
-        return None
-    value = header.strip()
-    if value == "*":
-        return "*"
-    if value.startswith("W/"):  # RFC 9110 §13.1.1: If-Match compares strongly, so a weak tag never matches
-        raise PreconditionFailed(
-            f"If-Match {header} is a weak ETag, and If-Match needs a strong match: "
-            'send the ETag exactly as the server gave it, e.g. "3"'
-        )
-    value = value.strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed(f"If-Match {header!r} is not an ETag this server gave out")
-    return int(value)
 
 
 @dataclass
@@ -145,7 +124,7 @@ def check_geometry(value: Any) -> str | None:
         raise InvalidInput("geometry: a GeometryCollection is not accepted; send one geometry type", "geometry")
     if not isinstance(kind, str) or kind not in GEOJSON_TYPES:  # a list or object as type is unhashable
         raise InvalidInput(f"geometry: {kind!r} is not a GeoJSON geometry type", "geometry")
-    limits.check_geojson(value.get("coordinates"), GEOJSON_TYPES[kind])  # 413 before walking a huge geometry
+    limits.check_geojson(value.get("coordinates"), GEOJSON_TYPES[kind])  # a huge geometry: refused before the walk
     _check_positions(value.get("coordinates"), GEOJSON_TYPES[kind])
     return json.dumps(value)
 
@@ -324,10 +303,10 @@ READ_ONLY = ("id", "uid", *(n for n in SYSTEM_PROPERTIES if n not in WRITABLE_SY
 def _check_read_only(
     conn: psycopg.Connection, layer: Layer, fid: int, given: dict[str, Any], expected: int | str | None
 ) -> None:
-    """Refuse (400, naming them) read-only properties whose values differ from the stored ones.
+    """Refuse (naming them) read-only properties whose values differ from the stored ones.
 
     Equal values pass, so a feature read with GET can be sent back with PUT. The row is locked, so what was
-    compared is what the update changes. A missing feature or a stale If-Match is left to the update to report.
+    compared is what the update changes. A missing feature or a stale version is left to the update to report.
     """
     columns = set(layer.property_types()) | {"id"}
     checked: list[tuple[str, Any]] = []
@@ -380,5 +359,5 @@ def _explain_miss(conn: psycopg.Connection, layer: Layer, fid: int, expected: in
     raise PreconditionFailed(
         f"{layer.name} feature {fid} is at version {row[0]}, not {expected}: someone else changed it. "
         "Reload it, reapply your change and save again.",
-        etag(row[0]),
+        row[0],
     )

@@ -88,7 +88,11 @@ def update_intervention(
     conn: psycopg.Connection, iid: int, data: edit.FeatureInput, expected: int | str | None = None
 ) -> int:
     if "status" in data.values:
-        raise InvalidInput("status changes go through POST /interventions/{id}/transition", "status")
+        raise InvalidInput(
+            "the status of an intervention changes only by a step of its lifecycle (a transition), "
+            "which records what the step needs, such as the actual end date",
+            "status",
+        )
     return edit.patch(conn, INTERVENTIONS, iid, data, expected, STORAGE)
 
 

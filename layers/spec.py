@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-LANGUAGES = ("en", "fa", "ar", "el")
+from core.i18n import LANGUAGES  # one catalogue per language in core/i18n/: adding a file adds a language
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 ATTR_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -58,12 +59,15 @@ SYSTEM_PROPERTIES: dict[str, str] = {
 WRITABLE_SYSTEM = ("neighbourhood_id", "uid", "source", "source_id")
 
 
-def tr(en: str, fa: str = "", ar: str = "", el: str = "") -> dict[str, str]:
-    """A translated string; missing languages fall back to English when read."""
-    return {k: v for k, v in {"en": en, "fa": fa, "ar": ar, "el": el}.items() if v}
+def tr(en: str, fa: str = "", ar: str = "", el: str = "", **others: str) -> dict[str, str]:
+    """A translated string (``others``: more languages by code, e.g. ``fr="Rue"``); missing languages
+    fall back to English when read, and only languages with a catalogue are kept."""
+    given = {"en": en, "fa": fa, "ar": ar, "el": el, **others}
+    return {k: v for k, v in given.items() if v and k in LANGUAGES}
 
 
 def text_in(value: dict[str, str], lang: str) -> str:
+    """``value`` in ``lang``, or in English when it has no translation into ``lang``."""
     return value.get(lang) or value.get("en", "")
 
 

@@ -60,8 +60,7 @@ def kind_label(kind: str, lang: str) -> str:
 
 
 def _targets_text(targets: dict[str, int], lang: str) -> str:
-    joiner = "، " if lang in i18n.RTL else ", "
-    return joiner.join(i18n.targets(layer, n, lang) for layer, n in sorted(targets.items()))
+    return i18n.join([i18n.targets(layer, n, lang) for layer, n in sorted(targets.items())], lang)
 
 
 def achievement_line(row: dict[str, Any], lang: str) -> str:
@@ -79,7 +78,7 @@ def achievement_line(row: dict[str, Any], lang: str) -> str:
         line = i18n.t("line.plain", lang, kind=kind, quantity=quantity, unit=i18n.unit(row["unit"], lang))
     lights = row["assets"].get("street_light", 0) if row["kind"] == "lighting" else 0
     if lights:
-        line += ("، " if lang in i18n.RTL else ", ") + i18n.t("line.light_points", lang, n=i18n.number(lights, lang))
+        line = i18n.join([line, i18n.t("line.light_points", lang, count=lights, n=i18n.number(lights, lang))], lang)
     return line
 
 
@@ -126,7 +125,7 @@ def bar_chart(
     group_h = series * bar_h + gap
     top = maximum or max((x or 0 for _, values in rows for x in values), default=0) or 1
     plot_w = width - label_w - value_w
-    rtl = lang in i18n.RTL
+    rtl = i18n.direction(lang) == "rtl"
     out = []
     for i, (label, values) in enumerate(rows):
         y = i * group_h + gap // 2

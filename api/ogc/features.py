@@ -15,7 +15,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import get_actor, get_catalogue, get_conn, get_crs, get_settings, json_body
+from api.deps import IfMatch, etag, get_actor, get_catalogue, get_conn, get_crs, get_settings, json_body
 from api.ogc import collections as coll
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
 from api.ogc.params import item_query
@@ -202,7 +202,7 @@ def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, offer
     if unknown:
         raise MahalleError(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
     feature, version = get_item(conn, layer, _feature_id(layer, fid), crs)
-    headers = {"ETag": edit.etag(version), "Content-Crs": f"<{crs.uri}>"}
+    headers = {"ETag": etag(version), "Content-Crs": f"<{crs.uri}>"}
     root = f"{base(request)}/collections/{cid}"
     links = [*self_and_alternates(request, f"/collections/{cid}/items/{fid}", GEOJSON, "geojson"),
              link(root, "collection", JSON, "The collection")]  # fmt: skip
@@ -243,7 +243,7 @@ def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catal
         fid, version, created = edit.create(conn, layer, data, crs)
     feature, _ = get_item(conn, layer, fid)
     location = f"{base(request)}/collections/{cid}/items/{fid}"
-    headers = {"Location": location, "ETag": edit.etag(version), "Content-Crs": f"<{STORAGE.uri}>"}
+    headers = {"Location": location, "ETag": etag(version), "Content-Crs": f"<{STORAGE.uri}>"}
     return Response(feature, status_code=201 if created else 200, media_type=GEOJSON, headers=headers)
 
 
@@ -251,13 +251,12 @@ def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catal
     "/collections/{cid}/items/{fid}", summary="Replace a feature", openapi_extra=request_body(FeatureIn, GEOJSON, JSON)
 )
 def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
-                 offered: Crs) -> Response:  # fmt: skip
+                 offered: Crs, expected: IfMatch) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)
     if isinstance(body, dict) and body.get("id") is not None and str(body["id"]) != fid:
         raise MahalleError(f"the body is feature {body['id']!r} but the URL names feature {fid}")
     data = edit.parse_feature(layer, body)
-    expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
         version = edit.replace(conn, layer, feature_id, data, expected, content_crs(request, offered))
     return _written(conn, layer, feature_id, version)
@@ -269,13 +268,12 @@ def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: 
     openapi_extra=request_body(FeaturePatch, MERGE_PATCH, JSON, GEOJSON),
 )
 def patch_item(cid: str, fid: str, body: PatchBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
-               offered: Crs) -> Response:  # fmt: skip
+               offered: Crs, expected: IfMatch) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)
     if isinstance(body, dict) and "id" in body and str(body["id"]) != fid:
         raise MahalleError("the id of a feature cannot be changed")
     data = edit.parse_feature(layer, body, patch=True)
-    expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
         version = edit.patch(conn, layer, feature_id, data, expected, content_crs(request, offered))
     return _written(conn, layer, feature_id, version)
@@ -283,14 +281,13 @@ def patch_item(cid: str, fid: str, body: PatchBody, request: Request, conn: Conn
 
 def _written(conn: psycopg.Connection, layer: Layer, fid: int, version: int) -> Response:
     feature, _ = get_item(conn, layer, fid)
-    return Response(feature, media_type=GEOJSON, headers={"ETag": edit.etag(version)})
+    return Response(feature, media_type=GEOJSON, headers={"ETag": etag(version)})
 
 
 @router.delete("/collections/{cid}/items/{fid}", status_code=204, summary="Delete a feature")
-def delete_item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, actor: Actor) -> Response:
+def delete_item(cid: str, fid: str, conn: Conn, catalogue: Cat, actor: Actor, expected: IfMatch) -> Response:
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)
-    expected = edit.parse_if_match(request.headers.get("if-match"))
     with attributed(conn, actor):
         edit.delete(conn, layer, feature_id, expected)
     return Response(status_code=204)

@@ -18,8 +18,7 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 class NotAcceptable(MahalleError):
-    status = 406
-    title = "Not acceptable"
+    """None of the representations the client accepts is offered."""
 
 
 def base(request: Request) -> str:

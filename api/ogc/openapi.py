@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.deps import get_catalogue, get_settings
 from api.ogc.collections import JSON_SCHEMA_TYPES
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, MVT, OPENAPI, base, wants_html
+from core import i18n
 from core.settings import Settings
 from layers.catalogue import Catalogue
 from layers.spec import Layer, text_in
@@ -71,7 +72,7 @@ def _components(settings: Settings) -> dict[str, Any]:
                 "Read the collection as it was at this instant (Mahalle extension)",
                 {"type": "string", "format": "date-time"},
             ),  # fmt: skip
-            "lang": _param("lang", "Language of titles", {"type": "string", "enum": ["en", "fa", "ar", "el"]}),
+            "lang": _param("lang", "Language of titles", {"type": "string", "enum": list(i18n.LANGUAGES)}),
             "collectionId": {"name": "collectionId", "in": "path", "required": True, "schema": {"type": "string"}},
             "featureId": {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
             "If-Match": {

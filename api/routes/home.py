@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_settings
+from core import i18n
 from core.settings import Settings
 from layers.neighbourhoods import listing
 from web.templates import render
 
 router = APIRouter(include_in_schema=False)
-LANGUAGES = (("en", "English"), ("fa", "فارسی"), ("ar", "العربية"), ("el", "Ελληνικά"))
+# The language list: one per catalogue in core/i18n/ (name, text direction, the browser's Intl locale).
+LANGUAGES = tuple(i18n.CATALOGUES.values())
 
 
 def content_security_policy(basemap_url: str | None) -> str:

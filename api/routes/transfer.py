@@ -9,8 +9,8 @@ in a temporary folder and streams it back; the temporary file is removed once se
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
 import shutil
 import tempfile
 import threading
@@ -27,17 +27,15 @@ from starlette.datastructures import UploadFile
 
 from api.deps import get_actor, get_catalogue, get_conn
 from api.heavy import HeavyConn
-from core.db import connect
 from core.errors import MahalleError, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name
 from importers import files, jobs
 from importers.archive import ImportLimits
 from importers.mapping import Mapping, MappingError
-from importers.run import ImportOptions, ImportRejected, run_import
-from layers.catalogue import Catalogue, load_catalogue
+from importers.run import ImportOptions
+from layers.catalogue import Catalogue
 
 router = APIRouter(tags=["import and export"])
-log = logging.getLogger("mahalle.import")
 CHUNK = 1 << 20
 TEXT_FIELDS = ("layer", "crs", "source", "source_layer", "id_field", "encoding")
 FLAG_FIELDS = ("dry_run", "repair", "skip_rejected")
@@ -63,8 +61,7 @@ async def create_import(
         path = folder / Path(upload.filename).name
         await _save(upload, path, limits)
         files.precheck(path, limits, options.name or path.name)  # 413/422 now, not in the job
-        params = {"file": options.name, **{k: getattr(options, k) for k in (*TEXT_FIELDS, *FLAG_FIELDS)}}
-        job_id = jobs.create(conn, "import", params, actor)
+        job_id = jobs.create_import(conn, options.name or path.name, options, actor)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -110,27 +107,10 @@ def _options(form: Any, name: str) -> ImportOptions:
 
 
 def _run(url: str, job_id: uuid.UUID, path: Path, options: ImportOptions, actor: str) -> None:
-    """The import job, in its own thread with its own connections."""
+    """The import job, in its own thread; how it ended is in the job (and in the log when unexpected)."""
     try:
-        with jobs.Tracker(url, job_id) as tracker, connect(url, autocommit=True) as conn:
-
-            def progress(done: int, total: int | None, what: str) -> None:
-                tracker.progress(done / total if total else 0.0, what)
-
-            try:
-                report = run_import(conn, load_catalogue(conn), path, options, actor, progress)
-                tracker.finish("succeeded", "imported" if not options.dry_run else "dry run", report.to_json())
-            except ImportRejected as exc:
-                tracker.finish("failed", str(exc), exc.report.to_json())
-            except MahalleError as exc:
-                tracker.finish("failed", str(exc), None)
-            except Exception as exc:
-                log.exception("import job %s failed", job_id)
-                tracker.finish(
-                    "failed", f"the import failed unexpectedly ({type(exc).__name__}); it has been logged", None
-                )
-    except Exception:
-        log.exception("import job %s could not be followed", job_id)
+        with contextlib.suppress(Exception):
+            jobs.run_import_job(url, job_id, path, options, actor)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
 

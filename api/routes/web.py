@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 import web
 from api.deps import get_actor, get_catalogue, get_conn
 from api.problems import problem
+from core import i18n
 from core.db import attributed
 from core.errors import NotFound
 from layers import history
@@ -31,7 +32,6 @@ FeatureId = Annotated[int, InPath(ge=1, le=2**63 - 1, description="Feature id")]
 
 WEB = Path(web.__file__).resolve().parent
 STATIC = WEB / "static"
-I18N = WEB / "i18n"
 NODE_MODULES = WEB.parent / "node_modules"
 # The package dist folders the page may load, by the short name used in /vendor/<name>/….
 VENDOR = {
@@ -64,7 +64,7 @@ def static(path: str) -> FileResponse:
 
 @router.get("/i18n/{lang}.json", include_in_schema=False)
 def catalogue_of_strings(lang: str) -> FileResponse:
-    return _file(I18N, f"{lang}.json")
+    return _file(i18n.folder(), f"{lang}.json")  # the language catalogues (core/i18n/)
 
 
 @router.get("/sw.js", include_in_schema=False)

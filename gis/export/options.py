@@ -27,8 +27,7 @@ Progress = Callable[[int, str], None]  # rows written so far, layer being writte
 
 
 class ExportError(MahalleError):
-    status = 400
-    title = "The export cannot be made"
+    """An export asked for with options that cannot be met."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from api.problems import status_of
 from gis import cql2
 from gis.cql2 import FilterError, filter_sql, layer_properties
 from layers.catalogue import core_catalogue
@@ -129,7 +130,7 @@ def test_values_are_bound_not_spliced(db):
 def test_bad_filters_are_clear_400s(text, message):
     with pytest.raises(FilterError, match=message) as info:
         filter_sql(text, layer_properties(CATALOGUE["streets"]))
-    assert info.value.status == 400
+    assert status_of(info.value) == 400
 
 
 def test_properties_are_checked_against_the_catalogue():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.problems import status_of
 from core import limits
 from importers import archive
 from importers.archive import ArchiveTooLarge, ImportLimits
@@ -34,7 +35,7 @@ def refused_before_extraction(path: Path, tmp_path: Path, match: str, limits: Im
     target.mkdir()
     with pytest.raises(ArchiveTooLarge, match=match) as info:
         archive.extract(path, target, limits or ImportLimits())
-    assert info.value.status == 413
+    assert status_of(info.value) == 413
     assert list(target.iterdir()) == []  # not one byte extracted
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from api.problems import status_of
 from core.errors import MahalleError, PayloadTooLarge
 from importers import archive
 from importers.archive import ArchiveTooLarge, BadArchive, ImportLimits
@@ -68,12 +69,12 @@ def test_too_large_file(conn, tmp_path):
         r"big\.geojson: the file is 1\.0 MB; the limit is 1 MB",
         ImportLimits(max_file_mb=1),
     )
-    assert error.status == 413
+    assert status_of(error) == 413
 
 
 def test_too_many_features(conn, good):
     error = attempt(conn, good, PayloadTooLarge, r"trees\.geojson: 3 features; at most 2", ImportLimits(max_features=2))
-    assert error.status == 413
+    assert status_of(error) == 413
 
 
 def make_zip(path: Path, entries: dict[str, bytes], symlink: str | None = None) -> Path:
@@ -91,7 +92,7 @@ def make_zip(path: Path, entries: dict[str, bytes], symlink: str | None = None) 
 def test_too_many_entries(conn, tmp_path):
     path = make_zip(tmp_path / "many.zip", {f"f{i}.txt": b"x" for i in range(6)})
     error = attempt(conn, path, ArchiveTooLarge, r"many\.zip: 6 entries; at most 5", ImportLimits(max_zip_entries=5))
-    assert error.status == 413
+    assert status_of(error) == 413
 
 
 def test_zip_bomb_is_refused_before_extraction(conn, tmp_path):
@@ -128,7 +129,7 @@ def test_uncompressed_total_limit(conn, tmp_path):
 def test_dangerous_entries_refuse_the_whole_archive(conn, tmp_path, entries, symlink, match):
     path = make_zip(tmp_path / "evil.zip", {"ok.txt": b"fine", **entries}, symlink)
     error = attempt(conn, path, BadArchive, r"evil\.zip: .*" + match)
-    assert error.status == 422
+    assert status_of(error) == 422
     target = tmp_path / "deep" / "out"
     target.mkdir(parents=True)
     with pytest.raises(BadArchive):
@@ -183,7 +184,7 @@ def test_corrupt_and_truncated_files(conn, tmp_path, good):
 )
 def test_unknown_crs(conn, good, crs, match):
     error = attempt(conn, good, CrsProblem, r"trees\.geojson: " + match, crs=crs)
-    assert error.status == 422
+    assert status_of(error) == 422
 
 
 def test_csv_without_coordinates(conn, tmp_path):

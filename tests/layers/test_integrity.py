@@ -11,6 +11,7 @@ import uuid
 import psycopg
 import pytest
 
+from api.problems import status_of
 from core.crs import STORAGE
 from core.db import HAS_DEPENDENTS, UID_TAKEN, attributed
 from core.errors import Conflict, HasDependents
@@ -75,7 +76,7 @@ def test_deleting_a_targeted_or_linked_feature_is_refused_in_a_planners_words(co
     )
     with pytest.raises(HasDependents) as through_edit, attributed(conn, "amina"):
         edit.delete(conn, core_catalogue()["streets"], sid, None)
-    assert through_edit.value.status == 409 and "Remove those links first" in str(through_edit.value)
+    assert status_of(through_edit.value) == 409 and "Remove those links first" in str(through_edit.value)
     assert one(conn, "SELECT count(*) FROM streets") == 1
     assert one(conn, "SELECT count(*) FROM intervention_targets") + one(conn, "SELECT count(*) FROM task_links") == 2
 
@@ -202,7 +203,7 @@ def test_a_restore_whose_uid_was_taken_meanwhile_is_a_conflict(conn):
     assert err.diag.sqlstate == UID_TAKEN
     with pytest.raises(Conflict) as conflict, attributed(conn, "x"):
         history.restore(conn, "streets", gone)
-    assert conflict.value.status == 409
+    assert status_of(conflict.value) == 409
     assert f"streets feature {gone} cannot be restored: its uid {uid} now belongs to streets feature {taker}" in str(
         conflict.value
     )

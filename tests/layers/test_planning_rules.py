@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from api.problems import status_of
 from core.db import attributed
 from core.errors import HasDependents, RuleViolation, TransitionNotAllowed
 from layers import migrate, planning
@@ -136,7 +137,7 @@ def test_transition_reports_the_allowed_next_states(conn, hoods):
         planning.transition(conn, iid, "in_progress")
     assert (err.value.current, err.value.requested, err.value.allowed) == ("proposed", "in_progress",
                                                                            ["approved", "cancelled"])  # fmt: skip
-    assert err.value.status == 409
+    assert status_of(err.value) == 409
     with attributed(conn, "sara"):
         planning.transition(conn, iid, "approved")
     row = conn.execute(
@@ -305,7 +306,7 @@ def test_targets_must_exist_fit_the_kind_and_lie_in_the_neighbourhood(conn, hood
     assert isinstance(err, psycopg.errors.ForeignKeyViolation)
     with pytest.raises(RuleViolation) as violation, attributed(conn, "x"):
         planning.add_targets(conn, iid, [planning.Target("streets", far)])
-    assert violation.value.column == "feature_id" and violation.value.status == 422
+    assert violation.value.column == "feature_id" and status_of(violation.value) == 422
     assert one(conn, "SELECT count(*) FROM intervention_targets") == 0
 
 

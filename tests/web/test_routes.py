@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes import web as web_routes
 from api.runtime import Database
+from core import i18n
 from core.settings import Settings
 
 WEB = Path(web_routes.__file__).resolve().parents[2] / "web"
-LANGS = ("en", "fa", "ar", "el")
+LANGS = i18n.LANGUAGES  # English first
 GEOJSON = {"Content-Type": "application/geo+json"}
 PATCH = {"Content-Type": "application/merge-patch+json"}
 
@@ -100,7 +101,8 @@ def test_history_and_restore_routes(client):
 
 
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((WEB / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+    """The web app's strings of a language catalogue (core/i18n/<lang>.json)."""
+    return json.loads((i18n.FOLDER / f"{lang}.json").read_text(encoding="utf-8"))["ui"]
 
 
 def test_every_language_has_every_string():

@@ -4,11 +4,10 @@
 import { get, withQuery } from "./api.js";
 import { attribute, layerOf } from "./catalogue.js";
 import { clear, el } from "./dom.js";
-import { formatDate, formatNumber, isRTL, label, language, t } from "./i18n.js";
+import { formatDate, formatNumber, isRTL, label, language, locale, t } from "./i18n.js";
 
 const PERCENTAGES = [["paved_pct", "streets"], ["lit_pct", "streets"], ["formalised_pct", "parcels"],
   ["cleared_pct", "blighted_plots"], ["park_300m_pct", "coverage"], ["school_500m_pct", "coverage"], ["clinic_500m_pct", "coverage"]];
-const REPORT_LANGUAGES = new Set(["en", "fa", "ar"]);
 const charts = [];
 const state = { compare: "", from: "", to: "" };
 export const hooks = { neighbourhood: () => "" };
@@ -68,7 +67,7 @@ function baseOptions(horizontal = false) {
   const x = { ...(horizontal ? value : category), reverse: rtl };
   const y = { ...(horizontal ? category : value), position: rtl ? "right" : "left" };
   return {
-    responsive: true, maintainAspectRatio: false, animation: false, locale: { fa: "fa-IR", ar: "ar-u-nu-arab", el: "el-GR" }[language()] || "en-GB",
+    responsive: true, maintainAspectRatio: false, animation: false, locale: locale(),
     indexAxis: horizontal ? "y" : "x",
     plugins: { legend: { rtl, labels: { font } }, tooltip: { rtl, textDirection: rtl ? "rtl" : "ltr" } },
     scales: { x, y },
@@ -114,7 +113,7 @@ function reportForm(code) {
   const update = () => {
     state.from = from.value;
     state.to = to.value;
-    const lang = REPORT_LANGUAGES.has(language()) ? language() : "en";
+    const lang = language();  // every catalogue has the report's strings (English where one lacks them)
     link.href = withQuery("/reports/achievement", { neighbourhood: code, from: from.value, to: to.value, format: "html", lang });
   };
   from.addEventListener("change", update);

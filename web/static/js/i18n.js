@@ -1,10 +1,11 @@
-// Translation catalogues (web/i18n/<lang>.json), number and date formatting, text direction.
+// Translation catalogues (/i18n/<lang>.json, from core/i18n/), number and date formatting, text direction.
 // Labels of layers, attributes and values come from the layer catalogue, not from here.
+// The languages are the options of the page's language list, rendered by the server from the catalogues
+// present (each option carries the language's text direction and Intl locale).
 
-const RTL = new Set(["fa", "ar"]);
-const LOCALES = { en: "en-GB", fa: "fa-IR-u-ca-persian", ar: "ar-u-nu-arab", el: "el-GR" };
-const NUMBER_LOCALES = { en: "en-GB", fa: "fa-IR", ar: "ar-u-nu-arab", el: "el-GR" };
-export const LANGUAGES = ["en", "fa", "ar", "el"];
+const options = () => [...document.querySelectorAll("#language option")];
+export const LANGUAGES = options().map((o) => o.value);
+const SETTINGS = Object.fromEntries(options().map((o) => [o.value, { dir: o.dataset.dir, locale: o.dataset.locale }]));
 
 let lang = "en";
 let strings = {};
@@ -13,7 +14,7 @@ let fallback = {};
 async function fetchCatalogue(code) {
   const response = await fetch(`/i18n/${code}.json`);
   if (!response.ok) throw new Error(`no catalogue for ${code}`);
-  return response.json();
+  return (await response.json()).ui || {};
 }
 
 export function storedLanguage() {
@@ -33,16 +34,18 @@ export async function setLanguage(code) {
 }
 
 export const language = () => lang;
-export const isRTL = () => RTL.has(lang);
-export const locale = () => LOCALES[lang];
+export const isRTL = () => (SETTINGS[lang] || {}).dir === "rtl";
+export const locale = () => (SETTINGS[lang] || {}).locale || "en-GB";
 
-/** The UI string `key` with {name} placeholders filled (numbers formatted for the language). */
+/** The UI string `key` with {name} placeholders filled (numbers formatted for the language). A string
+ * given as plural forms ({one: …, other: …}) takes the form CLDR's rule of the language gives for `params.n`. */
 export function t(key, params = {}) {
-  let text = strings[key] ?? fallback[key];
+  let text = strings[key] || fallback[key];
   if (text === undefined) {
     console.warn("missing translation", key);
     text = key;
   }
+  if (typeof text === "object") text = text[new Intl.PluralRules(locale()).select(Number(params.n) || 0)] || text.other;
   return text.replace(/\{(\w+)\}/g, (_, name) => {
     const value = params[name];
     if (value === undefined || value === null) return "";
@@ -60,7 +63,7 @@ export function formatNumber(value, options = {}) {
   if (value === null || value === undefined || value === "") return "";
   const number = Number(value);
   if (!Number.isFinite(number)) return String(value);
-  return new Intl.NumberFormat(NUMBER_LOCALES[lang], { maximumFractionDigits: 2, ...options }).format(number);
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 2, ...options }).format(number);
 }
 
 /** A date ("2026-05-31") in the language's calendar: Jalali with Persian digits in Persian. */

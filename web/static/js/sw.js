@@ -5,7 +5,9 @@
 const CACHE = "mahalle-v1";
 const SHELL = ["/", "/static/css/app.css", "/static/js/app.js", "/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
   "/vendor/geoman/leaflet-geoman.min.js", "/vendor/geoman/leaflet-geoman.css", "/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
-  "/vendor/chartjs/chart.umd.min.js", "/i18n/en.json", "/i18n/fa.json", "/i18n/ar.json", "/i18n/el.json", "/layers?counts=true"];
+  "/vendor/chartjs/chart.umd.min.js", "/i18n/en.json", "/layers?counts=true"];
+// English, every catalogue's fallback, is kept from the start; the catalogue of the language in use is kept the
+// first time the page loads it (KEEP), so the list of languages lives only in core/i18n/.
 const KEEP = [/^\/$/, /^\/static\//, /^\/vendor\//, /^\/i18n\//, /^\/layers/, /^\/ogc\/collections\/[^/]+\/items/, /^\/tasks/, /^\/interventions/];
 
 self.addEventListener("install", (event) => {

@@ -11,19 +11,14 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import cli as base  # cli.py registers these commands: its names are read at call time
+from api.cli.base import _fail, app, console, database, err
 from core.db import connect
 from core.settings import Settings
 from gis.export import FORMATS, ExportOptions, export
 from importers import jobs
 from importers.mapping import Mapping
-from importers.run import ImportOptions, ImportRejected, ImportReport, run_import
+from importers.run import ImportOptions, ImportRejected, ImportReport
 from layers.catalogue import UnknownLayer, load_catalogue
-
-
-def register(app: typer.Typer) -> None:
-    app.command("import")(import_command)
-    app.command("export")(export_command)
 
 
 def _progress() -> Progress:
@@ -34,7 +29,7 @@ def _progress() -> Progress:
         TextColumn("{task.completed:,.0f} rows"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
-        console=base.err,
+        console=err,
         transient=True,
     )
 
@@ -44,6 +39,7 @@ def _rate(task: Any) -> str:
     return f"{speed:,.0f} rows/s" if speed else ""
 
 
+@app.command("import")
 def import_command(
     path: Annotated[
         Path, typer.Argument(help="GeoPackage, zipped Shapefile, GeoJSON, KML/KMZ, CSV, XLSX, FGB, OSM PBF")
@@ -78,62 +74,44 @@ def import_command(
         skip_rejected=skip_rejected,
     )
     actor = Settings().default_actor
-    params = {"file": path.name, "layer": layer, "dry_run": dry_run, "repair": repair, "source": source}
-    with base.database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
-        catalogue = load_catalogue(conn)
-        job_id = jobs.create(conn, "import", params, actor)
+    with database() as db, _progress() as bar:
+        with connect(db.url, autocommit=True) as conn:
+            job_id = jobs.create_import(conn, path.name, options, actor)
         task = bar.add_task("reading", total=None, rate="")
-        with jobs.Tracker(db.url, job_id) as tracker:
 
-            def progress(done: int, total: int | None, what: str) -> None:
-                bar.update(task, completed=done, total=total, description=what, rate=_rate(bar.tasks[0]))
-                tracker.progress(done / total if total else 0.0, what)
+        def progress(done: int, total: int | None, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what, rate=_rate(bar.tasks[0]))
 
-            try:
-                result = run_import(conn, catalogue, path, options, actor, progress)
-            except UnknownLayer as exc:
-                tracker.finish("failed", str(exc), None)
-                raise base._fail(str(exc)) from None
-            except ImportRejected as exc:
-                tracker.finish("failed", str(exc), exc.report.to_json())
-                _print_import(exc.report)
-                _write_report(report, exc.report.to_json())
-                raise base._fail(str(exc)) from exc
-            except Exception as exc:
-                tracker.finish("failed", str(exc), None)
-                raise
-            tracker.finish("succeeded", _summary(result), result.to_json())
+        try:
+            result = jobs.run_import_job(db.url, job_id, path, options, actor, progress)
+        except UnknownLayer as exc:
+            raise _fail(str(exc)) from None
+        except ImportRejected as exc:
+            _print_import(exc.report)
+            _write_report(report, exc.report.to_json())
+            raise _fail(str(exc)) from exc
     _print_import(result)
     _write_report(report, result.to_json())
-    base.console.print(_summary(result))
-
-
-def _summary(report: ImportReport) -> str:
-    n = {k: sum(getattr(c, k) for c in report.layers.values()) for k in ("new", "updated", "unchanged", "rejected")}
-    verb = "dry run, nothing written" if report.dry_run else "committed"
-    return (
-        f"{report.file}: {n['new']:,} new, {n['updated']:,} updated, {n['unchanged']:,} unchanged, "
-        f"{n['rejected']:,} rejected ({verb}, {report.seconds:.1f} s)"
-    )
+    console.print(result.summary())
 
 
 def _print_import(report: ImportReport) -> None:
     table = Table("layer", "read", "new", "updated", "unchanged", "rejected", "repaired", title=report.file)
     for name, c in report.layers.items():
         table.add_row(name, *(f"{v:,}" for v in (c.read, c.new, c.updated, c.unchanged, c.rejected, c.repaired)))
-    base.console.print(table)
+    console.print(table)
     if report.rejected:
         rows = Table("layer", "row", "id", "reason", title="rejected rows (first 20)")
         for r in report.rejected[:20]:
             rows.add_row(r["layer"], str(r["row"] or "-"), str(r["source_id"]), r["reason"])
-        base.console.print(rows)
+        console.print(rows)
     for name, fields in report.unmapped_fields.items():
         if fields:
-            base.console.print(f"[yellow]{name}: fields not imported:[/] {', '.join(fields)}")
+            console.print(f"[yellow]{name}: fields not imported:[/] {', '.join(fields)}")
     for name, attrs in report.unmapped_values.items():
         for attr, values in attrs.items():
             shown = ", ".join(f"{v} ({n})" for v, n in list(values.items())[:10])
-            base.console.print(f"[yellow]{name}.{attr}: values without a match:[/] {shown}")
+            console.print(f"[yellow]{name}.{attr}: values without a match:[/] {shown}")
 
 
 def _write_report(path: Path | None, data: dict[str, Any]) -> None:
@@ -147,9 +125,9 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise base._fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})") from None
+        raise _fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})") from None
     if len(values) != 4:
-        raise base._fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})")
+        raise _fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})")
     return values  # type: ignore[return-value]
 
 
@@ -159,7 +137,7 @@ def _parse_moment(text: str | None, what: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise base._fail(f"{what} takes a date or time in ISO 8601, e.g. 2026-01-31 (got {text!r})") from None
+        raise _fail(f"{what} takes a date or time in ISO 8601, e.g. 2026-01-31 (got {text!r})") from None
     return moment if moment.tzinfo else moment.astimezone()
 
 
@@ -168,6 +146,7 @@ def _parse_date(text: str | None, what: str) -> date | None:
     return moment.date() if moment else None
 
 
+@app.command("export")
 def export_command(
     format: Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))],
     out: Annotated[Path, typer.Option(help="File to write")],
@@ -195,7 +174,7 @@ def export_command(
         date_to=_parse_date(date_to, "--to"),
         as_of=_parse_moment(as_of, "--as-of"),
     )
-    with base.database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
+    with database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
         task = bar.add_task("exporting", total=None, rate="")
 
         def progress(rows: int, layer: str) -> None:
@@ -204,12 +183,12 @@ def export_command(
         try:
             result = export(conn, load_catalogue(conn), options, out, progress)
         except UnknownLayer as exc:
-            raise base._fail(str(exc)) from None
+            raise _fail(str(exc)) from None
     table = Table("layer", "features", title=str(out))
     for name, n in result.layers.items():
         table.add_row(name, f"{n:,}")
     for name, why in result.skipped.items():
         table.add_row(name, f"skipped: {why}")
-    base.console.print(table)
+    console.print(table)
     _write_report(report, result.to_json())
-    base.console.print(f"wrote {out} ({sum(result.layers.values()):,} features, {result.seconds:.1f} s)")
+    console.print(f"wrote {out} ({sum(result.layers.values()):,} features, {result.seconds:.1f} s)")

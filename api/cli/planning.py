@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from api.cli.base import _fail, app, console, database
 from core.db import connect
+from core.i18n import LANGUAGES
 from gis import indicators as gis_indicators
 from gis import report as gis_report
 from web import report_i18n as i18n
 from web import report_page
-
-console = Console()
 
 
 class Format(StrEnum):
@@ -26,10 +25,7 @@ class Format(StrEnum):
     json = "json"
 
 
-class Lang(StrEnum):
-    en = "en"
-    fa = "fa"
-    ar = "ar"
+Lang = StrEnum("Lang", {code: code for code in LANGUAGES})  # the languages of core/i18n/, one file each
 
 
 def _day(value: str, option: str) -> date:
@@ -39,17 +35,16 @@ def _day(value: str, option: str) -> date:
         raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD", param_hint=option) from None
 
 
+@app.command("report")
 def report(
     neighbourhood: Annotated[str, typer.Option(help="Neighbourhood code, e.g. HKI-CENTRE")],
     start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD")],
     format: Annotated[Format, typer.Option(help="html (printable, opens offline) or json")] = Format.html,
-    lang: Annotated[Lang, typer.Option(help="Language of the HTML report")] = Lang.en,
+    lang: Annotated[Lang, typer.Option(help="Language of the HTML report")] = Lang("en"),
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
 ) -> None:
     """Achievement report of a neighbourhood for a period."""
-    from api.cli import database  # not at the top: api.cli imports this module
-
     first, last = _day(start, "--from"), _day(end, "--to")
     with database() as db, connect(db.url) as conn:
         built = gis_report.achievement(conn, neighbourhood, first, last)
@@ -62,6 +57,7 @@ def report(
     console.print(f"wrote {out} ({format.value}, {lang.value})")
 
 
+@app.command("indicators")
 def indicators(
     neighbourhood: Annotated[str | None, typer.Option(help="Neighbourhood code")] = None,
     as_of: Annotated[str | None, typer.Option(help="As recorded at the end of this day, YYYY-MM-DD")] = None,
@@ -70,8 +66,6 @@ def indicators(
     ] = None,
 ) -> None:
     """Neighbourhood indicators (or of a polygon), now or as of a date."""
-    from api.cli import _fail, database
-
     if not neighbourhood and not polygon:
         raise _fail("give --neighbourhood CODE or --polygon WKT")
     day = _day(as_of, "--as-of") if as_of else None
@@ -105,8 +99,3 @@ def _print_indicators(result: dict[str, Any], where: str, day: date | None) -> N
         first = ", ".join(f"{r['id']} ({r['distance_m']:.0f} m)" for r in rows[:5])
         priorities.add_row(name.replace("_", " "), str(len(rows)), first or "—")
     console.print(priorities)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
-    app.command("indicators")(indicators)

@@ -1,0 +1,110 @@
+"""One catalogue per language: adding a file to the catalogue folder adds the language to the web app's list,
+its strings, the layer labels, the API's language negotiation and the reports; French, as a user sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from core import i18n
+from tests.web.conftest import shot
+
+ROOT = Path(__file__).resolve().parents[2]
+GERMAN = {
+    "language": {"name": "Deutsch", "locale": "de_DE"},  # no "order": listed after the others
+    "ui": {"nav.map": "Karte", "nav.language": "Sprache"},  # the rest of the web app falls back to English
+    "report": {
+        "report.title": "Leistungsbericht",
+        "report.period": "{start} bis {end}",
+        "line.targets": "{kind}: {quantity} {unit} auf {targets}",
+        "targets.blighted_plots": {"one": "{n} Grundstück", "other": "{n} Grundstücke"},
+    },
+}
+# Runs in a fresh interpreter: the catalogues are read from the copy before any module takes the language list.
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    from core import i18n
+
+    i18n.use_folder(Path(sys.argv[1]))
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.runtime import Database
+    from core.settings import Settings
+    from layers import definition, spec
+
+    url = sys.argv[2]
+    assert spec.LANGUAGES[-1] == "de", spec.LANGUAGES
+    definition.LayerDefinition.model_validate(
+        {"name": "wells", "title": {"en": "Wells", "de": "Brunnen"}, "geometry_type": "Point", "attributes": []}
+    )
+    app = create_app(Settings(database_url=url, load_demo=False), database=Database(url))
+    with TestClient(app) as client:
+        page = client.get("/").text
+        assert '<option value="de" lang="de" data-dir="ltr"' in page and ">Deutsch</option>" in page, page
+        assert client.get("/i18n/de.json").json()["ui"]["nav.map"] == "Karte"
+        layer = {"name": "wells", "title": {"en": "Wells", "de": "Brunnen"}, "geometry_type": "Point",
+                 "attributes": [{"name": "depth", "type": "number", "label": {"en": "Depth", "de": "Tiefe"}}]}
+        assert client.post("/layers", json=layer).status_code == 201, client.post("/layers", json=layer).text
+        german = client.get("/ogc/collections/wells", headers={"Accept-Language": "de-DE,de;q=0.9"}).json()
+        assert german["title"] == "Brunnen", german
+        assert client.get("/ogc/collections/wells?lang=de").json()["title"] == "Brunnen"
+        assert client.get("/ogc/collections/wells?lang=xx").json()["title"] == "Wells"
+        queryables = client.get("/ogc/collections/wells/queryables?lang=de").json()
+        assert queryables["properties"]["depth"]["title"] == "Tiefe", queryables
+        report = client.get("/reports/achievement?neighbourhood=HKI-CENTRE&from=2026-01-01&to=2026-12-31"
+                            "&format=html&lang=de")
+        assert report.status_code == 200, report.text
+        html = report.text
+        assert '<html lang="de" dir="ltr">' in html
+        assert "Leistungsbericht" in html and "1. Januar 2026 bis 31. Dezember 2026" in html, html[:3000]
+        assert "1 Grundstück" in html  # the German plural form, chosen by CLDR's rule for German
+        assert "Action plan: tasks completed" in html  # a string German lacks is English
+    print("ok")
+    """
+)
+
+
+def test_a_new_catalogue_file_is_a_new_language_everywhere(tmp_path, demo_db_url):
+    folder = tmp_path / "i18n"
+    folder.mkdir()
+    for path in i18n.FOLDER.glob("*.json"):
+        shutil.copy(path, folder / path.name)
+    (folder / "de.json").write_text(json.dumps(GERMAN, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(folder), demo_db_url],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-4000:]
+
+
+def test_french_in_the_browser_and_in_the_report(session, api):
+    page = session.page("/#board")
+    languages = page.eval_on_selector_all("#language option", "options => options.map((o) => o.value)")
+    assert languages == list(i18n.LANGUAGES) and "fr" in languages
+    page.select_option("#language", "fr")
+    page.wait_for_function("document.documentElement.lang === 'fr' && document.documentElement.dir === 'ltr'")
+    page.locator(".board-head h2", has_text="Plan d’action : tableau des tâches").wait_for()
+    card = page.locator(".card", has_text="Home visits to households at risk")  # due on 15 December 2026
+    assert "15 décembre 2026" in card.locator(".due").inner_text()
+    assert page.locator('nav.views a[data-view="map"]').inner_text() == "Carte"
+    shot(page, "task-board-fr")
+    page.reload()  # the choice is remembered
+    page.wait_for_function("document.documentElement.lang === 'fr'")
+    report = api.get("/reports/achievement", params={"neighbourhood": "HKI-CENTRE", "from": "2026-01-01",
+                                                     "to": "2026-12-31", "format": "html", "lang": "fr"})  # fmt: skip
+    assert report.status_code == 200 and '<html lang="fr" dir="ltr">' in report.text
+    assert "Bilan des réalisations" in report.text and "Du 1 janvier 2026 au 31 décembre 2026" in report.text
