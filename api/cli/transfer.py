@@ -14,7 +14,7 @@ from rich.table import Table
 from api.cli.base import _fail, app, console, database, err
 from core.db import connect
 from core.settings import Settings
-from gis.export import FORMATS, ExportOptions, export
+from gis.export import FORMATS, ExportError, ExportOptions, export, parse_bbox, parse_list
 from importers import jobs
 from importers.mapping import Mapping
 from importers.run import ImportOptions, ImportRejected, ImportReport
@@ -119,18 +119,6 @@ def _write_report(path: Path | None, data: dict[str, Any]) -> None:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
-def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if not text:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise _fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})") from None
-    if len(values) != 4:
-        raise _fail(f"--bbox takes four numbers: west,south,east,north (got {text!r})")
-    return values  # type: ignore[return-value]
-
-
 def _parse_moment(text: str | None, what: str) -> datetime | None:
     if not text:
         return None
@@ -162,14 +150,18 @@ def export_command(
     report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
 ) -> None:
     """Export layers (the asset inventory) to a file."""
+    try:
+        area = parse_bbox(bbox)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
     options = ExportOptions(
         format=format.lower(),
-        layers=[s.strip() for s in layers.split(",") if s.strip()] if layers else None,
+        layers=parse_list(layers),
         neighbourhood=neighbourhood,
-        bbox=_parse_bbox(bbox),
+        bbox=area,
         polygon=polygon,
         filter=filter,
-        status=[s.strip() for s in status.split(",")] if status else None,
+        status=parse_list(status),
         date_from=_parse_date(date_from, "--from"),
         date_to=_parse_date(date_to, "--to"),
         as_of=_parse_moment(as_of, "--as-of"),

@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 from api.deps import get_actor, get_catalogue, get_conn
 from api.heavy import HeavyConn
 from core.errors import MahalleError, PayloadTooLarge
-from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name
+from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name, parse_bbox, parse_list
 from importers import files, jobs
 from importers.archive import ImportLimits
 from importers.mapping import Mapping, MappingError
@@ -143,12 +143,12 @@ def get_export(
 ) -> FileResponse:
     options = ExportOptions(
         format=format.lower(),
-        layers=_list(layers),
+        layers=parse_list(layers),
         neighbourhood=neighbourhood,
-        bbox=_bbox(bbox),
+        bbox=parse_bbox(bbox),
         polygon=polygon,
         filter=filter,
-        status=_list(status),
+        status=parse_list(status),
         date_from=date_from,
         date_to=date_to,
         as_of=as_of.astimezone() if as_of else None,
@@ -166,19 +166,3 @@ def get_export(
         filename=name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
-
-
-def _list(text: str | None) -> list[str] | None:
-    return [s.strip() for s in text.split(",") if s.strip()] if text else None
-
-
-def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if not text:
-        return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4:
-        raise MahalleError(f"bbox takes four numbers: west,south,east,north (got {text!r}).")
-    return values[0], values[1], values[2], values[3]

@@ -22,6 +22,8 @@ from gis.export.options import (
     ExportReport,
     choose_layers,
     output_name,
+    parse_bbox,
+    parse_list,
 )
 from gis.export.query import layer_query as _query  # bench/findings.py times the exporter's query
 from gis.export.stream import export
@@ -38,4 +40,6 @@ __all__ = [
     "choose_layers",
     "export",
     "output_name",
+    "parse_bbox",
+    "parse_list",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -28,6 +29,24 @@ Progress = Callable[[int, str], None]  # rows written so far, layer being writte
 
 class ExportError(MahalleError):
     """An export asked for with options that cannot be met."""
+
+
+def parse_list(text: str | None) -> list[str] | None:
+    """``a,b,c`` as the CLI and the API take layer names and status values."""
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` in longitude/latitude, as the CLI and the API take it."""
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ExportError(f"bbox takes four numbers: west,south,east,north (got {text!r}).")
+    return values[0], values[1], values[2], values[3]
 
 
 @dataclass
