@@ -46,6 +46,10 @@ class Busy(MahalleError):
         self.retry_after = retry_after
 
 
+class ImportsBusy(Busy):
+    """Every import slot (``MAHALLE_IMPORT_CONCURRENCY``) is taken."""
+
+
 class OverBudget(MahalleError):
     """The request ran past its time budget and was stopped; ``retry_after``: seconds to wait."""
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import etag
-from api.heavy import RETRY_OVER_BUDGET_S, Busy, OverBudget
+from api.heavy import RETRY_OVER_BUDGET_S, Busy, ImportsBusy, OverBudget
 from api.ogc.media import NotAcceptable
 from core.crs import UnsupportedCRS
 from core.errors import (
@@ -124,6 +124,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     # api/
     NotAcceptable: Problem(406, "Not acceptable"),
     Busy: Problem(503, "The server is busy with other reports", headers=_retry_after),
+    ImportsBusy: Problem(503, "The server is busy with other imports", headers=_retry_after),
     OverBudget: Problem(503, "The request took too long", headers=_retry_after),
 }
 

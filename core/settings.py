@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     heavy_concurrency: int = Field(
         default=2, ge=1, description="Reports, indicators and exports running at once per server process."
     )
+    import_concurrency: int = Field(
+        default=2, ge=1, description="Import jobs running at once per server process (503 for another upload)."
+    )
     heavy_wait_s: float = Field(
         default=2.0, ge=0, description="How long a report, indicator or export waits for a free slot (503 after)."
     )

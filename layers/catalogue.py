@@ -5,6 +5,7 @@ Everything that needs to know what a layer holds (API, forms, importers, exports
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from layers import (
     workshops,
 )
 from layers.spec import Layer
+
+log = logging.getLogger("mahalle.layers")
 
 # Order matters: a layer comes after the layers it refers to.
 CORE_LAYERS: tuple[Layer, ...] = (
@@ -79,6 +82,10 @@ def load_catalogue(conn: psycopg.Connection) -> Catalogue:
         "SELECT spec FROM mahalle.layer_registry WHERE kind = 'custom' ORDER BY created_at, name"
     ).fetchall()
     for (spec,) in rows:
-        layer = Layer.from_json(spec)
+        try:
+            layer = Layer.from_json(spec)
+        except (KeyError, TypeError, ValueError) as exc:  # one unreadable definition must not take every layer down
+            log.error("custom layer %r has a definition the catalogue cannot read (%s); it is left out", spec, exc)
+            continue
         cat.layers[layer.name] = layer
     return cat

@@ -15,7 +15,12 @@ from core.roles import SCHEMAS
 
 # Tables the application reads but must not change: the registry only through the owner's functions,
 # the history only by appending (its triggers run as the writing role).
-READ_ONLY = ("public.alembic_version", "mahalle.layer_registry")
+READ_ONLY = (
+    "public.alembic_version",
+    "mahalle.layer_registry",
+    "mahalle.intervention_transitions",  # the intervention lifecycle and the kinds' rules are migrations' business
+    "mahalle.intervention_kind_rules",
+)
 APPEND_ONLY = ("mahalle.history",)
 
 

@@ -23,11 +23,12 @@ import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import get_actor, get_catalogue, get_conn
-from api.heavy import HeavyConn
-from core.errors import MahalleError, PayloadTooLarge
+from api.heavy import HeavyConn, ImportsBusy
+from core.errors import InvalidInput, MahalleError, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name, parse_bbox, parse_list
 from importers import files, jobs
 from importers.archive import ImportLimits
@@ -48,6 +49,19 @@ async def create_import(
     actor: Annotated[str, Depends(get_actor)],
 ) -> JSONResponse:
     limits = ImportLimits()
+    slot = _import_slots(request)
+    if not slot.acquire(blocking=False):  # each job holds connections of its own for its whole run
+        raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
+    try:
+        return await _accept_import(request, conn, actor, limits, slot)
+    except BaseException:
+        slot.release()
+        raise
+
+
+async def _accept_import(
+    request: Request, conn: psycopg.Connection, actor: str, limits: ImportLimits, slot: threading.Semaphore
+) -> JSONResponse:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_file_bytes + CHUNK:
         raise PayloadTooLarge(f"The upload is {int(declared) / 1048576:.1f} MB; the limit is {_mb(limits)} MB.")
@@ -55,20 +69,24 @@ async def create_import(
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise MahalleError("Send the file to import as the multipart field 'file'.")
-    options = _options(form, Path(upload.filename).name)
+    name = Path(upload.filename).name
+    if name in ("", ".", ".."):
+        raise InvalidInput(f"{upload.filename!r} is not a file name; send the file with its own name.", "file")
+    options = _options(form, name)
     folder = Path(tempfile.mkdtemp(prefix="mahalle-upload-", dir=_upload_root(request)))
     try:
-        path = folder / Path(upload.filename).name
+        path = folder / name
         await _save(upload, path, limits)
-        files.precheck(path, limits, options.name or path.name)  # 413/422 now, not in the job
-        job_id = jobs.create_import(conn, options.name or path.name, options, actor)
+        await run_in_threadpool(files.precheck, path, limits, options.name or path.name)  # 413/422 now, not in the job
+        job_id = await run_in_threadpool(jobs.create_import, conn, options.name or path.name, options, actor)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     url = request.app.state.pool.conninfo
-    threading.Thread(target=_run, args=(url, job_id, path, options, actor), daemon=True).start()
     href = str(request.url_for("get_import", job_id=str(job_id)))
     body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
+    # Last: from here the job's thread owns the slot (and gives it back when the job ends).
+    threading.Thread(target=_run, args=(url, job_id, path, options, actor, slot), daemon=True).start()
     return JSONResponse(body, status_code=202, headers={"Location": href})
 
 
@@ -106,13 +124,23 @@ def _options(form: Any, name: str) -> ImportOptions:
     return ImportOptions(mapping=mapping, name=name, **text, **flags)
 
 
-def _run(url: str, job_id: uuid.UUID, path: Path, options: ImportOptions, actor: str) -> None:
+def _import_slots(request: Request) -> threading.Semaphore:
+    state = request.app.state
+    if getattr(state, "import_slots", None) is None:
+        state.import_slots = threading.BoundedSemaphore(state.settings.import_concurrency)
+    return state.import_slots
+
+
+def _run(
+    url: str, job_id: uuid.UUID, path: Path, options: ImportOptions, actor: str, slot: threading.Semaphore
+) -> None:
     """The import job, in its own thread; how it ended is in the job (and in the log when unexpected)."""
     try:
         with contextlib.suppress(Exception):
             jobs.run_import_job(url, job_id, path, options, actor)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+        slot.release()
 
 
 @router.get("/imports/{job_id}", name="get_import", summary="An import job: status, progress and report")

@@ -107,6 +107,15 @@ BEGIN
   IF coltype IS NULL OR jsonb_typeof(a->'type') <> 'string' THEN
     PERFORM mahalle.refuse_definition(format('Attribute %L has unknown type %L.', aname, kind));
   END IF;
+  IF EXISTS (SELECT 1 FROM jsonb_object_keys(a) k WHERE k NOT IN ('name', 'type', 'label', 'required', 'choices',
+               'default', 'unit', 'minimum', 'maximum', 'max_length', 'references', 'help'))
+     OR jsonb_typeof(a->'label') IS DISTINCT FROM 'object'
+     OR EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(a->'choices', '[]')) c
+                 WHERE jsonb_typeof(c) <> 'object' OR jsonb_typeof(c->'label') IS DISTINCT FROM 'object'
+                    OR EXISTS (SELECT 1 FROM jsonb_object_keys(c) k WHERE k NOT IN ('value', 'label', 'color'))) THEN
+    PERFORM mahalle.refuse_definition(format('Attribute %L: it needs a name, a type and a label (a translation), '
+                                             'and only the keys of an attribute.', aname));
+  END IF;
   IF NOT (mahalle.is_translation(a->'label') AND mahalle.is_translation(a->'help')
           AND jsonb_typeof(coalesce(a->'unit', 'null')) IN ('string', 'null')
           AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(a->'choices', '[]')) c
@@ -216,6 +225,20 @@ BEGIN
   IF to_regclass(format('public.%I', layer)) IS NOT NULL
      OR EXISTS (SELECT 1 FROM mahalle.layer_registry r WHERE r.name = layer) THEN
     PERFORM mahalle.refuse_definition(format('A layer or table named %L already exists.', layer));
+  END IF;
+  IF EXISTS (SELECT 1 FROM mahalle.history h WHERE h.layer = spec->>'name') THEN  -- (not "layer": a column too)
+    PERFORM mahalle.refuse_definition(format(
+      'A layer named %L existed before and its history is kept; choose another name.', layer));
+  END IF;
+  -- Exactly the keys the catalogue reads back (layers.spec.Layer.from_json): a definition it could not read would
+  -- break every request that reads the catalogue.
+  IF EXISTS (SELECT 1 FROM jsonb_object_keys(spec) k WHERE k NOT IN ('name', 'title', 'description', 'geometry_type',
+               'attributes', 'kind', 'measure', 'key_attribute', 'label_attribute', 'date_attribute',
+               'geometry_required', 'neighbourhood_scoped', 'checks', 'unique'))
+     OR NOT (spec ? 'title' AND spec ? 'description' AND spec ? 'geometry_type' AND spec ? 'attributes')
+     OR jsonb_typeof(spec->'title') <> 'object' OR jsonb_typeof(spec->'description') <> 'object' THEN
+    PERFORM mahalle.refuse_definition('The definition needs exactly name, title, description, geometry_type and '
+                                      'attributes (and the optional keys of a layer), titles as translations.');
   END IF;
   IF jsonb_array_length(coalesce(spec->'checks', '[]')) > 0 OR jsonb_array_length(coalesce(spec->'unique', '[]')) > 0
      OR coalesce(spec->'neighbourhood_scoped', 'true') <> 'true'
@@ -330,10 +353,19 @@ BEGIN
   ELSIF kind <> 'custom' THEN
     PERFORM mahalle.refuse_definition(format('%L is a core layer and cannot be dropped.', layer));
   END IF;
-  EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', layer);
-  -- Functions of layers made before the generic trigger existed (migration 0006).
-  EXECUTE format('DROP FUNCTION IF EXISTS mahalle.%I()', 'validate_' || layer);
-  EXECUTE format('DROP FUNCTION IF EXISTS mahalle.%I()', 'history_' || layer);
+  -- Nothing may point at it any more: plan links (which no foreign key guards) and other custom layers'
+  -- reference attributes (RESTRICT refuses the drop rather than silently removing their foreign keys).
+  IF EXISTS (SELECT 1 FROM public.intervention_targets t WHERE t.layer = drop_custom_layer.layer)
+     OR EXISTS (SELECT 1 FROM public.task_links t WHERE t.layer = drop_custom_layer.layer) THEN
+    PERFORM mahalle.refuse_definition(format(
+      'Layer %L cannot be dropped: interventions or tasks are linked to its features; remove those links first.', layer));
+  END IF;
+  IF EXISTS (SELECT 1 FROM mahalle.layer_registry r, jsonb_array_elements(r.spec->'attributes') a
+              WHERE r.name <> drop_custom_layer.layer AND a->>'type' = 'reference' AND a->>'references' = drop_custom_layer.layer) THEN
+    PERFORM mahalle.refuse_definition(format(
+      'Layer %L cannot be dropped: another layer has an attribute that refers to it.', layer));
+  END IF;
+  EXECUTE format('DROP TABLE IF EXISTS public.%I RESTRICT', layer);
   DELETE FROM mahalle.layer_registry r WHERE r.name = layer;
 END $$;
 

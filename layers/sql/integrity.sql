@@ -209,3 +209,22 @@ BEGIN
   END IF;
   RETURN new_version;
 END $$;
+
+-- Links from planning rows to features of any layer: the target must exist, and it is locked (FOR KEY SHARE)
+-- until the link commits, so a concurrent delete of the feature waits and then meets the delete guard above,
+-- instead of both committing and leaving a link to nothing.
+CREATE OR REPLACE FUNCTION mahalle.check_feature_link() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  found_it boolean;  -- EXECUTE does not set FOUND
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM mahalle.layer_registry WHERE name = NEW.layer) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('%s: there is no layer named %L', TG_TABLE_NAME, NEW.layer);
+  END IF;
+  EXECUTE format('SELECT true FROM public.%I WHERE id = $1 FOR KEY SHARE', NEW.layer) INTO found_it USING NEW.feature_id;
+  IF found_it IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('%s: %s feature %s does not exist', TG_TABLE_NAME, NEW.layer, NEW.feature_id);
+  END IF;
+  RETURN NEW;
+END $$;

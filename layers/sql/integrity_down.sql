@@ -107,3 +107,21 @@ BEGIN
   END IF;
   RETURN new_version;
 END $$;
+
+
+-- The link check without its lock.
+CREATE OR REPLACE FUNCTION mahalle.check_feature_link() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  found boolean;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM mahalle.layer_registry WHERE name = NEW.layer) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('%s: there is no layer named %L', TG_TABLE_NAME, NEW.layer);
+  END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I WHERE id = $1)', NEW.layer) INTO found USING NEW.feature_id;
+  IF NOT found THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('%s: %s feature %s does not exist', TG_TABLE_NAME, NEW.layer, NEW.feature_id);
+  END IF;
+  RETURN NEW;
+END $$;

@@ -25,6 +25,8 @@ ATTACKS = [
     "DELETE FROM mahalle.history",
     "UPDATE alembic_version SET version_num = 'x'",
     "ALTER FUNCTION mahalle.create_custom_layer(jsonb) SECURITY INVOKER",
+    "UPDATE mahalle.intervention_transitions SET to_status = to_status",
+    "DELETE FROM mahalle.intervention_kind_rules",
 ]
 
 

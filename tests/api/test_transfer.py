@@ -186,3 +186,21 @@ def test_cli_import_dry_run_then_import_then_export(db_url, conn, tmp_path, monk
     assert conn.execute("SELECT status FROM mahalle.jobs ORDER BY created_at DESC LIMIT 1").fetchone() == ("failed",)
     unknown = runner.invoke(app, ["import", "trees.geojson", "--layer", "nope"])
     assert unknown.exit_code == 1 and "There is no layer named 'nope'" in unknown.output
+
+
+def test_an_upload_beyond_the_running_imports_is_503_before_it_is_read(client):
+    import threading
+
+    client.app.state.import_slots = threading.BoundedSemaphore(1)
+    client.app.state.import_slots.acquire()  # one import is running
+    busy = upload(client, b'{"type": "FeatureCollection", "features": []}')
+    assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
+    assert busy.json()["title"] == "The server is busy with other imports"
+    client.app.state.import_slots.release()
+    assert upload(client, b"not json at all").status_code in (202, 422)  # the slot is free again
+
+
+@pytest.mark.parametrize("name", ["..", "."])
+def test_an_upload_named_like_a_folder_is_refused(client, name):
+    response = upload(client, b"{}", name=name)
+    assert response.status_code == 422 and response.json()["property"] == "file"

@@ -307,3 +307,31 @@ def test_the_integrity_migration_goes_down_and_up(conn, owner_db_url, hood):
     assert refused(conn, "DELETE FROM streets WHERE id = %s", sid).diag.sqlstate == HAS_DEPENDENTS
     conn.execute("UPDATE streets SET name = name WHERE id = %s", (sid,))
     assert one(conn, "SELECT version FROM streets WHERE id = %s", sid) == 2
+
+
+def test_a_link_made_while_its_feature_is_being_deleted_never_dangles(conn, hood, db_url):
+    """The link check locks the feature (FOR KEY SHARE): a concurrent delete waits, then meets the guard."""
+    import threading
+
+    sid = street(conn)
+    tid = task(conn, "Survey")
+    with psycopg.connect(db_url) as linker:  # holds the link, uncommitted
+        linker.execute("INSERT INTO task_links (task_id, layer, feature_id) VALUES (%s, 'streets', %s)", (tid, sid))
+        outcome: list[object] = []
+
+        def delete() -> None:
+            with psycopg.connect(db_url, autocommit=True) as other:
+                try:
+                    other.execute("DELETE FROM streets WHERE id = %s", (sid,))
+                    outcome.append("deleted")
+                except psycopg.Error as exc:
+                    outcome.append(exc.diag.sqlstate)
+
+        deleter = threading.Thread(target=delete)
+        deleter.start()
+        deleter.join(1.0)
+        assert deleter.is_alive(), "the delete waits for the link's transaction"
+        linker.commit()
+        deleter.join(10)
+    assert outcome == ["23M02"], "refused: the street now has a link"
+    assert one(conn, "SELECT count(*) FROM task_links l JOIN streets s ON s.id = l.feature_id") == 1
