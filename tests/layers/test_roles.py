@@ -12,6 +12,7 @@ from api.runtime import Database, upgrade_database
 from core import roles
 from core.roles import APP_ROLE, OWNER_ROLE
 from layers import migrate
+from layers.custom import layer_from_definition
 
 
 def test_an_older_installation_is_handed_to_the_owner(pg_server):
@@ -37,7 +38,7 @@ def test_an_older_installation_is_handed_to_the_owner(pg_server):
             app.execute("INSERT INTO workshops (kind, geom) VALUES ('scrap', 'SRID=4326;POINT(24.9 60.1)')")
             app.execute(
                 "SELECT mahalle.create_custom_layer(%s)",
-                (psycopg.types.json.Jsonb({"name": "wells", "kind": "custom", "attributes": []}),),
+                (psycopg.types.json.Jsonb(layer_from_definition({"name": "wells"}).to_json()),),
             )
             assert app.execute("SELECT count(*) FROM mahalle.history WHERE layer = 'workshops'").fetchone()[0] == 1
     finally:
