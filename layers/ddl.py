@@ -290,27 +290,13 @@ def history_function(table: str, columns: list[str] | None) -> sql.Composed:
     ``mahalle.row_state`` to replace it. Should the table's columns change without this function being made
     again, it notices and takes the whole row, so the history never misses a column.
     """
-    new, old = sql.SQL("new_rows"), sql.SQL("old_rows")
-    guard = ""
     if columns is None:
-        body = _branches([(f"TG_OP = '{op}'", q) for op, q in _history_statements(new, old, False).items()])
-    else:
-        fast = _history_statements(_listed(columns, "new_rows"), _listed(columns, "old_rows"), False)
-        whole = _history_statements(new, old, True)
-        body = _branches(
-            [(f"TG_OP = '{op}' AND listed", q) for op, q in fast.items()]
-            + [(f"TG_OP = '{op}'", q) for op, q in whole.items()]
-        )
-        names = ", ".join(map(quote, sorted(columns)))  # code point order, as COLLATE "C" sorts them
-        guard = f"\n  listed boolean := {_COLUMNS_NOW} = ARRAY[{names}]::text[];"
-    text = (
-        "DECLARE\n  actor text := mahalle.actor();\n"
-        f"  cause text := nullif(current_setting('mahalle.cause', true), '');{guard}\n"
-        f"BEGIN\n  {body}\n  END IF;\n  RETURN NULL;\nEND"
-    )
-    return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-        sql.Identifier(history_function_name(table)), sql.Literal(text)
-    )
+        return _history_function(history_function_name(table), _branches(_whole_rows(spatial=False)))
+    fast = _history_statements(_listed(columns, "new_rows"), _listed(columns, "old_rows"), False)
+    body = _branches([(f"TG_OP = '{op}' AND listed", q) for op, q in fast.items()] + _whole_rows(spatial=True))
+    names = ", ".join(map(quote, sorted(columns)))  # code point order, as COLLATE "C" sorts them
+    guard = f"\n  listed boolean := {_COLUMNS_NOW} = ARRAY[{names}]::text[];"
+    return _history_function(history_function_name(table), body, guard)
 
 
 CUSTOM_HISTORY_FUNCTIONS = {True: "history_custom_spatial", False: "history_custom_plain"}
@@ -319,18 +305,34 @@ CUSTOM_HISTORY_FUNCTIONS = {True: "history_custom_spatial", False: "history_cust
 def custom_history_function(spatial: bool) -> sql.Composed:
     """The history function every custom layer shares (``mahalle.custom_history_triggers`` points at it): the
     whole row, its geometry as hex EWKB when ``spatial``. Nothing of a layer's definition is in its text."""
-    body = _branches([(f"TG_OP = '{op}'", q) for op, q in _history_statements(*_TRANSITION, spatial).items()])
+    return _history_function(CUSTOM_HISTORY_FUNCTIONS[spatial], _branches(_whole_rows(spatial)))
+
+
+def _whole_rows(spatial: bool) -> list[tuple[str, str]]:
+    """(condition, statement) per operation writing whole transition-table rows (geometry as hex EWKB if spatial)."""
+    new, old = sql.SQL("new_rows"), sql.SQL("old_rows")
+    return [(f"TG_OP = '{op}'", q) for op, q in _history_statements(new, old, spatial).items()]
+
+
+def _history_function(name: str, body: str, guard: str = "") -> sql.Composed:
     text = (
         "DECLARE\n  actor text := mahalle.actor();\n"
-        "  cause text := nullif(current_setting('mahalle.cause', true), '');\n"
+        f"  cause text := nullif(current_setting('mahalle.cause', true), '');{guard}\n"
         f"BEGIN\n  {body}\n  END IF;\n  RETURN NULL;\nEND"
     )
     return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-        sql.Identifier(CUSTOM_HISTORY_FUNCTIONS[spatial]), sql.Literal(text)
+        sql.Identifier(name), sql.Literal(text)
     )
 
 
-_TRANSITION = (sql.SQL("new_rows"), sql.SQL("old_rows"))
+def columns_now(conn: psycopg.Connection, table: str) -> list[str]:
+    """The columns ``public.<table>`` has in the database now, in their order (migrations remake functions from it)."""
+    rows = conn.execute(
+        "SELECT attname::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        (f"public.{table}",),
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def history_triggers(table: str) -> list[sql.Composed]:

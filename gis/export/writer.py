@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from gis.export.query import Rows
 from layers.spec import Layer
 
 
-class Writer:
+class Writer(ABC):
     geometry: tuple[str, ...] = ("wkb",)  # the representations (GEOMETRY_SQL) it reads after the columns
 
     def __init__(self, work: Path, out: Path, multi: bool):
@@ -29,14 +30,15 @@ class Writer:
         self.layer, self.cols = layer, cols
         self.at = {g: len(cols) + i for i, g in enumerate(self.geometry)}  # where each representation is in a row
 
+    @abstractmethod
     def write(self, rows: Rows) -> None:
-        raise NotImplementedError
+        """Write one batch of rows of the open layer."""
 
-    def close_layer(self) -> None:
-        pass
+    def close_layer(self) -> None:  # noqa: B027 - a hook: most writers have nothing to close per layer
+        """After the last batch of a layer."""
 
-    def finish(self) -> None:
-        pass
+    def finish(self) -> None:  # noqa: B027 - a hook: most writers are done when their layers are
+        """After the last layer."""
 
     def one_file_or_zip(self, suffix: str) -> None:
         """Finish with the one layer's file, or a zip of every layer's file when there are several."""

@@ -36,15 +36,6 @@ def _tracked(conn, condition: str) -> list[tuple[str, bool]]:
     return conn.execute(sql.SQL(_TRACKED).format(sql.SQL(condition))).fetchall()
 
 
-def _columns(conn, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT attname::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum",
-        (f"public.{table}",),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def upgrade() -> None:
     conn = _psycopg()
     # Fresh databases already got statement triggers from ddl.py in 0001, but from the catalogue snapshot:
@@ -55,7 +46,7 @@ def upgrade() -> None:
         t = sql.Identifier(table)
         for name in ["z90_history", *(f"z90_history_{event}" for event in ddl.HISTORY_EVENTS)]:
             conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON public.{}").format(sql.Identifier(name), t))
-        conn.execute(ddl.history_function(table, _columns(conn, table) if spatial else None))
+        conn.execute(ddl.history_function(table, ddl.columns_now(conn, table) if spatial else None))
         for statement in ddl.history_triggers(table):
             conn.execute(statement)
 

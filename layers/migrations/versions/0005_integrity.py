@@ -39,15 +39,6 @@ def _psycopg():
     return op.get_bind().connection.driver_connection
 
 
-def _columns(conn, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT attname::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum",
-        (f"public.{table}",),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def _reword(conn, function: str, old: str, new: str) -> None:
     definition = conn.execute("SELECT pg_get_functiondef(%s::regprocedure)", (function,)).fetchone()[0]
     if old not in definition:
@@ -61,7 +52,7 @@ def upgrade() -> None:
     # The history's UPDATE statement now skips rows whose version did not move (ddl._HISTORY_SQL): make every
     # per-table function again from the table as it is, as 0004 did.
     for table, spatial in conn.execute(_TRACKED).fetchall():
-        conn.execute(ddl.history_function(table, _columns(conn, table) if spatial else None))
+        conn.execute(ddl.history_function(table, ddl.columns_now(conn, table) if spatial else None))
     # "<layer> new feature: …" for inserts (ddl.validation_function). Core layers only: a custom layer's definition,
     # read back from the registry, is never compiled into a function again (0006 moves them onto the generic
     # trigger, mahalle.validate_custom, which says "new feature" too).
