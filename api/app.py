@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             )
             app.state.metadata = Metadata(db.url, app.state.pool)
             app.state.heavy = heavy.Gate(settings)  # reports, indicators, exports: a few at a time, each timed
+            # import jobs: a few at a time, each holding connections of its own (api/routes/transfer.py)
+            app.state.import_slots = threading.BoundedSemaphore(settings.import_concurrency)
             if settings.cache_catalogue:  # not started: never listening, so nothing is cached
                 app.state.metadata.start()
             try:

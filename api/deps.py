@@ -32,14 +32,20 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
     and one to leave a ``def`` dependency cost more than the handler's query); only when every connection
     is busy does the wait happen in a worker thread. Handlers are ``def`` and run in a worker thread."""
     pool: ConnectionPool = request.app.state.pool
-    try:
-        conn = pool.getconn(timeout=IDLE_WAIT)
-    except PoolTimeout:
-        conn = await run_in_threadpool(pool.getconn)
+    conn = await take_connection(pool)
     try:
         yield conn
     finally:
         pool.putconn(conn)  # autocommit and idle: no I/O (a failed transaction was rolled back by ``attributed``)
+
+
+async def take_connection(pool: ConnectionPool, timeout: float | None = None) -> psycopg.Connection:
+    """An idle connection at once, in the event loop; else wait for one in a worker thread (PoolTimeout after
+    ``timeout`` seconds, or the pool's own timeout)."""
+    try:
+        return pool.getconn(timeout=IDLE_WAIT)
+    except PoolTimeout:
+        return await run_in_threadpool(pool.getconn, timeout)
 
 
 def metadata(request: Request) -> Metadata:

@@ -26,9 +26,8 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool, PoolTimeout
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import IDLE_WAIT
+from api.deps import take_connection
 from core.errors import MahalleError
 from core.settings import Settings
 
@@ -126,12 +125,9 @@ async def heavy_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
     try:
         pool: ConnectionPool = request.app.state.pool
         try:
-            conn = pool.getconn(timeout=IDLE_WAIT)
+            conn = await take_connection(pool, gate.budget_s)
         except PoolTimeout:
-            try:
-                conn = await run_in_threadpool(pool.getconn, gate.budget_s)
-            except PoolTimeout:
-                raise Busy("Every database connection is busy; try again in a few seconds.") from None
+            raise Busy("Every database connection is busy; try again in a few seconds.") from None
         budget = Budget(conn, gate.budget_s).start()
         try:
             yield conn

@@ -286,10 +286,10 @@ def delete(conn: psycopg.Connection, layer: Layer, fid: int, expected: int | str
     )
     try:
         deleted = conn.execute(query, [fid, *_version_params(expected)]).fetchone()
-    except psycopg.errors.ForeignKeyViolation as exc:  # other rows depend on it (installed assets, subtasks)
-        raise HasDependents(exc.diag.message_primary or str(exc)) from exc
-    except psycopg.errors.IntegrityError as exc:  # intervention targets or task links name it
-        if exc.diag.sqlstate == HAS_DEPENDENTS:
+    except psycopg.errors.IntegrityError as exc:
+        # Other rows depend on it: installed assets, subtasks (foreign keys), intervention targets or task links
+        # (the delete guard's SQLSTATE).
+        if isinstance(exc, psycopg.errors.ForeignKeyViolation) or exc.diag.sqlstate == HAS_DEPENDENTS:
             raise HasDependents(exc.diag.message_primary or str(exc)) from exc
         raise
     if deleted is None:

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 
 from core.crs import STORAGE
 from core.db import TRANSITION_REFUSED
-from core.errors import HasDependents, InvalidInput, NotFound, TransitionNotAllowed
+from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from layers import edit, interventions, tasks
 from layers.geojson import feature_json
 
@@ -101,10 +101,7 @@ def delete_intervention(
 ) -> None:
     """Refused (HasDependents) while it has installed assets, unless ``cascade``; history keeps all."""
     _cascade(conn, cascade)
-    try:
-        edit.delete(conn, INTERVENTIONS, iid, expected)
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+    edit.delete(conn, INTERVENTIONS, iid, expected)  # HasDependents while rows depend on it
 
 
 def allowed_transitions(conn: psycopg.Connection, status: str) -> list[str]:
@@ -234,10 +231,7 @@ def delete_task(
 ) -> None:
     """Refused (HasDependents) while it has subtasks, unless ``cascade``; history keeps all."""
     _cascade(conn, cascade)
-    try:
-        edit.delete(conn, TASKS, tid, expected)
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise HasDependents(exc.diag.message_primary or str(exc)) from exc
+    edit.delete(conn, TASKS, tid, expected)  # HasDependents while rows depend on it
 
 
 def get_task(conn: psycopg.Connection, tid: int) -> dict[str, Any]:

@@ -49,7 +49,7 @@ async def create_import(
     actor: Annotated[str, Depends(get_actor)],
 ) -> JSONResponse:
     limits = ImportLimits()
-    slot = _import_slots(request)
+    slot: threading.Semaphore = request.app.state.import_slots
     if not slot.acquire(blocking=False):  # each job holds connections of its own for its whole run
         raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
     try:
@@ -122,13 +122,6 @@ def _options(form: Any, name: str) -> ImportOptions:
             raise MappingError(f"The mapping is not valid JSON ({exc}).") from None
         mapping = Mapping.from_json(data)
     return ImportOptions(mapping=mapping, name=name, **text, **flags)
-
-
-def _import_slots(request: Request) -> threading.Semaphore:
-    state = request.app.state
-    if getattr(state, "import_slots", None) is None:
-        state.import_slots = threading.BoundedSemaphore(state.settings.import_concurrency)
-    return state.import_slots
 
 
 def _run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zipfile
-from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from gis.export.query import Rows
 from layers.spec import Layer
 
 
-class Writer(ABC):
+class Writer:
     geometry: tuple[str, ...] = ("wkb",)  # the representations (GEOMETRY_SQL) it reads after the columns
 
     def __init__(self, work: Path, out: Path, multi: bool):
@@ -30,15 +29,16 @@ class Writer(ABC):
         self.layer, self.cols = layer, cols
         self.at = {g: len(cols) + i for i, g in enumerate(self.geometry)}  # where each representation is in a row
 
-    @abstractmethod
     def write(self, rows: Rows) -> None:
-        """Write one batch of rows of the open layer."""
+        """Write one batch of rows of the open layer. Row-by-row writers implement this; the GDAL writers stream
+        whole layers instead (they override ``write_layer``) and never call it."""
+        raise NotImplementedError(f"{type(self).__name__} writes whole layers (write_layer), not batches")
 
-    def close_layer(self) -> None:  # noqa: B027 - a hook: most writers have nothing to close per layer
-        """After the last batch of a layer."""
+    def close_layer(self) -> None:
+        """After the last batch of a layer (most writers have nothing to do)."""
 
-    def finish(self) -> None:  # noqa: B027 - a hook: most writers are done when their layers are
-        """After the last layer."""
+    def finish(self) -> None:
+        """After the last layer (most writers are done by then)."""
 
     def one_file_or_zip(self, suffix: str) -> None:
         """Finish with the one layer's file, or a zip of every layer's file when there are several."""

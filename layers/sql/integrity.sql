@@ -1,9 +1,9 @@
 -- Integrity in the database (migration 0005): rules that hold whoever edits — the API, an importer, QGIS
 -- connected straight to PostGIS.
 --
--- SQLSTATEs (mapped to HTTP by gis.db.attributed): 23M02 = a delete refused because intervention targets or
--- task links name the row (409, "has dependents"); 23M03 = a restore whose uid another feature took meanwhile
--- (409). 23M01 (planning_rules.sql) is a lifecycle transition the database does not allow.
+-- SQLSTATEs (turned into errors by core.db.attributed, answered by api/problems.py): 23M02 = a delete refused
+-- because intervention targets or task links name the row (409, "has dependents"); 23M03 = a restore whose uid
+-- another feature took meanwhile (409). 23M01 (planning_rules.sql) is a lifecycle transition the database does not allow.
 
 -- Version stamp: a change that changes nothing a person can see writes no new version ----------------------
 
