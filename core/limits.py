@@ -32,13 +32,9 @@ def max_vertices() -> int:
     return limit if limit is not None else get_settings().max_vertices
 
 
-def set_max_vertices(limit: int) -> None:
-    """Set the limit for the current context (a request: the context ends with it)."""
-    _max_vertices.set(limit)
-
-
 @contextmanager
 def use_max_vertices(limit: int) -> Iterator[None]:
+    """The limit for what runs inside (a request: its app's settings)."""
     token = _max_vertices.set(limit)
     try:
         yield

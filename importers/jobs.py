@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,8 @@ class Tracker:
 
 # Import jobs ---------------------------------------------------------------------------------------
 
-IMPORT_PARAMS = ("layer", "crs", "source", "source_layer", "id_field", "encoding", "dry_run", "repair", "skip_rejected")
+# What a job records of its options: every plain option (the mapping and the file name are recorded otherwise).
+IMPORT_PARAMS = tuple(f.name for f in fields(ImportOptions) if f.name not in ("mapping", "name"))
 
 
 def create_import(conn: psycopg.Connection, file: str, options: ImportOptions, actor: str) -> uuid.UUID:

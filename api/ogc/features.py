@@ -20,7 +20,7 @@ from api.ogc import collections as coll
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
 from api.ogc.params import item_query
 from api.schemas import request_body
-from api.schemas.features import FeatureIn, FeaturePatch
+from api.schemas.geojson import FeatureIn, FeaturePatch
 from core.crs import STORAGE, ApiCRS, parse_crs
 from core.db import attributed
 from core.errors import MahalleError, NotFound

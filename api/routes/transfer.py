@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,8 +39,9 @@ from layers.catalogue import Catalogue
 
 router = APIRouter(tags=["import and export"])
 CHUNK = 1 << 20
-TEXT_FIELDS = ("layer", "crs", "source", "source_layer", "id_field", "encoding")
-FLAG_FIELDS = ("dry_run", "repair", "skip_rejected")
+# The form fields of an upload: the import options (importers.jobs.IMPORT_PARAMS), flags sent as true/false.
+FLAG_FIELDS = tuple(f.name for f in fields(ImportOptions) if f.type in (bool, "bool"))
+TEXT_FIELDS = tuple(name for name in jobs.IMPORT_PARAMS if name not in FLAG_FIELDS)
 
 
 @router.post("/imports", status_code=202, summary="Upload a file to import; answers with a job to follow")

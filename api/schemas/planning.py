@@ -15,6 +15,7 @@ from fastapi import Path, Query
 from pydantic import BeforeValidator, Discriminator, Field, RootModel, Tag, create_model
 
 from api.schemas import BIGINT, MAX_TEXT, Model, Text
+from api.schemas.geojson import Area, Geometry
 from layers import planning
 from layers.spec import NAME_RE, SYSTEM_PROPERTIES, WRITABLE_SYSTEM, Attribute, Layer
 
@@ -24,7 +25,6 @@ INT4 = 2**31 - 1  # catalogue "integer" attributes are PostgreSQL integer
 
 Id = Annotated[int, Field(ge=1, le=BIGINT, strict=True)]
 LayerName = Annotated[str, Field(min_length=2, max_length=48, pattern=NAME_RE.pattern, strict=True)]
-Number = Annotated[float, Field(strict=True)]  # a JSON number (an integer is one too), finite
 
 
 def _iso_text(value: Any) -> Any:
@@ -55,50 +55,6 @@ LastDay = Annotated[date, Query(alias="to", le=LAST_DAY, description="Last day (
 def choice_of(layer: Layer, name: str) -> Any:
     """The values of a value-list attribute as a ``Literal`` type (an enum in OpenAPI)."""
     return Literal[tuple(layer.attribute(name).values)]  # type: ignore[valid-type]
-
-
-# --- GeoJSON geometries -------------------------------------------------------------------------------
-
-Position = Annotated[list[Number], Field(min_length=2, max_length=3, description="[longitude, latitude]")]
-Line = Annotated[list[Position], Field(min_length=2)]
-Ring = Annotated[list[Position], Field(min_length=4, description="Closed: the last position repeats the first")]
-
-
-class Point(Model):
-    type: Literal["Point"]
-    coordinates: Position
-
-
-class MultiPoint(Model):
-    type: Literal["MultiPoint"]
-    coordinates: list[Position]
-
-
-class LineString(Model):
-    type: Literal["LineString"]
-    coordinates: Line
-
-
-class MultiLineString(Model):
-    type: Literal["MultiLineString"]
-    coordinates: list[Line]
-
-
-class Polygon(Model):
-    type: Literal["Polygon"]
-    coordinates: Annotated[list[Ring], Field(min_length=1)]
-
-
-class MultiPolygon(Model):
-    type: Literal["MultiPolygon"]
-    coordinates: Annotated[list[Annotated[list[Ring], Field(min_length=1)]], Field(min_length=1)]
-
-
-Geometry = Annotated[
-    Point | MultiPoint | LineString | MultiLineString | Polygon | MultiPolygon,
-    Field(discriminator="type", description="GeoJSON geometry in longitude/latitude (WGS 84)"),
-]
-Area = Annotated[Polygon | MultiPolygon, Field(discriminator="type", description="GeoJSON Polygon or MultiPolygon")]
 
 
 # --- properties from the catalogue -------------------------------------------------------------------
