@@ -14,8 +14,8 @@ from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
-from api.routes import docs, health, home, layers, planning, transfer, web
-from api.runtime import Database, load_demo_if_empty, open_database
+from api.routes import auth, docs, health, home, layers, planning, transfer, web
+from api.runtime import Database, announce_first_admin, ensure_first_admin, load_demo_if_empty, open_database
 from core.db import make_pool
 from core.settings import Settings, get_settings
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             if database is None:
                 load_demo_if_empty(settings, db.url)
+                announce_first_admin(ensure_first_admin(settings, db.url))
             app.state.pool = make_pool(
                 db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
             )
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ogc_openapi.router)
     app.include_router(planning.router)
     app.include_router(transfer.router)
+    app.include_router(auth.router)
     return app
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
+from api.identity.principal import bind, credentials
 from api.metadata import Metadata
 from core.errors import MahalleError, PayloadTooLarge, PreconditionFailed, UnsupportedMediaType
 from core.settings import Settings
@@ -34,9 +35,16 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
     pool: ConnectionPool = request.app.state.pool
     conn = await take_connection(pool)
     try:
+        await bind_request(request, conn)
         yield conn
     finally:
         pool.putconn(conn)  # autocommit and idle: no I/O (a failed transaction was rolled back by ``attributed``)
+
+
+async def bind_request(request: Request, conn: psycopg.Connection) -> None:
+    """Run the connection with the rights of the request's user (api/identity/principal.py): every connection a
+    request takes is bound before its first query, so nothing carries over from the previous request."""
+    request.state.principal = await run_in_threadpool(bind, conn, credentials(request))
 
 
 async def take_connection(pool: ConnectionPool, timeout: float | None = None) -> psycopg.Connection:
@@ -145,18 +153,10 @@ def json_body(*media_types: str) -> Callable[[Request], Awaitable[Any]]:
     return body
 
 
-async def get_actor(request: Request) -> str:
-    """Who the history trigger records for this request's writes.
-
-    Until logins exist, edits are attributed to ``MAHALLE_DEFAULT_ACTOR``; behind a reverse proxy that
-    authenticates users, ``MAHALLE_TRUST_USER_HEADER=true`` takes the name from ``X-Mahalle-User``.
-    """
-    settings: Settings = request.app.state.settings
-    if settings.trust_user_header:
-        user = request.headers.get("x-mahalle-user", "").strip()
-        if user:
-            return user[:200]
-    return settings.default_actor
+async def get_actor(request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> str:
+    """Who the history records for this request's writes: its user (``permit`` has made sure there is one)."""
+    principal = request.state.principal
+    return principal.name or "anonymous"
 
 
 # ETags and If-Match -------------------------------------------------------------------------------------

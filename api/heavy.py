@@ -27,7 +27,7 @@ import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from api.deps import take_connection
+from api.deps import bind_request, take_connection
 from core.errors import MahalleError
 from core.settings import Settings
 
@@ -130,6 +130,7 @@ async def heavy_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
             raise Busy("Every database connection is busy; try again in a few seconds.") from None
         budget = Budget(conn, gate.budget_s).start()
         try:
+            await bind_request(request, conn)
             yield conn
         except Exception as exc:
             if budget.stop():

@@ -26,6 +26,7 @@ from api.ogc.media import NotAcceptable
 from core.crs import UnsupportedCRS
 from core.errors import (
     Conflict,
+    Forbidden,
     HasDependents,
     InvalidInput,
     MahalleError,
@@ -34,7 +35,9 @@ from core.errors import (
     PreconditionFailed,
     ReadOnlyProperties,
     RuleViolation,
+    TooManyAttempts,
     TransitionNotAllowed,
+    Unauthenticated,
     UnsupportedMediaType,
 )
 from core.limits import TooManyVertices
@@ -74,8 +77,13 @@ def _current_etag(exc: PreconditionFailed) -> dict[str, str]:
     return {"ETag": etag(exc.current_version)} if exc.current_version is not None else {}
 
 
-def _retry_after(exc: Busy | OverBudget) -> dict[str, str]:
+def _retry_after(exc: Busy | OverBudget | TooManyAttempts) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
+
+
+def _authenticate(exc: Unauthenticated) -> dict[str, str]:
+    # RFC 9110 §11.6.1: a 401 names how to authenticate; scripts send a Bearer token, browsers log in at /login.
+    return {"WWW-Authenticate": 'Bearer realm="mahalle"'}
 
 
 def _next_states(exc: TransitionNotAllowed) -> dict[str, object]:
@@ -106,6 +114,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     TransitionNotAllowed: Problem(409, "Transition not allowed", members=_next_states),
     HasDependents: Problem(409, "Other records depend on this one"),
     RuleViolation: Problem(422, "The data breaks a rule of the layer"),
+    Unauthenticated: Problem(401, "Log in first", headers=_authenticate),
+    Forbidden: Problem(403, "Your roles do not allow this"),
+    TooManyAttempts: Problem(429, "Too many attempts", headers=_retry_after),
     UnsupportedCRS: Problem(400, "Unsupported coordinate reference system"),
     # layers/ (not MahalleErrors)
     UnknownLayer: Problem(404, "Not found"),

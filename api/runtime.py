@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 
 from core import roles
 from core.cluster import EmbeddedCluster
 from core.db import connect
-from core.settings import Settings
+from core.settings import Settings, first_admin_password
 from layers import migrate
 from layers.roles import grant_app_role
 
@@ -80,3 +81,23 @@ def load_demo_if_empty(settings: Settings, url: str) -> None:
     from importers.demo import load_demo  # the OSM reader is only needed here
 
     load_demo(url)
+
+
+def ensure_first_admin(settings: Settings, url: str) -> str | None:
+    """With no user yet, create ``admin`` (MAHALLE_ADMIN_PASSWORD or _FILE, else a generated password, which is
+    returned to be shown once; it is stored only as its Argon2 hash)."""
+    from api.identity.store import ensure_first_admin as create
+
+    with connect(url, autocommit=True) as conn:
+        return create(conn, first_admin_password(settings))
+
+
+def announce_first_admin(password: str | None) -> None:
+    if password is not None:
+        print(
+            "\nMahalle made the first user, 'admin', with the password\n\n    "
+            f"{password}\n\nIt is shown only this once. Log in at /login and change it with "
+            "`mahalle user password admin --password-stdin`.\n",
+            file=sys.stderr,
+            flush=True,
+        )

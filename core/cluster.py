@@ -3,22 +3,29 @@
 Layout inside the data folder::
 
     pg/     PGDATA (owned by the server user, mode 0700)
-    run/    Unix socket directory (.s.PGSQL.5432); no TCP port is opened at all
+    run/    Unix socket directory (.s.PGSQL.<port>, 5432 by default)
     log/    postgres.log, written by pg_ctl as the server user
 
-Only the Unix socket is used, so two checkouts never fight over a port, and ``trust``
+By default only the Unix socket is used, so two checkouts never fight over a port, and ``trust``
 authentication is safe: the socket directory is mode 0700 and owned by the server user.
+
+With ``MAHALLE_DB_LISTEN=HOST:PORT`` the server also listens on TCP (for QGIS on another desk): its ``port`` is
+that PORT (so the socket file is ``.s.PGSQL.<that port>``), and pg_hba.conf lets only roles with a scram-sha-256
+password log in over TCP; the superuser, the owner and the application role are always refused there.
+
 PostgreSQL refuses to run as root, so under root every server command runs as ``postgres``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -31,6 +38,7 @@ import psycopg
 
 from core import databases
 from core.roles import APP_ROLE, OWNER_ROLE
+from core.settings import parse_db_listen
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -47,10 +55,15 @@ DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"
 CONF_NAME = "mahalle.conf"
 INCLUDE_LINE = f"include_if_exists = '{CONF_NAME}'"
+HBA_NAME = "pg_hba.conf"
+# Listen hosts that mean "every address": a client needs this machine's name instead.
+WILDCARD_HOSTS = ("*", "0.0.0.0", "::")
 # Sized for a small server (2 cores, 24 GB): generous caches, a modest shared_buffers.
+# listen_addresses and port are the defaults without MAHALLE_DB_LISTEN (no TCP at all).
 SERVER_SETTINGS = {
     "listen_addresses": "''",
     "port": str(PORT),
+    "password_encryption": "'scram-sha-256'",
     "unix_socket_permissions": "0777",
     "max_connections": "100",
     "shared_buffers": "256MB",
@@ -264,10 +277,15 @@ def _server_account() -> pwd.struct_passwd | None:
         ) from None
 
 
-def socket_dir_for(data_dir: Path) -> Path:
+def socket_name(port: int = PORT) -> str:
+    """The Unix socket file's name, which follows the server's ``port``."""
+    return f".s.PGSQL.{port}"
+
+
+def socket_dir_for(data_dir: Path, port: int = PORT) -> Path:
     """data_dir/run, or /tmp/mahalle-<hash> when that socket path would exceed the Unix limit."""
     run = data_dir / "run"
-    if len(os.fsencode(run / SOCKET_NAME)) <= MAX_SOCKET_PATH:
+    if len(os.fsencode(run / socket_name(port))) <= MAX_SOCKET_PATH:
         return run
     digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:8]
     return Path("/tmp") / f"mahalle-{digest}"
@@ -276,8 +294,34 @@ def socket_dir_for(data_dir: Path) -> Path:
 # --- the cluster ------------------------------------------------------------------------------
 
 
+def _url_host(host: str) -> str:
+    """host as it goes into a URL: an IPv6 address in brackets."""
+    try:
+        return f"[{host}]" if isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address) else host
+    except ValueError:
+        return host
+
+
+def hba_lines(listening: bool) -> list[str]:
+    """pg_hba.conf of the embedded cluster: trust on the private Unix socket; over TCP (when listening) only roles
+    with a scram password, never the superuser, the owner or the application role (they have no password)."""
+    lines = [
+        "# Written by Mahalle on every start (core/cluster.py); edits are lost.",
+        "# TYPE  DATABASE     USER  ADDRESS  METHOD",
+        "local   all          all            trust",
+        "local   replication  all            trust",
+    ]
+    if listening:
+        lines += [
+            f"host    all          {SUPERUSER},{OWNER_ROLE},{APP_ROLE}  all  reject",
+            "host    all          all   all      scram-sha-256",
+        ]
+    return lines
+
+
 class EmbeddedCluster:
-    """A private PostgreSQL cluster in data_dir, reachable only through its Unix socket."""
+    """A private PostgreSQL cluster in data_dir, reachable through its Unix socket and, when ``listen``
+    (``HOST:PORT``, MAHALLE_DB_LISTEN) is given, over TCP with scram-sha-256 passwords."""
 
     def __init__(
         self,
@@ -286,14 +330,22 @@ class EmbeddedCluster:
         database: str = "mahalle",
         *,
         reuse_running: bool = False,
+        listen: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()  # postgres needs absolute socket paths
         self.bin_dir = find_pg_bin_dir(bin_dir)
         self.database = database
         self.reuse_running = reuse_running
+        self._listen: tuple[str, int] | None = None
+        if listen:
+            try:
+                self._listen = parse_db_listen(listen)
+            except ValueError as exc:
+                raise ClusterError(str(exc)) from None
+        self.port = self._listen[1] if self._listen else PORT
         self.pgdata = self.data_dir / "pg"
         self.log_file = self.data_dir / "log" / "postgres.log"
-        self.socket_dir = socket_dir_for(self.data_dir)
+        self.socket_dir = socket_dir_for(self.data_dir, self.port)
         self.socket_fallback = self.socket_dir != self.data_dir / "run"
         self._account = _server_account()
         self._owned = False  # True only when this object started the server
@@ -302,7 +354,13 @@ class EmbeddedCluster:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, reuse_running: bool = False) -> EmbeddedCluster:
-        return cls(settings.data_dir, settings.pg_bin_dir, settings.database_name, reuse_running=reuse_running)
+        return cls(
+            settings.data_dir,
+            settings.pg_bin_dir,
+            settings.database_name,
+            reuse_running=reuse_running,
+            listen=settings.db_listen,
+        )
 
     def __repr__(self) -> str:
         return f"EmbeddedCluster({str(self.data_dir)!r}, database={self.database!r})"
@@ -313,7 +371,24 @@ class EmbeddedCluster:
         """A URL of the server as ``user`` (by default the superuser that administers the cluster)."""
         # port is explicit so a stray PGPORT cannot point libpq at another socket name.
         host = quote(str(self.socket_dir), safe="")
-        return f"{driver}://{quote(user, safe='')}@/{quote(dbname, safe='')}?host={host}&port={PORT}"
+        return f"{driver}://{quote(user, safe='')}@/{quote(dbname, safe='')}?host={host}&port={self.port}"
+
+    @property
+    def listening(self) -> tuple[str, int] | None:
+        """(host, port) the server listens on over TCP (an IPv6 host without brackets), or None: socket only."""
+        return self._listen
+
+    def tcp_url_for(self, dbname: str, user: str, password: str, host: str | None = None) -> str:
+        """``postgresql://user:password@host:port/dbname`` over TCP, e.g. for QGIS on another desk. host defaults
+        to the listen host, or this machine's name when the server listens on every address."""
+        if self._listen is None:
+            raise ClusterError("The embedded cluster does not listen on TCP: set MAHALLE_DB_LISTEN=HOST:PORT.")
+        if host is None:
+            host = self._listen[0]
+            if host in WILDCARD_HOSTS:
+                host = socket.gethostname()
+        credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return f"postgresql://{credentials}@{_url_host(host)}:{self.port}/{quote(dbname, safe='')}"
 
     @property
     def url(self) -> str:
@@ -398,10 +473,13 @@ class EmbeddedCluster:
 
     def init(self) -> None:
         """Create the cluster if needed and (re)write the settings Mahalle manages. Idempotent."""
+        self._create()
+        self._write_config()
+
+    def _create(self) -> None:
         self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
-        self._write_config()
 
     def _initdb(self) -> None:
         if any(self.pgdata.iterdir()):
@@ -419,13 +497,21 @@ class EmbeddedCluster:
         raise ClusterError(f"initdb failed for {self.pgdata}:\n{result.stderr.strip()}")
 
     def _write_config(self) -> None:
-        # Rewritten on every start, so a moved data folder gets its new socket path.
+        # Rewritten on every start, so a moved data folder gets its new socket path and MAHALLE_DB_LISTEN can be
+        # turned on or off between starts.
         settings = {**SERVER_SETTINGS, "unix_socket_directories": _conf_quote(f'"{self.socket_dir}"')}
+        if self._listen is not None:
+            settings["listen_addresses"] = _conf_quote(self._listen[0])
+            settings["port"] = str(self._listen[1])
         lines = ["# Written by Mahalle on every start; use ALTER SYSTEM to override."]
         lines += [f"{key} = {value}" for key, value in settings.items()]
         conf = self.pgdata / CONF_NAME
         conf.write_text("\n".join(lines) + "\n")
         os.chown(conf, *self._uid_gid)
+        hba = self.pgdata / HBA_NAME
+        hba.write_text("\n".join(hba_lines(self._listen is not None)) + "\n")
+        os.chown(hba, *self._uid_gid)
+        os.chmod(hba, 0o600)
         main_conf = self.pgdata / "postgresql.conf"
         if INCLUDE_LINE not in main_conf.read_text():
             with main_conf.open("a") as handle:
@@ -456,11 +542,11 @@ class EmbeddedCluster:
         if pid is not None and not _is_live_postgres(pid, self.pgdata):
             pid_file.unlink(missing_ok=True)
             log.warning("Recovered from a stale postmaster.pid in %s (pid %d is gone)", self.pgdata, pid)
-        lock = self.socket_dir / f"{SOCKET_NAME}.lock"
+        lock = self.socket_dir / f"{socket_name(self.port)}.lock"
         lock_pid = _read_pid(lock)
         if lock_pid is not None and not _is_live_postgres(lock_pid, self.pgdata):
             lock.unlink(missing_ok=True)
-            (self.socket_dir / SOCKET_NAME).unlink(missing_ok=True)
+            (self.socket_dir / socket_name(self.port)).unlink(missing_ok=True)
             log.info("Removed a stale socket lock file in %s", self.socket_dir)
 
     def start(self, timeout: int = 30) -> None:
@@ -468,7 +554,7 @@ class EmbeddedCluster:
         if self._owned:
             return
         require_postgis(self.bin_dir)
-        self.init()
+        self._create()
         self._check_version()
         self._clear_stale_lock()
         if (pid := self.running_pid()) is not None:
@@ -478,7 +564,10 @@ class EmbeddedCluster:
                     "Stop it first, or set MAHALLE_DATA_DIR to another folder."
                 )
             log.info("Using the PostgreSQL already running on %s (pid %d)", self.data_dir, pid)
+            self._adopt_running_listen()
         else:
+            # Only for a server we start: a shared running one keeps the configuration it was started with.
+            self._write_config()
             self._pg_ctl_start(timeout)
         try:
             self._ensure_database()
@@ -497,6 +586,31 @@ class EmbeddedCluster:
             )
         self._owned = True
         log.info("Started PostgreSQL for %s (socket in %s)", self.data_dir, self.socket_dir)
+
+    def _adopt_running_listen(self) -> None:
+        """Follow the port and listen address of a server started by someone else with other settings (its
+        postmaster.pid says them), so the URLs reach it; the new settings apply when it restarts."""
+        try:
+            fields = (self.pgdata / "postmaster.pid").read_text().split("\n")
+        except OSError:
+            return
+        if len(fields) < 6 or not fields[3].strip().isdigit():
+            return
+        port, host = int(fields[3].strip()), fields[5].strip()
+        running = (host, port) if host else None
+        if (port, running) == (self.port, self._listen):
+            return
+        log.warning(
+            "The PostgreSQL already running on %s listens on %s, not on %s (MAHALLE_DB_LISTEN): it keeps that until "
+            "it restarts",
+            self.data_dir,
+            f"{host}:{port}" if running else f"its Unix socket only (port {port})",
+            f"{self._listen[0]}:{self._listen[1]}" if self._listen else "its Unix socket only",
+        )
+        self.port = port
+        self._listen = running
+        self.socket_dir = socket_dir_for(self.data_dir, port)
+        self.socket_fallback = self.socket_dir != self.data_dir / "run"
 
     def _connect(self, dbname: str) -> psycopg.Connection:
         try:

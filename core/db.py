@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from core.errors import Conflict, HasDependents, RuleViolation
+from core.errors import Conflict, Forbidden, HasDependents, RuleViolation
 
 TRANSITION_REFUSED = "23M01"  # SQLSTATE of the intervention lifecycle trigger (layers/sql/planning_rules.sql)
 HAS_DEPENDENTS = "23M02"  # a delete refused while intervention targets or task links name the row (integrity.sql)
@@ -46,6 +46,8 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
                 (actor, cause or ""),
             )
             yield conn
+    except psycopg.errors.InsufficientPrivilege as exc:  # the user's roles do not allow it (permit triggers)
+        raise Forbidden(exc.diag.message_primary or str(exc)) from exc
     except (psycopg.IntegrityError, psycopg.DataError, psycopg.errors.RaiseException) as exc:
         if exc.diag.sqlstate == HAS_DEPENDENTS:  # links name the row being deleted: 409
             raise HasDependents(exc.diag.message_primary or str(exc)) from exc
@@ -57,6 +59,9 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
 # Requests run short queries (a page, a tile, a feature): compiling them with LLVM costs more than it saves
 # (a z12 tile at 100,000 parcels spent 1.2 s of 2.7 s in JIT; see bench/RESULTS.md).
 SESSION_SETTINGS = {"jit": "off"}
+# The rights of nobody in particular (layers/sql/identity.sql, mahalle.grants): public layers, read only.
+ANONYMOUS_GRANTS = '{"user": null, "roles": []}'
+
 
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
@@ -65,6 +70,8 @@ def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout
         # so a change is committed before the response says it succeeded.
         conn.autocommit = True
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+        # Until a request says who it runs for (api/auth.py), a connection has the rights of an anonymous user.
+        conn.execute("SELECT set_config('mahalle.grants', %s, false)", (ANONYMOUS_GRANTS,))
         for name, value in SESSION_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 

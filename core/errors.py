@@ -85,3 +85,20 @@ class TransitionNotAllowed(Conflict):
 
 class HasDependents(Conflict):
     """A delete refused because other records depend on the row; it may be repeated with a cascade."""
+
+
+class Unauthenticated(MahalleError):
+    """The request needs a logged-in user (or a valid API token), and has none: it is anonymous, or its
+    session or token is unknown, expired or revoked."""
+
+
+class Forbidden(MahalleError):
+    """The user is known, and their roles do not allow this (here, or in this neighbourhood)."""
+
+
+class TooManyAttempts(MahalleError):
+    """Too many failed logins from this address or for this name; ``retry_after``: seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -16,6 +16,9 @@ from psycopg import sql
 
 OWNER_ROLE = "mahalle_owner"
 APP_ROLE = "mahalle_app"
+# The group of people's own database logins (``mahalle user db-login``): rows they see and change are decided by
+# their user's roles (row-level security and the permit triggers of layers/sql/identity.sql).
+LOGIN_GROUP = "mahalle_login"
 # Built-in roles that let a member read or write files, or run programs, on the database host.
 SERVER_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 SCHEMAS = ("public", "mahalle")
@@ -61,11 +64,13 @@ _ROLE_OPTIONS = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
 
 
 def ensure_roles(admin: psycopg.Connection) -> None:
-    """Create the owner and application roles if they are missing (roles belong to the whole server)."""
-    for role in (OWNER_ROLE, APP_ROLE):
+    """Create the owner and application roles and the group of people's logins if they are missing (roles
+    belong to the whole server)."""
+    group = sql.SQL("NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+    for role, options in ((OWNER_ROLE, _ROLE_OPTIONS), (APP_ROLE, _ROLE_OPTIONS), (LOGIN_GROUP, group)):
         if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
             with suppress(psycopg.errors.DuplicateObject):  # another process sharing the server made it first
-                admin.execute(sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), _ROLE_OPTIONS))
+                admin.execute(sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), options))
 
 
 def prepare_database(admin: psycopg.Connection, database: str) -> None:
@@ -75,18 +80,33 @@ def prepare_database(admin: psycopg.Connection, database: str) -> None:
     admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(db, sql.Identifier(OWNER_ROLE)))
     admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
     admin.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, sql.Identifier(APP_ROLE)))
+    admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, sql.Identifier(LOGIN_GROUP)))
 
 
 def prepare_schema(admin_db: psycopg.Connection) -> None:
     """In the database itself, as a superuser: the extensions only a superuser may create, and the objects an
     earlier version made as the superuser handed to the owner (so migrations, run as the owner, can change them)."""
     admin_db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    for function in LEAKPROOF:
+        admin_db.execute(sql.SQL("ALTER FUNCTION {} LEAKPROOF").format(sql.SQL(function)))
     owner = sql.Identifier(OWNER_ROLE)
     if admin_db.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'mahalle'").fetchone():
         admin_db.execute(sql.SQL("ALTER SCHEMA mahalle OWNER TO {}").format(owner))
     for kind, name in admin_db.execute(_NOT_OWNED, {"owner": OWNER_ROLE}).fetchall():
         admin_db.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kind), sql.SQL(name), owner))
 
+
+# PostGIS's bounding-box and intersection tests, declared LEAKPROOF (a superuser's right): under row-level
+# security PostgreSQL uses an index only for leakproof conditions, so without this every map view of a
+# neighbourhood-scoped user would read the whole table. They return a boolean about their arguments and fail
+# only on malformed geometries, which stored rows never are (mahalle.prepare_geometry checks them).
+LEAKPROOF = (
+    "public.geometry_overlaps(public.geometry, public.geometry)",
+    "public.st_intersects(public.geometry, public.geometry)",
+    "public.st_dwithin(public.geometry, public.geometry, double precision)",
+    "public.geometry_within(public.geometry, public.geometry)",
+    "public.geometry_contains(public.geometry, public.geometry)",
+)
 
 # Tables, views and functions of public/mahalle not owned by the owner and not part of an extension
 # (sequences follow their tables). ``name`` is regclass/regprocedure text: quoted and qualified by PostgreSQL.

@@ -3,13 +3,49 @@
 Every variable is listed in ``docs/configuration.md``.
 """
 
+import ipaddress
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+DB_LISTEN_EXAMPLES = "e.g. 0.0.0.0:5433, 127.0.0.1:5433, [::]:5433 or *:5433"
+
+
+def parse_db_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` of ``MAHALLE_DB_LISTEN`` as (host, port); an IPv6 host comes without its brackets.
+
+    The host is an IP address (IPv6 in brackets), ``*`` (every address), ``localhost`` or a host name; the port
+    is 1-65535. Raises ValueError with a message that says what is wrong."""
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"MAHALLE_DB_LISTEN must be HOST:PORT ({DB_LISTEN_EXAMPLES}), not {value!r}")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"MAHALLE_DB_LISTEN {value!r}: the port must be a number from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        inner = host[1:-1]
+        try:
+            ipaddress.IPv6Address(inner)
+        except ValueError:
+            raise ValueError(f"MAHALLE_DB_LISTEN {value!r}: {inner!r} in brackets is not an IPv6 address") from None
+        return inner, int(port_text)
+    if ":" in host:
+        raise ValueError(f"MAHALLE_DB_LISTEN {value!r}: put an IPv6 address in brackets, e.g. [::]:5433")
+    if host != "*":
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            if re.fullmatch(r"[0-9.]+", host) or not _HOST_NAME.fullmatch(host):
+                raise ValueError(
+                    f"MAHALLE_DB_LISTEN {value!r}: {host!r} is neither an IP address, `*`, `localhost` nor a host name"
+                ) from None
+    return host, int(port_text)
 
 
 class Settings(BaseSettings):
@@ -36,10 +72,25 @@ class Settings(BaseSettings):
         "(LISTEN). Turn off behind a transaction-mode pooler, where LISTEN cannot work.",
     )
     statement_timeout_ms: int = Field(default=30_000, description="Longer queries are cancelled (503).")
-    default_actor: str = Field(default="anonymous", description="Who edits are attributed to without login.")
-    trust_user_header: bool = Field(
-        default=False, description="Take the editing user from X-Mahalle-User (only behind an authenticating proxy)."
+    cli_actor: str | None = Field(
+        default=None, description="Who edits made with the CLI are attributed to (default: cli:<system user>)."
     )
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="A web session ends after this long without a request."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only; unset: when the request came over HTTPS "
+        "(behind a TLS proxy, start uvicorn with --proxy-headers).",
+    )
+    login_max_failures: int = Field(
+        default=10, ge=1, description="Failed logins for one name or from one address before logins wait (429)."
+    )
+    login_window_minutes: int = Field(default=15, ge=1, description="The period failed logins are counted over.")
+    admin_password: SecretStr | None = Field(
+        default=None, description="The first administrator's password (else one is generated and shown once)."
+    )
+    admin_password_file: Path | None = Field(default=None, description="A file holding the first admin's password.")
     default_items: int = Field(default=100, description="Features per page when the client gives no limit.")
     max_items: int = Field(default=10_000, description="Largest page of features a client may ask for.")
     max_body_mb: int = Field(
@@ -55,11 +106,23 @@ class Settings(BaseSettings):
         "http://tiles.example/{z}/{x}/{y}.png. Unset: offline, the app's own layers are the background.",
     )
 
+    db_listen: str | None = Field(
+        default=None,
+        description="HOST:PORT the embedded cluster also listens on over TCP (scram password logins of the users' "
+        "own database roles, e.g. QGIS on another desk), e.g. 0.0.0.0:5433 or [::]:5433. Unset: Unix socket only.",
+    )
+
     # --- hardening: roles (see docs/deployment.md) -------------------------------------------------
     migration_database_url: str | None = Field(
         default=None,
         description="URL of the owner role that runs migrations (DDL) on an external database; unset: "
         "MAHALLE_DATABASE_URL runs them. The embedded cluster creates and uses its own owner role.",
+    )
+    roles_database_url: str | None = Field(
+        default=None,
+        description="URL of a role with CREATEROLE on an external database, used only by `mahalle user db-login` and "
+        "`mahalle user remove` to create, renew and drop the users' own database logins (the embedded cluster uses "
+        "its superuser). Unset on an external database: those logins cannot be managed from Mahalle.",
     )
     allow_superuser: bool = Field(
         default=False,
@@ -102,6 +165,15 @@ class Settings(BaseSettings):
         description="Deepest nesting of a CQL2 filter (a chain of AND or of OR counts once); 400 deeper.",
     )
 
+    @field_validator("db_listen")
+    @classmethod
+    def _check_db_listen(cls, value: str | None) -> str | None:
+        """``HOST:PORT`` checked (``parse_db_listen``); blank means unset."""
+        if value is None or not value.strip():
+            return None
+        parse_db_listen(value)
+        return value.strip()
+
     @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -128,3 +200,19 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def first_admin_password(settings: Settings) -> str | None:
+    """The first administrator's password from the environment or a file (never from the repository)."""
+    if settings.admin_password is not None:
+        return settings.admin_password.get_secret_value()
+    if settings.admin_password_file is not None:
+        return settings.admin_password_file.read_text(encoding="utf-8").strip()
+    return None
+
+
+def cli_actor(settings: Settings) -> str:
+    """Who the CLI's edits are attributed to."""
+    import getpass
+
+    return settings.cli_actor or f"cli:{getpass.getuser()}"

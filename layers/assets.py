@@ -52,4 +52,5 @@ LAYER = Layer(
         ),
         Attribute("note", "text", tr("Note", "یادداشت", "ملاحظة", "Σημείωση")),
     ),
+    field_editable=("condition", "note"),
 )

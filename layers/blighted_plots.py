@@ -64,4 +64,5 @@ LAYER = Layer(
         Attribute("owner", "text", tr("Owner", "مالک", "المالك", "Ιδιοκτήτης"), max_length=200),
         Attribute("note", "text", tr("Note", "یادداشت", "ملاحظة", "Σημείωση")),
     ),
+    field_editable=("status",),
 )

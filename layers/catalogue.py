@@ -51,6 +51,7 @@ class UnknownLayer(KeyError):
 @dataclass
 class Catalogue:
     layers: dict[str, Layer] = field(default_factory=dict)
+    public: frozenset[str] = frozenset()  # layers anyone may read, logged in or not (mahalle.layer_registry.public)
 
     def __getitem__(self, name: str) -> Layer:
         try:
@@ -88,4 +89,9 @@ def load_catalogue(conn: psycopg.Connection) -> Catalogue:
             log.error("custom layer %r has a definition the catalogue cannot read (%s); it is left out", spec, exc)
             continue
         cat.layers[layer.name] = layer
+    # (through to_jsonb: before migration 0007 the column does not exist, and every layer was open to all)
+    public = conn.execute(
+        "SELECT name FROM mahalle.layer_registry r WHERE coalesce((to_jsonb(r)->>'public')::boolean, true)"
+    ).fetchall()
+    cat.public = frozenset(name for (name,) in public)
     return cat

@@ -320,9 +320,11 @@ def _history_function(name: str, body: str, guard: str = "") -> sql.Composed:
         f"  cause text := nullif(current_setting('mahalle.cause', true), '');{guard}\n"
         f"BEGIN\n  {body}\n  END IF;\n  RETURN NULL;\nEND"
     )
-    return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
-        sql.Identifier(name), sql.Literal(text)
-    )
+    # As the owner: no editing role may write history rows of its own (mahalle.history is read-only to them).
+    return sql.SQL(
+        "CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+        "SET search_path = pg_catalog, public, pg_temp AS {}"
+    ).format(sql.Identifier(name), sql.Literal(text))
 
 
 def columns_now(conn: psycopg.Connection, table: str) -> list[str]:

@@ -2,6 +2,13 @@
 
 from layers.spec import Attribute, Layer, choices, tr
 
+STATUS = choices(
+    ("open", tr("Open", "باز", "مفتوح", "Ανοιχτό", fr="Ouvert"), "#2e7d32"),
+    ("temporarily_closed", tr("Temporarily closed", "موقتاً بسته", "مغلق مؤقتاً", "Προσωρινά κλειστό",
+                              fr="Fermé temporairement"), "#f9a825"),
+    ("closed", tr("Closed", "بسته", "مغلق", "Κλειστό", fr="Fermé"), "#c62828"),
+)
+
 CATEGORY = choices(
     ("mosque", tr("Mosque", "مسجد", "مسجد", "Τζαμί"), "#00897b"),
     ("place_of_worship", tr("Other place of worship", "سایر اماکن مذهبی", "دار عبادة", "Χώρος λατρείας"), "#4db6ac"),
@@ -48,5 +55,13 @@ LAYER = Layer(
             max_length=200,
             help=tr("OpenStreetMap syntax, e.g. Mo-Fr 08:00-16:00"),
         ),
+        Attribute(
+            "status",
+            "choice",
+            tr("Status", "وضعیت", "الحالة", "Κατάσταση", fr="Statut"),
+            choices=STATUS,
+            help=tr("As a field worker found it last", fr="Tel que constaté sur le terrain"),
+        ),
     ),
+    field_editable=("status", "opening_hours"),
 )

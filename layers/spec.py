@@ -8,7 +8,7 @@ layers are the same structure stored as JSON in ``mahalle.layer_registry``.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -127,6 +127,8 @@ class Layer:
     neighbourhood_scoped: bool = True  # carries neighbourhood_id
     checks: tuple[Check, ...] = ()
     unique: tuple[str, ...] = ()  # attributes unique across the layer
+    # What a field worker may change on features of this layer (the database enforces it: mahalle.permit_rows)
+    field_editable: tuple[str, ...] = ()
 
     @cached_property
     def memo(self) -> dict[Any, Any]:
@@ -167,7 +169,10 @@ class Layer:
         return {"area": ("area_m2",), "length": ("length_m",), "both": ("area_m2", "length_m"), None: ()}[self.measure]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.field_editable:  # custom definitions have no such key (mahalle.create_custom_layer)
+            del data["field_editable"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Layer:
@@ -175,7 +180,23 @@ class Layer:
             Attribute(**{**a, "choices": tuple(Choice(**c) for c in a.get("choices", ()))}) for a in data["attributes"]
         )
         checks = tuple(Check(**c) for c in data.get("checks", ()))
-        return cls(**{**data, "attributes": attrs, "checks": checks, "unique": tuple(data.get("unique", ()))})
+        return cls(
+            **{
+                **data,
+                "attributes": attrs,
+                "checks": checks,
+                "unique": tuple(data.get("unique", ())),
+                "field_editable": tuple(data.get("field_editable", ())),
+            }
+        )
+
+    def without(self, attribute: str) -> Layer:
+        """This layer as it was before ``attribute`` was added (migrations going down)."""
+        return replace(
+            self,
+            attributes=tuple(a for a in self.attributes if a.name != attribute),
+            field_editable=tuple(n for n in self.field_editable if n != attribute),
+        )
 
 
 class SpecError(ValueError):
@@ -209,3 +230,6 @@ def validate_layer(layer: Layer) -> None:
             raise SpecError(f"Attribute {a.name!r}: colours are written #rrggbb.")
         if a.type == "reference" and not a.references:
             raise SpecError(f"Attribute {a.name!r} refers to no layer.")
+    for name in layer.field_editable:
+        if name not in seen:
+            raise SpecError(f"Field workers may change {name!r}, which is not an attribute of {layer.name!r}.")

@@ -75,4 +75,5 @@ LAYER = Layer(
             "pollutants are listed but the workshop is not marked as polluting",
         ),
     ),
+    field_editable=("status",),
 )

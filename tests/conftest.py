@@ -24,6 +24,7 @@ from core.cluster import EmbeddedCluster
 from core.db import with_database, with_role
 from core.roles import APP_ROLE, OWNER_ROLE, ensure_roles
 from layers.catalogue import Catalogue, load_catalogue
+from tests.auth import make_admin
 
 # The app answers only to the hosts of MAHALLE_ALLOWED_HOSTS (api/security.py). Test clients send
 # `Host: testserver` (Starlette's TestClient), the live server is on 127.0.0.1; neither default is changed.
@@ -86,6 +87,8 @@ def template_db(pg_server: Server) -> Iterator[str]:
     pg_server.drop(name)
     url = pg_server.create(name)
     upgrade_database(Database(url, owner_url=pg_server.url(name, OWNER_ROLE)))
+    with psycopg.connect(url, autocommit=True) as conn:
+        make_admin(conn)
     yield name
     pg_server.drop(name)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from api.cli.base import _fail, app, console
-from api.runtime import PrivilegedRole, load_demo_if_empty, open_database
+from api.runtime import PrivilegedRole, announce_first_admin, ensure_first_admin, load_demo_if_empty, open_database
 from core.cluster import ClusterError
 from core.settings import Settings
 
@@ -34,6 +34,7 @@ def serve(
         raise _fail(str(exc)) from exc
     try:
         load_demo_if_empty(settings, db.url)
+        announce_first_admin(ensure_first_admin(settings, db.url))
         where = (
             "embedded cluster in " + str(settings.data_dir.resolve()) if settings.embedded else "MAHALLE_DATABASE_URL"
         )

@@ -15,6 +15,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.auth import permit, principal_of
 from api.deps import IfMatch, etag, get_actor, get_catalogue, get_conn, get_crs, get_settings, json_body
 from api.ogc import collections as coll
 from api.ogc.media import GEOJSON, HTML, JSON, MERGE_PATCH, OPENAPI, base, link, self_and_alternates, wants_html
@@ -35,6 +36,12 @@ router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Cat = Annotated[Catalogue, Depends(get_catalogue)]
 Crs = Annotated[tuple[str, ...], Depends(get_crs)]  # the CRS URIs offered
+# Who may do what (api/auth.py); which features a user sees and may change is row-level security's business.
+READ_ANY = [Depends(permit("read"))]
+READ = [Depends(permit("read", layer_param="cid"))]
+CREATE = [Depends(permit("create", layer_param="cid"))]
+EDIT = [Depends(permit("edit", layer_param="cid"))]
+DELETE = [Depends(permit("delete", layer_param="cid"))]
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -67,6 +74,13 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 WRITE_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
+
+
+def readable(request: Request, catalogue: Catalogue) -> list[Layer]:
+    """The spatial layers the request may read: every one for a user (row-level security narrows their
+    features), the public ones for an anonymous client."""
+    anonymous = not principal_of(request).authenticated
+    return [layer for layer in catalogue.spatial() if not anonymous or layer.name in catalogue.public]
 
 
 def spatial_layer(catalogue: Catalogue, cid: str) -> Layer:
@@ -117,17 +131,17 @@ def conformance(request: Request) -> Response:
     return json_or_html(request, body, "Conformance")
 
 
-@router.get("/collections", summary="The collections (one per spatial layer)")
+@router.get("/collections", dependencies=READ_ANY, summary="The collections (one per spatial layer)")
 def collections(request: Request, conn: Conn, catalogue: Cat, crs: Crs) -> Response:
     body = {
         "links": self_and_alternates(request, "/collections", JSON),
-        "collections": [coll.describe(request, conn, layer, crs) for layer in catalogue.spatial()],
+        "collections": [coll.describe(request, conn, layer, crs) for layer in readable(request, catalogue)],
         "crs": list(crs),
     }
     return json_or_html(request, body, "Collections", collections=body["collections"])
 
 
-@router.get("/collections/{cid}", summary="One collection")
+@router.get("/collections/{cid}", dependencies=READ, summary="One collection")
 def collection(cid: str, request: Request, conn: Conn, catalogue: Cat, crs: Crs) -> Response:
     layer = spatial_layer(catalogue, cid)
     body = coll.describe(request, conn, layer, crs)
@@ -136,7 +150,11 @@ def collection(cid: str, request: Request, conn: Conn, catalogue: Cat, crs: Crs)
     return JSONResponse(body)
 
 
-@router.get("/collections/{cid}/queryables", summary="Queryable properties (JSON Schema)")
+@router.get(
+    "/collections/{cid}/queryables",
+    dependencies=READ,
+    summary="Queryable properties (JSON Schema)",
+)
 def queryables(cid: str, request: Request, catalogue: Cat) -> Response:
     body = coll.queryables(request, spatial_layer(catalogue, cid))
     if wants_html(request):
@@ -144,13 +162,21 @@ def queryables(cid: str, request: Request, catalogue: Cat) -> Response:
     return JSONResponse(body, media_type="application/schema+json")
 
 
-@router.options("/collections/{cid}/items", summary="What may be done with the items")
+@router.options(
+    "/collections/{cid}/items",
+    dependencies=READ,
+    summary="What may be done with the items",
+)
 def items_options(cid: str, catalogue: Cat) -> Response:
     spatial_layer(catalogue, cid)
     return Response(status_code=200, headers={"Allow": "GET, POST, OPTIONS"})
 
 
-@router.get("/collections/{cid}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{cid}/items",
+    dependencies=READ,
+    summary="Features of a collection",
+)
 def items(cid: str, request: Request, conn: Conn, catalogue: Cat, crs: Crs,
           settings: Annotated[Settings, Depends(get_settings)]) -> Response:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
@@ -185,7 +211,11 @@ def _item_links(request: Request, cid: str, offset: int, limit: int, returned: i
     return links
 
 
-@router.options("/collections/{cid}/items/{fid}", summary="What may be done with a feature")
+@router.options(
+    "/collections/{cid}/items/{fid}",
+    dependencies=READ,
+    summary="What may be done with a feature",
+)
 def item_options(cid: str, fid: str, conn: Conn, catalogue: Cat) -> Response:
     layer = spatial_layer(catalogue, cid)
     if current_version(conn, layer, _feature_id(layer, fid)) is None:
@@ -193,7 +223,7 @@ def item_options(cid: str, fid: str, conn: Conn, catalogue: Cat) -> Response:
     return Response(status_code=200, headers={"Allow": WRITE_METHODS})
 
 
-@router.get("/collections/{cid}/items/{fid}", summary="One feature")
+@router.get("/collections/{cid}/items/{fid}", dependencies=READ, summary="One feature")
 def item(cid: str, fid: str, request: Request, conn: Conn, catalogue: Cat, offered: Crs) -> Response:
     layer = spatial_layer(catalogue, cid)
     html = wants_html(request, ("geojson", "json"))
@@ -230,6 +260,7 @@ PatchBody = Annotated[Any, Depends(json_body(MERGE_PATCH, JSON, GEOJSON))]
 
 @router.post(
     "/collections/{cid}/items",
+    dependencies=CREATE,
     status_code=201,
     summary="Add a feature",
     openapi_extra=request_body(FeatureIn, GEOJSON, JSON),
@@ -248,7 +279,10 @@ def create_item(cid: str, body: FeatureBody, request: Request, conn: Conn, catal
 
 
 @router.put(
-    "/collections/{cid}/items/{fid}", summary="Replace a feature", openapi_extra=request_body(FeatureIn, GEOJSON, JSON)
+    "/collections/{cid}/items/{fid}",
+    dependencies=EDIT,
+    summary="Replace a feature",
+    openapi_extra=request_body(FeatureIn, GEOJSON, JSON),
 )
 def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: Conn, catalogue: Cat, actor: Actor,
                  offered: Crs, expected: IfMatch) -> Response:  # fmt: skip
@@ -264,6 +298,7 @@ def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: 
 
 @router.patch(
     "/collections/{cid}/items/{fid}",
+    dependencies=EDIT,
     summary="Change some properties of a feature (JSON merge patch)",
     openapi_extra=request_body(FeaturePatch, MERGE_PATCH, JSON, GEOJSON),
 )
@@ -284,7 +319,12 @@ def _written(conn: psycopg.Connection, layer: Layer, fid: int, version: int) -> 
     return Response(feature, media_type=GEOJSON, headers={"ETag": etag(version)})
 
 
-@router.delete("/collections/{cid}/items/{fid}", status_code=204, summary="Delete a feature")
+@router.delete(
+    "/collections/{cid}/items/{fid}",
+    dependencies=DELETE,
+    status_code=204,
+    summary="Delete a feature",
+)
 def delete_item(cid: str, fid: str, conn: Conn, catalogue: Cat, actor: Actor, expected: IfMatch) -> Response:
     layer = spatial_layer(catalogue, cid)
     feature_id = _feature_id(layer, fid)

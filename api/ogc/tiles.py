@@ -9,6 +9,7 @@ import morecantile
 import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 
+from api.auth import permit
 from api.deps import get_catalogue, get_conn, get_crs, get_settings
 from api.ogc.collections import describe
 from api.ogc.features import spatial_layer
@@ -22,6 +23,7 @@ from layers.spec import text_in
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Cat = Annotated[Catalogue, Depends(get_catalogue)]
+READ = [Depends(permit("read", layer_param="cid"))]  # row-level security decides which features a tile holds
 TMS_ID = "WebMercatorQuad"
 TMS = morecantile.tms.get(TMS_ID)
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -62,21 +64,33 @@ def _tileset(request: Request, cid: str, title: str) -> dict[str, Any]:
     }
 
 
-@router.get("/collections/{cid}/tiles", summary="Vector tilesets of a collection")
+@router.get(
+    "/collections/{cid}/tiles",
+    dependencies=READ,
+    summary="Vector tilesets of a collection",
+)
 def tilesets(cid: str, request: Request, catalogue: Cat) -> dict[str, Any]:
     layer = spatial_layer(catalogue, cid)
     return {"tilesets": [_tileset(request, cid, text_in(layer.title, "en"))],
             "links": [link(f"{base(request)}/collections/{cid}/tiles", "self", JSON)]}  # fmt: skip
 
 
-@router.get("/collections/{cid}/tiles/{tms}", summary="A vector tileset")
+@router.get(
+    "/collections/{cid}/tiles/{tms}",
+    dependencies=READ,
+    summary="A vector tileset",
+)
 def tileset(cid: str, tms: str, request: Request, catalogue: Cat) -> dict[str, Any]:
     layer = spatial_layer(catalogue, cid)
     _check_tms(tms)
     return _tileset(request, cid, text_in(layer.title, "en"))
 
 
-@router.get("/collections/{cid}/tiles/{tms}/tilejson.json", summary="TileJSON for web maps")
+@router.get(
+    "/collections/{cid}/tiles/{tms}/tilejson.json",
+    dependencies=READ,
+    summary="TileJSON for web maps",
+)
 def tilejson(cid: str, tms: str, request: Request, conn: Conn, catalogue: Cat,
              crs: Annotated[tuple[str, ...], Depends(get_crs)]) -> dict[str, Any]:  # fmt: skip
     layer = spatial_layer(catalogue, cid)
@@ -106,7 +120,7 @@ def _check_tms(tms: str) -> None:
         raise NotFound(f"There is no tile matrix set {tms!r}; this server offers {TMS_ID}.")
 
 
-@router.get("/collections/{cid}/tiles/{tms}/{z}/{y}/{x}", summary="A Mapbox Vector Tile",
+@router.get("/collections/{cid}/tiles/{tms}/{z}/{y}/{x}", dependencies=READ, summary="A Mapbox Vector Tile",
             responses={200: {"content": {MVT: {}}}, 204: {"description": "No feature in this tile"}})  # fmt: skip
 def get_tile(cid: str, tms: str, z: int, y: int, x: int, request: Request, conn: Conn, catalogue: Cat,
              settings: Annotated[Settings, Depends(get_settings)]) -> Response:  # fmt: skip

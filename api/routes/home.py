@@ -13,6 +13,7 @@ import psycopg
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
+from api.auth import permit
 from api.deps import get_conn, get_settings
 from core import i18n
 from core.settings import Settings
@@ -37,7 +38,7 @@ def content_security_policy(basemap_url: str | None) -> str:
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", dependencies=[Depends(permit("open"))], response_class=HTMLResponse)
 def home(
     conn: Annotated[psycopg.Connection, Depends(get_conn)],
     settings: Annotated[Settings, Depends(get_settings)],

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from api.auth import permit
 from api.deps import get_actor, get_catalogue, get_conn, metadata
 from core.db import attributed
 from layers.catalogue import Catalogue
@@ -17,13 +19,19 @@ from layers.definition import LayerDefinition
 router = APIRouter(tags=["layers"])
 
 
-@router.get("/layers", summary="The layer catalogue: every layer with its geometry type and attributes")
+@router.get(
+    "/layers",
+    dependencies=[Depends(permit("open"))],
+    summary="The layer catalogue: every layer with its geometry type and attributes",
+)
 def list_layers(
     catalogue: Annotated[Catalogue, Depends(get_catalogue)],
     conn: Annotated[psycopg.Connection, Depends(get_conn)],
     counts: Annotated[bool, Query(description="Include the number of features per layer")] = False,
 ) -> list[dict[str, Any]]:
     out = catalogue.to_json()
+    for item in out:
+        item["public"] = item["name"] in catalogue.public
     if counts:
         numbers = feature_counts(conn, catalogue)
         for item in out:
@@ -31,12 +39,42 @@ def list_layers(
     return out
 
 
-@router.get("/layers/{name}", summary="One layer of the catalogue")
+@router.get("/layers/{name}", dependencies=[Depends(permit("open"))], summary="One layer of the catalogue")
 def get_layer(name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]) -> dict[str, Any]:
-    return catalogue[name].to_json()
+    return {**catalogue[name].to_json(), "public": name in catalogue.public}
 
 
-@router.post("/layers", status_code=201, summary="Create a custom layer; it becomes an OGC API collection")
+class LayerAccess(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    public: StrictBool = Field(description="Whether anyone, logged in or not, may read the layer")
+
+
+@router.patch(
+    "/layers/{name}",
+    dependencies=[Depends(permit("admin"))],
+    summary="Make a layer public (readable without logging in) or not",
+)
+def set_layer_access(
+    name: str,
+    access: LayerAccess,
+    request: Request,
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    catalogue: Annotated[Catalogue, Depends(get_catalogue)],
+    actor: Annotated[str, Depends(get_actor)],
+) -> dict[str, Any]:
+    layer = catalogue[name]
+    with attributed(conn, actor):
+        conn.execute("SELECT mahalle.set_layer_public(%s, %s)", (layer.name, access.public))
+    metadata(request).invalidate()
+    return {"name": layer.name, "public": access.public}
+
+
+@router.post(
+    "/layers",
+    dependencies=[Depends(permit("admin"))],
+    status_code=201,
+    summary="Create a custom layer; it becomes an OGC API collection",
+)
 def create_layer(
     definition: Annotated[
         LayerDefinition,
@@ -67,7 +105,12 @@ def create_layer(
     return layer.to_json()
 
 
-@router.delete("/layers/{name}", status_code=204, summary="Drop a custom layer (its history is kept)")
+@router.delete(
+    "/layers/{name}",
+    dependencies=[Depends(permit("admin"))],
+    status_code=204,
+    summary="Drop a custom layer (its history is kept)",
+)
 def drop_layer(name: str, request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> Response:
     with conn.transaction():
         drop_custom_layer(conn, name)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.auth import permit
 from api.deps import IfMatch, etag, get_actor, get_conn
 from api.heavy import HeavyConn
 from api.schemas import planning as bodies
@@ -31,6 +32,11 @@ router = APIRouter(tags=["planning"], responses=problems(400, 404, 422))
 WRITES = problems(409, 412, 413, 415)  # besides 400, 404 and 422
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 Actor = Annotated[str, Depends(get_actor)]
+# Who may do what (api/auth.py): reading needs a login unless the layer is public; the plan is the planners'.
+PLAN = [Depends(permit("plan"))]
+READ_INTERVENTIONS = [Depends(permit("read", "interventions"))]
+READ_TASKS = [Depends(permit("read", "tasks"))]
+READ_HEAVY = [Depends(permit("read", heavy=True))]
 Cascade = Annotated[bool, Query(description="Also delete what depends on it (kept in the history)")]
 Neighbourhood = AnyNeighbourhood
 JSON_TYPES = bodies.JSON_TYPES
@@ -67,7 +73,11 @@ def _with_etag(body: dict[str, Any], version: int, status: int = 200, **headers:
 # Interventions -------------------------------------------------------------------------------------
 
 
-@router.get("/interventions", summary="Interventions, filtered by neighbourhood, status and kind")
+@router.get(
+    "/interventions",
+    dependencies=READ_INTERVENTIONS,
+    summary="Interventions, filtered by neighbourhood, status and kind",
+)
 def list_interventions(
     conn: Conn,
     neighbourhood: Neighbourhood = None,
@@ -79,7 +89,7 @@ def list_interventions(
 
 
 @router.post("/interventions", status_code=201, summary="Propose an intervention (GeoJSON Feature + targets)",
-             responses=WRITES, openapi_extra=_doc(bodies.InterventionIn))  # fmt: skip
+             dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.InterventionIn))  # fmt: skip
 def create_intervention(body: NewIntervention, conn: Conn, actor: Actor) -> JSONResponse:
     data = edit.parse_feature(planning.INTERVENTIONS, body.feature())
     with attributed(conn, actor):
@@ -88,14 +98,18 @@ def create_intervention(body: NewIntervention, conn: Conn, actor: Actor) -> JSON
     return _with_etag(feature, feature["properties"]["version"], 201, Location=f"/interventions/{iid}")
 
 
-@router.get("/interventions/{iid}", summary="One intervention with its targets, assets and next states")
+@router.get(
+    "/interventions/{iid}",
+    dependencies=READ_INTERVENTIONS,
+    summary="One intervention with its targets, assets and next states",
+)
 def get_intervention(iid: IdPath, conn: Conn) -> JSONResponse:
     feature = planning.get_intervention(conn, iid)
     return _with_etag(feature, feature["properties"]["version"])
 
 
 @router.patch("/interventions/{iid}", summary="Change an intervention (merge patch; status via /transition)",
-              responses=WRITES, openapi_extra=_doc(bodies.InterventionPatch))  # fmt: skip
+              dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.InterventionPatch))  # fmt: skip
 def patch_intervention(
     body: InterventionPatch, iid: IdPath, conn: Conn, actor: Actor, expected: IfMatch
 ) -> JSONResponse:
@@ -107,6 +121,7 @@ def patch_intervention(
 
 @router.delete(
     "/interventions/{iid}",
+    dependencies=PLAN,
     status_code=204,
     summary="Delete an intervention (cascade=true to remove the assets it installed too)",
     responses=WRITES,
@@ -117,7 +132,7 @@ def delete_intervention(iid: IdPath, conn: Conn, actor: Actor, expected: IfMatch
     return Response(status_code=204)
 
 
-@router.post("/interventions/{iid}/transition", summary="Move an intervention along its lifecycle",
+@router.post("/interventions/{iid}/transition", dependencies=PLAN, summary="Move an intervention along its lifecycle",
              responses=WRITES, openapi_extra=_doc(bodies.TransitionIn))  # fmt: skip
 def transition(body: Transition, iid: IdPath, conn: Conn, actor: Actor) -> JSONResponse:
     """Body: ``{"to": "completed", "actual_end": "2026-10-01", …}``. 409 lists the allowed next states."""
@@ -128,14 +143,18 @@ def transition(body: Transition, iid: IdPath, conn: Conn, actor: Actor) -> JSONR
     return _with_etag(planning.get_intervention(conn, iid), version)
 
 
-@router.get("/interventions/{iid}/targets", summary="Features the intervention acts on")
+@router.get(
+    "/interventions/{iid}/targets",
+    dependencies=READ_INTERVENTIONS,
+    summary="Features the intervention acts on",
+)
 def list_targets(iid: IdPath, conn: Conn) -> list[dict[str, Any]]:
     planning.get_intervention(conn, iid)  # 404 for an unknown intervention
     return planning.targets_of(conn, iid)
 
 
 @router.post("/interventions/{iid}/targets", status_code=201, summary="Add targets: {layer, feature_id} or a list",
-             responses=WRITES, openapi_extra=_doc(bodies.TargetsIn))  # fmt: skip
+             dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.TargetsIn))  # fmt: skip
 def add_targets(body: NewTargets, iid: IdPath, conn: Conn, actor: Actor) -> list[dict]:
     with attributed(conn, actor):
         planning.add_targets(conn, iid, body.target_list())
@@ -143,7 +162,7 @@ def add_targets(body: NewTargets, iid: IdPath, conn: Conn, actor: Actor) -> list
 
 
 @router.delete("/interventions/{iid}/targets/{layer}/{fid}", status_code=204, summary="Remove a target",
-               responses=WRITES)  # fmt: skip
+               dependencies=PLAN, responses=WRITES)  # fmt: skip
 def remove_target(iid: IdPath, layer: LayerPath, fid: IdPath, conn: Conn, actor: Actor) -> Response:
     with attributed(conn, actor):
         planning.remove_target(conn, iid, planning.Target(layer, fid))
@@ -153,7 +172,11 @@ def remove_target(iid: IdPath, layer: LayerPath, fid: IdPath, conn: Conn, actor:
 # Tasks ---------------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", summary="Action-plan tasks, filtered by neighbourhood, status and domain")
+@router.get(
+    "/tasks",
+    dependencies=READ_TASKS,
+    summary="Action-plan tasks, filtered by neighbourhood, status and domain",
+)
 def list_tasks(
     conn: Conn,
     neighbourhood: Neighbourhood = None,
@@ -163,24 +186,28 @@ def list_tasks(
     return planning.list_tasks(conn, neighbourhood=_nid(conn, neighbourhood), status=status, domain=domain)
 
 
-@router.get("/tasks/board", summary="The task board: tasks in columns by status")
+@router.get(
+    "/tasks/board",
+    dependencies=READ_TASKS,
+    summary="The task board: tasks in columns by status",
+)
 def task_board(conn: Conn, neighbourhood: Neighbourhood = None) -> dict[str, list[dict[str, Any]]]:
     return planning.board(conn, _nid(conn, neighbourhood))
 
 
-@router.get("/tasks/overdue", summary="Open tasks past their due date")
+@router.get("/tasks/overdue", dependencies=READ_TASKS, summary="Open tasks past their due date")
 def overdue_tasks(
     conn: Conn, neighbourhood: Neighbourhood = None, today: Annotated[date | None, Query()] = None
 ) -> list[dict[str, Any]]:
     return planning.overdue(conn, today or date.today(), _nid(conn, neighbourhood))
 
 
-@router.get("/tasks/blocked", summary="Blocked tasks with their latest note")
+@router.get("/tasks/blocked", dependencies=READ_TASKS, summary="Blocked tasks with their latest note")
 def blocked_tasks(conn: Conn, neighbourhood: Neighbourhood = None) -> list[dict[str, Any]]:
     return planning.blocked(conn, _nid(conn, neighbourhood))
 
 
-@router.post("/tasks", status_code=201, summary="Add a goal, task or subtask", responses=WRITES,
+@router.post("/tasks", dependencies=PLAN, status_code=201, summary="Add a goal, task or subtask", responses=WRITES,
              openapi_extra=_doc(bodies.TaskIn))  # fmt: skip
 def create_task(body: NewTask, conn: Conn, actor: Actor) -> JSONResponse:
     data = planning.task_input(body.data())
@@ -190,14 +217,18 @@ def create_task(body: NewTask, conn: Conn, actor: Actor) -> JSONResponse:
     return _with_etag(task, task["version"], 201, Location=f"/tasks/{tid}")
 
 
-@router.get("/tasks/{tid}", summary="One task with its links, subtasks and update log")
+@router.get(
+    "/tasks/{tid}",
+    dependencies=READ_TASKS,
+    summary="One task with its links, subtasks and update log",
+)
 def get_task(tid: IdPath, conn: Conn) -> JSONResponse:
     task = planning.get_task(conn, tid)
     return _with_etag(task, task["version"])
 
 
 @router.patch("/tasks/{tid}", summary="Change a task (merge patch), e.g. move it on the board", responses=WRITES,
-              openapi_extra=_doc(bodies.TaskChanges))  # fmt: skip
+              dependencies=PLAN, openapi_extra=_doc(bodies.TaskChanges))  # fmt: skip
 def patch_task(body: TaskChanges, tid: IdPath, conn: Conn, actor: Actor, expected: IfMatch) -> JSONResponse:
     data = planning.task_input(body.data(), patch=True)
     with attributed(conn, actor):
@@ -206,7 +237,7 @@ def patch_task(body: TaskChanges, tid: IdPath, conn: Conn, actor: Actor, expecte
 
 
 @router.delete("/tasks/{tid}", status_code=204, summary="Delete a task (cascade=true to delete its subtasks too)",
-               responses=WRITES)  # fmt: skip
+               dependencies=PLAN, responses=WRITES)  # fmt: skip
 def delete_task(tid: IdPath, conn: Conn, actor: Actor, expected: IfMatch, cascade: Cascade = False) -> Response:
     with attributed(conn, actor):
         planning.delete_task(conn, tid, cascade=cascade, expected=expected)
@@ -214,7 +245,7 @@ def delete_task(tid: IdPath, conn: Conn, actor: Actor, expected: IfMatch, cascad
 
 
 @router.post("/tasks/{tid}/links", status_code=201, summary="Link a task to an intervention or a feature",
-             responses=WRITES, openapi_extra=_doc(bodies.LinkIn))  # fmt: skip
+             dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.LinkIn))  # fmt: skip
 def link_task(body: NewLink, tid: IdPath, conn: Conn, actor: Actor) -> dict[str, Any]:
     planning.get_task(conn, tid)  # 404 for an unknown task
     with attributed(conn, actor):
@@ -222,21 +253,27 @@ def link_task(body: NewLink, tid: IdPath, conn: Conn, actor: Actor) -> dict[str,
     return planning.get_task(conn, tid)
 
 
-@router.delete("/tasks/{tid}/links/{layer}/{fid}", status_code=204, summary="Unlink a task", responses=WRITES)
+@router.delete(
+    "/tasks/{tid}/links/{layer}/{fid}",
+    dependencies=PLAN,
+    status_code=204,
+    summary="Unlink a task",
+    responses=WRITES,
+)
 def unlink_task(tid: IdPath, layer: LayerPath, fid: IdPath, conn: Conn, actor: Actor) -> Response:
     with attributed(conn, actor):
         planning.unlink(conn, tid, planning.Target(layer, fid))
     return Response(status_code=204)
 
 
-@router.get("/tasks/{tid}/updates", summary="The update log of a task")
+@router.get("/tasks/{tid}/updates", dependencies=READ_TASKS, summary="The update log of a task")
 def task_updates(tid: IdPath, conn: Conn) -> list[dict[str, Any]]:
     planning.get_task(conn, tid)
     return planning.task_updates(conn, tid)
 
 
 @router.post("/tasks/{tid}/updates", status_code=201, summary="Log an update; status/progress apply to the task",
-             responses=WRITES, openapi_extra=_doc(bodies.TaskUpdateIn))  # fmt: skip
+             dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.TaskUpdateIn))  # fmt: skip
 def add_task_update(body: TaskUpdate, tid: IdPath, conn: Conn, actor: Actor) -> dict:
     with attributed(conn, actor):
         return planning.add_update(conn, tid, body.note, status=body.status, progress=body.progress)
@@ -245,7 +282,11 @@ def add_task_update(body: TaskUpdate, tid: IdPath, conn: Conn, actor: Actor) -> 
 # Indicators and reports ----------------------------------------------------------------------------
 
 
-@router.get("/indicators", summary="Indicators of a neighbourhood, now or as of a date")
+@router.get(
+    "/indicators",
+    dependencies=READ_HEAVY,
+    summary="Indicators of a neighbourhood, now or as of a date",
+)
 def get_indicators(
     conn: HeavyConn,
     neighbourhood: NeighbourhoodCode,
@@ -255,12 +296,17 @@ def get_indicators(
 
 
 @router.post("/indicators", summary="Indicators of a drawn polygon: {geometry: GeoJSON polygon, as_of?}",
-             responses=problems(413, 415), openapi_extra=_doc(bodies.IndicatorsIn))  # fmt: skip
+             dependencies=READ_HEAVY, responses=problems(413, 415),
+             openapi_extra=_doc(bodies.IndicatorsIn))  # fmt: skip
 def post_indicators(body: Area, conn: HeavyConn) -> dict[str, Any]:
     return indicators.compute(conn, indicators.polygon_scope(conn, body.data()["geometry"]), body.as_of)
 
 
-@router.get("/reports/achievement", summary="Achievement report of a neighbourhood for a period (HTML or JSON)")
+@router.get(
+    "/reports/achievement",
+    dependencies=READ_HEAVY,
+    summary="Achievement report of a neighbourhood for a period (HTML or JSON)",
+)
 def achievement_report(
     conn: HeavyConn,
     neighbourhood: NeighbourhoodCode,

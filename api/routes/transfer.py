@@ -27,9 +27,10 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.auth import permit, principal_of
 from api.deps import get_actor, get_catalogue, get_conn
 from api.heavy import HeavyConn, ImportsBusy
-from core.errors import InvalidInput, MahalleError, PayloadTooLarge
+from core.errors import InvalidInput, MahalleError, NotFound, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name, parse_bbox, parse_list
 from importers import files, jobs
 from importers.archive import ImportLimits
@@ -44,7 +45,12 @@ FLAG_FIELDS = tuple(f.name for f in fields(ImportOptions) if f.type in (bool, "b
 TEXT_FIELDS = tuple(name for name in jobs.IMPORT_PARAMS if name not in FLAG_FIELDS)
 
 
-@router.post("/imports", status_code=202, summary="Upload a file to import; answers with a job to follow")
+@router.post(
+    "/imports",
+    dependencies=[Depends(permit("import"))],
+    status_code=202,
+    summary="Upload a file to import; answers with a job to follow",
+)
 async def create_import(
     request: Request,
     conn: Annotated[psycopg.Connection, Depends(get_conn)],
@@ -88,7 +94,8 @@ async def _accept_import(
     href = str(request.url_for("get_import", job_id=str(job_id)))
     body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
     # Last: from here the job's thread owns the slot (and gives it back when the job ends).
-    threading.Thread(target=_run, args=(url, job_id, path, options, actor, slot), daemon=True).start()
+    grants = principal_of(request).grants_json()  # the job runs with the user's rights, on its own connections
+    threading.Thread(target=_run, args=(url, job_id, path, options, actor, grants, slot), daemon=True).start()
     return JSONResponse(body, status_code=202, headers={"Location": href})
 
 
@@ -127,24 +134,44 @@ def _options(form: Any, name: str) -> ImportOptions:
 
 
 def _run(
-    url: str, job_id: uuid.UUID, path: Path, options: ImportOptions, actor: str, slot: threading.Semaphore
+    url: str,
+    job_id: uuid.UUID,
+    path: Path,
+    options: ImportOptions,
+    actor: str,
+    grants: str,
+    slot: threading.Semaphore,
 ) -> None:
     """The import job, in its own thread; how it ended is in the job (and in the log when unexpected)."""
     try:
         with contextlib.suppress(Exception):
-            jobs.run_import_job(url, job_id, path, options, actor)
+            jobs.run_import_job(url, job_id, path, options, actor, grants=grants)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
         slot.release()
 
 
-@router.get("/imports/{job_id}", name="get_import", summary="An import job: status, progress and report")
-def get_import(job_id: uuid.UUID, conn: Annotated[psycopg.Connection, Depends(get_conn)]) -> dict[str, Any]:
+@router.get(
+    "/imports/{job_id}",
+    dependencies=[Depends(permit("user"))],
+    name="get_import",
+    summary="An import job: status, progress and report",
+)
+def get_import(
+    job_id: uuid.UUID, request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]
+) -> dict[str, Any]:
     job = jobs.get(conn, job_id, "import")
+    principal = principal_of(request)
+    if job.get("created_by") != principal.name and not principal.holds("admin", everywhere=True):
+        raise NotFound(f"there is no import {job_id} of yours")  # another user's report names their rows
     return {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in job.items() if k != "result_path"}
 
 
-@router.get("/exports", summary="Download layers as gpkg, shp (zip), geojson, csv, xlsx, kml or kmz")
+@router.get(
+    "/exports",
+    dependencies=[Depends(permit("read", heavy=True))],
+    summary="Download layers as gpkg, shp (zip), geojson, csv, xlsx, kml or kmz",
+)
 def get_export(
     conn: HeavyConn,
     catalogue: Annotated[Catalogue, Depends(get_catalogue)],

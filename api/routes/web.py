@@ -17,6 +17,7 @@ from fastapi import Path as InPath
 from fastapi.responses import FileResponse
 
 import web
+from api.auth import permit
 from api.deps import get_actor, get_catalogue, get_conn
 from api.problems import problem
 from core import i18n
@@ -92,13 +93,19 @@ def vendor(package: str, path: str) -> Response:
 # History -------------------------------------------------------------------------------------------
 
 
-@router.get("/api/history/{layer}/{fid}", tags=["history"], summary="Every change of one feature, oldest first")
+@router.get(
+    "/api/history/{layer}/{fid}",
+    dependencies=[Depends(permit("read", layer_param="layer"))],
+    tags=["history"],
+    summary="Every change of one feature, oldest first",
+)
 def feature_history(layer: str, fid: FeatureId, conn: Conn, catalogue: Cat) -> list[dict[str, Any]]:
     return history.feature_history(conn, catalogue[layer].name, fid)
 
 
 @router.post(
     "/api/history/{layer}/{fid}/restore",
+    dependencies=[Depends(permit("restore", layer_param="layer"))],
     tags=["history"],
     summary="Bring back a deleted feature, or an earlier version of a live one (as a new version)",
 )

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -19,12 +20,16 @@ import sqlalchemy
 from core import cluster as cluster_module
 from core.cluster import (
     SOCKET_NAME,
+    SUPERUSER,
     ClusterError,
     EmbeddedCluster,
     find_pg_bin_dir,
+    hba_lines,
     postgis_available,
     require_postgis,
+    socket_name,
 )
+from core.roles import APP_ROLE, OWNER_ROLE
 
 pytestmark = pytest.mark.slow
 
@@ -246,3 +251,86 @@ def test_the_app_connects_as_a_role_without_rights_on_the_host(running: Embedded
     ) == [("mahalle_owner",)]
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         query(running.url, "COPY (SELECT 1) TO PROGRAM 'true'")
+
+
+# --- TCP with scram passwords (MAHALLE_DB_LISTEN) ---------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_listens_on_tcp_for_roles_with_a_scram_password_only(cluster_dir: Path) -> None:
+    port = free_port()
+    server = EmbeddedCluster(cluster_dir / "data", listen=f"127.0.0.1:{port}")
+    assert server.listening == ("127.0.0.1", port)
+    try:
+        server.start()
+        assert (server.socket_dir / socket_name(port)).is_socket()  # the socket file follows the port
+        admin = server.url_for("postgres")
+        assert f"port={port}" in admin
+        assert query(admin, "SHOW listen_addresses") == [("127.0.0.1",)]
+        assert query(admin, "SHOW password_encryption") == [("scram-sha-256",)]
+        query(admin, "CREATE ROLE mahalle_u_test LOGIN PASSWORD 'kaf:sh/8@?'")
+        query(admin, "GRANT CONNECT ON DATABASE mahalle TO mahalle_u_test")
+        (secret,) = query(admin, "SELECT rolpassword FROM pg_authid WHERE rolname = 'mahalle_u_test'")[0]
+        assert secret.startswith("SCRAM-SHA-256$")
+
+        tcp = server.tcp_url_for("mahalle", "mahalle_u_test", "kaf:sh/8@?")
+        assert tcp == f"postgresql://mahalle_u_test:kaf%3Ash%2F8%40%3F@127.0.0.1:{port}/mahalle"
+        assert query(tcp, "SELECT current_user, inet_server_port()") == [("mahalle_u_test", port)]
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            query(server.tcp_url_for("mahalle", "mahalle_u_test", "wrong"), "SELECT 1")
+        # The shared and privileged roles are refused over TCP whatever the password (they have none).
+        for role in (APP_ROLE, OWNER_ROLE, SUPERUSER):
+            with pytest.raises(psycopg.OperationalError, match="rejects connection"):
+                query(server.tcp_url_for("mahalle", role, "anything"), "SELECT 1")
+        # The Unix socket works as before, for the application role and the superuser.
+        assert query(server.url, "SELECT current_user") == [(APP_ROLE,)]
+        assert query(admin, "SELECT current_user") == [(SUPERUSER,)]
+        # Another process without the setting that shares this server follows its actual port.
+        guest = EmbeddedCluster(cluster_dir / "data", reuse_running=True)
+        guest.start()
+        assert guest.listening == ("127.0.0.1", port)
+        assert query(guest.url, "SELECT inet_server_port()") == [(None,)]  # a Unix-socket connection
+        guest.stop()
+    finally:
+        server.stop()
+
+    # Turned off for the next start: the rewritten configuration opens no TCP port and has no host lines.
+    EmbeddedCluster(cluster_dir / "data").init()
+    conf = (server.pgdata / "mahalle.conf").read_text()
+    assert "listen_addresses = ''" in conf and "port = 5432" in conf
+    hba = [line for line in (server.pgdata / "pg_hba.conf").read_text().splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in hba] == ["local", "local"]
+
+
+def test_tcp_urls_name_this_machine_for_a_wildcard_listen(tmp_path: Path) -> None:
+    server = EmbeddedCluster(tmp_path / "data", listen="0.0.0.0:5433")
+    name = socket.gethostname()
+    assert server.listening == ("0.0.0.0", 5433)
+    assert (
+        server.tcp_url_for("mahalle", "mahalle_u_ana", "p w") == f"postgresql://mahalle_u_ana:p%20w@{name}:5433/mahalle"
+    )
+    assert server.tcp_url_for("x", "u", "p", host="gis.example.org") == "postgresql://u:p@gis.example.org:5433/x"
+    assert "port=5433" in server.url and "port=5433" in server.sqlalchemy_url
+    for listen in ("*:5433", "[::]:5433"):
+        assert f"@{name}:5433/" in EmbeddedCluster(tmp_path / "data", listen=listen).tcp_url_for("d", "u", "p")
+    assert EmbeddedCluster(tmp_path / "data", listen="[::1]:6000").tcp_url_for("d", "u", "p") == (
+        "postgresql://u:p@[::1]:6000/d"
+    )
+    plain = EmbeddedCluster(tmp_path / "data")
+    assert plain.listening is None and "port=5432" in plain.url
+    with pytest.raises(ClusterError, match="MAHALLE_DB_LISTEN"):
+        plain.tcp_url_for("mahalle", "u", "p")
+    with pytest.raises(ClusterError, match="port"):
+        EmbeddedCluster(tmp_path / "data", listen="0.0.0.0:0")
+
+
+def test_hba_refuses_the_shared_roles_before_allowing_scram() -> None:
+    lines = [line.split() for line in hba_lines(listening=True) if not line.startswith("#")]
+    assert lines[2] == ["host", "all", f"{SUPERUSER},{OWNER_ROLE},{APP_ROLE}", "all", "reject"]
+    assert lines[3] == ["host", "all", "all", "all", "scram-sha-256"]
+    assert not [line for line in hba_lines(listening=False) if line.startswith("host")]

@@ -1,5 +1,11 @@
 // HTTP with the server: problem details become ApiError (detail, property, current ETag);
-// a request that never reached the server is an ApiError with `offline` set.
+// a request that never reached the server is an ApiError with `offline` set. Unsafe requests carry the
+// session's CSRF token; a 401 (not logged in, or the session ended) is announced to the page
+// ("mahalle:unauthorized", app.js shows a login link) and thrown like any refusal.
+
+import { csrfToken } from "./session.js";
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export class ApiError extends Error {
   constructor(status, body, etag, offline = false) {
@@ -19,6 +25,10 @@ export async function request(method, url, { body, etag, type = "application/jso
   if (etag) headers["If-Match"] = etag;
   let response;
   try {
+    if (!SAFE.has(method.toUpperCase())) {
+      const token = await csrfToken();
+      if (token) headers["X-CSRF-Token"] = token;
+    }
     response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
     throw new ApiError(0, { detail: String(error) }, null, true);
@@ -28,6 +38,7 @@ export async function request(method, url, { body, etag, type = "application/jso
   if (text) {
     try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 300) }; }
   }
+  if (response.status === 401) document.dispatchEvent(new CustomEvent("mahalle:unauthorized", { detail: { url } }));
   if (!response.ok) {
     // A gateway that cannot reach the app is as good as offline: keep the edit and retry.
     const offline = [502, 503, 504].includes(response.status) && !(data && data.type);

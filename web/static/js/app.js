@@ -1,17 +1,20 @@
 // Mahalle's web app: wires the map, the layer panel, editing, the attribute table, the planner,
-// the task board and the dashboard together; views are chosen by the URL's #hash.
+// the task board and the dashboard together; views are chosen by the URL's #hash. Who is using it comes
+// from /auth/me (session.js): the top bar shows the user and their roles, or a login link.
 
 import * as board from "./board.js";
 import { loadCatalogue } from "./catalogue.js";
 import * as dashboard from "./dashboard.js";
 import { closeDetail } from "./detail.js";
-import { $, $$, el, toast } from "./dom.js";
+import { confirmDialog } from "./dialog.js";
+import { $, $$, append, el, toast } from "./dom.js";
 import * as editor from "./editor.js";
 import { language, setLanguage, storedLanguage, t } from "./i18n.js";
 import { renderLayers } from "./layers-panel.js";
 import { initMap, mapState, refreshAll, translateControls } from "./mapview.js";
 import * as outbox from "./outbox.js";
 import * as planning from "./planning.js";
+import { isAdmin, loadSession, loginUrl, logout, me, rolesText } from "./session.js";
 import * as table from "./table.js";
 
 const VIEWS = ["map", "interventions", "board", "dashboard"];
@@ -51,6 +54,49 @@ function renderSidebar() {
   renderLayers(sections.layers, (name) => table.openTable(name));
 }
 
+// The user in the top bar ------------------------------------------------------------------------
+
+function renderAccount() {
+  const box = $("#account");
+  box.replaceChildren();
+  if (me.open) return;  // a server without identity: nobody to show
+  if (!me.user) {
+    box.append(el("a", { href: loginUrl(), class: "btn btn-small", id: "login-link", text: t("auth.login") }));
+    return;
+  }
+  const name = me.user.name;
+  append(box, [
+    el("span", { class: "who", title: me.user.full_name || name },
+      el("span", { class: "user-name", id: "user-name", text: name }),
+      me.roles.length ? el("span", { class: "user-roles", id: "user-roles", text: rolesText() }) : null),
+    me.can.admin ? el("a", { href: `/admin?lang=${encodeURIComponent(language())}`, class: "account-link", id: "admin-link", text: t("auth.admin") }) : null,
+    el("button", { type: "button", class: "btn btn-small", id: "logout", onclick: doLogout, text: t("auth.logout") })]);
+}
+
+async function doLogout() {
+  const waiting = outbox.entries().length;
+  // Kept edits would be sent as whoever logs in next on this device.
+  if (waiting && !(await confirmDialog(t("auth.logout_outbox", { n: waiting }), t("auth.logout"), true))) return;
+  try {
+    await logout();
+  } catch (error) {
+    toast(t("auth.logout_failed", { message: error.message }), "error");
+    return;
+  }
+  outbox.discardAll();
+  location.reload();
+}
+
+/** A request answered 401: the user is not logged in, or the session ended. Say so, with a login link. */
+function showUnauthorized() {
+  const banner = $("#auth-banner");
+  banner.replaceChildren(
+    el("span", { text: t(me.user ? "auth.session_ended" : "auth.login_needed") }), " ",
+    el("a", { href: loginUrl(), id: "banner-login", text: t("auth.login") }), " ",
+    el("button", { type: "button", class: "btn btn-small", onclick: () => { banner.hidden = true; }, text: t("detail.close") }));
+  banner.hidden = false;
+}
+
 function showView() {
   const view = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "map";
   const mapLike = view === "map" || view === "interventions";
@@ -66,6 +112,7 @@ function showView() {
   if (view === "board") board.renderBoard($("#view-board"));
   if (view === "dashboard") dashboard.renderDashboard($("#view-dashboard"));
   document.title = `${t(`nav.${view}`)} · ${t("app.name")}`;
+  renderAccount();  // the login link comes back to this view
   if (mapLike) setTimeout(() => mapState.map.invalidateSize(), 0);
 }
 
@@ -90,7 +137,8 @@ function geomanStrings() {
 }
 
 async function main() {
-  await setLanguage(storedLanguage());
+  document.addEventListener("mahalle:unauthorized", showUnauthorized);
+  await Promise.all([setLanguage(storedLanguage()), loadSession()]);
   $("#language").value = language();
   try {
     await loadCatalogue();
@@ -114,7 +162,7 @@ async function main() {
   outbox.start();
   showView();
   refreshAll();
-  window.mahalle = { map: mapState.map, mapState, openFeature: editor.openFeature };  // a handle for the browser tests and the console
+  window.mahalle = { map: mapState.map, mapState, openFeature: editor.openFeature, me };  // a handle for the browser tests and the console
   document.body.classList.add("ready");
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }

@@ -1,6 +1,7 @@
 // The task board: one column per task status (from the catalogue, in its order), filters by domain,
 // assignee and neighbourhood; each card shows its progress and can show its features on the map.
-// Moving a card (drag and drop, or the "Move to" list for keyboards) is a PATCH with If-Match.
+// Moving a card (drag and drop, or the "Move to" list for keyboards) is a PATCH with If-Match. Users whose
+// roles do not plan (session.js `can.plan`) see the board without the controls that change it.
 
 import { ApiError, etagOf, get, request, withQuery } from "./api.js";
 import { attribute, displayValue, layerOf } from "./catalogue.js";
@@ -8,6 +9,7 @@ import { clear, el, toast } from "./dom.js";
 import { buildForm } from "./form.js";
 import { formatDate, formatNumber, label, t } from "./i18n.js";
 import { highlight } from "./mapview.js";
+import { canPlan, errorNode } from "./session.js";
 
 const state = { domain: "", assignee: "", all: false };
 let root = null;
@@ -22,7 +24,7 @@ export async function renderBoard(container) {
   try {
     board = await get(withQuery("/tasks/board", { neighbourhood: state.all ? "" : hooks.neighbourhood() }));
   } catch (error) {
-    clear(container).append(el("p", { class: "form-error", text: error.message }));
+    clear(container).append(errorNode(error));
     return;
   }
   const cards = Object.values(board).flat();
@@ -43,7 +45,7 @@ export async function renderBoard(container) {
       el("label", { for: "board-domain", text: t("board.domain") }), domain,
       el("label", { for: "board-assignee", text: t("board.assignee") }), assignee,
       el("label", { class: "check" }, all, " ", t("board.all_neighbourhoods")),
-      el("button", { type: "button", class: "btn btn-primary", id: "new-task", onclick: () => taskForm(newTask), text: t("board.new_task") })),
+      canPlan() ? el("button", { type: "button", class: "btn btn-primary", id: "new-task", onclick: () => taskForm(newTask), text: t("board.new_task") }) : null),
     newTask,
     el("div", { class: "board" }, columns));
 }
@@ -53,6 +55,7 @@ function column(status, list) {
   const col = el("section", { class: "column", dataset: { status: status.value }, "aria-label": label(status.label) },
     el("h3", { style: { borderColor: status.color || "#546e7a" } }, label(status.label), " ",
       el("span", { class: "count", text: formatNumber(list.length) })), body);
+  if (!canPlan()) return col;
   col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop"); });
   col.addEventListener("dragleave", () => col.classList.remove("drop"));
   col.addEventListener("drop", (e) => {
@@ -71,7 +74,8 @@ function card(task) {
     onchange: (e) => { if (e.target.value) move(task.id, task.version, e.target.value); } },
   el("option", { value: "", text: t("board.move_to") }),
   choices("status").filter((c) => c.value !== task.status).map((c) => el("option", { value: c.value, text: label(c.label) })));
-  const node = el("li", { class: `card priority-${task.priority}`, draggable: "true", dataset: { id: task.id } },
+  const planner = canPlan();
+  const node = el("li", { class: `card priority-${task.priority}${planner ? "" : " locked"}`, draggable: planner ? "true" : "false", dataset: { id: task.id } },
     el("p", { class: "card-title", text: task.title }),
     el("p", { class: "card-meta" },
       el("span", { class: "tag", text: displayValue(layer, "domain", task.domain) }), " ",
@@ -83,7 +87,7 @@ function card(task) {
     el("span", { style: { width: `${Math.max(0, Math.min(100, progress))}%` } })),
     el("p", { class: "progress-text", text: t(task.progress_source === "interventions" ? "board.progress_derived" : "board.progress_manual",
       { pct: formatNumber(progress, { maximumFractionDigits: 0 }) }) }),
-    el("div", { class: "card-actions" }, move_,
+    el("div", { class: "card-actions" }, planner ? move_ : null,
       el("button", { type: "button", class: "btn btn-small", dataset: { showTask: task.id }, onclick: () => showOnMap(task.id), text: t("board.show_on_map") })));
   node.addEventListener("dragstart", (e) => {
     e.dataTransfer.setData("application/x-mahalle-task", JSON.stringify({ id: task.id, version: task.version, status: task.status }));

@@ -5,6 +5,7 @@ import { get, withQuery } from "./api.js";
 import { attribute, layerOf } from "./catalogue.js";
 import { clear, el } from "./dom.js";
 import { formatDate, formatNumber, isRTL, label, language, locale, t } from "./i18n.js";
+import { errorNode } from "./session.js";
 
 const PERCENTAGES = [["paved_pct", "streets"], ["lit_pct", "streets"], ["formalised_pct", "parcels"],
   ["cleared_pct", "blighted_plots"], ["park_300m_pct", "coverage"], ["school_500m_pct", "coverage"], ["clinic_500m_pct", "coverage"]];
@@ -30,7 +31,7 @@ export async function renderDashboard(container) {
     [now, board] = await Promise.all([get(withQuery("/indicators", { neighbourhood: code })), get(withQuery("/tasks/board", { neighbourhood: code }))]);
     if (state.compare) then = await get(withQuery("/indicators", { neighbourhood: code, as_of: state.compare }));
   } catch (error) {
-    clear(container).append(el("p", { class: "form-error", text: error.message }));
+    clear(container).append(errorNode(error));
     return;
   }
   const figure = (key, value, unit = "") => el("div", { class: "figure" },

@@ -1,16 +1,18 @@
 // Editing features of any layer: draw (with snapping), reshape, delete, the attribute form, saving with
 // If-Match, the conflict choice on 412, undo of the last edit, the history panel with restore, and
-// edits kept in the outbox when the connection is down.
+// edits kept in the outbox when the connection is down. Only the tools the user's roles allow are shown
+// (session.js); the server decides every write.
 
 import { ApiError, etagOf, request } from "./api.js";
 import { attributeLabel, displayValue, drawShapes, fitGeometry, layerOf, layerTitle, spatialLayers } from "./catalogue.js";
 import { closeDetail, openDetail } from "./detail.js";
 import { confirmDialog, conflictDialog } from "./dialog.js";
-import { clear, el, toast, uuid } from "./dom.js";
+import { append, clear, el, toast, uuid } from "./dom.js";
 import { buildForm, changed } from "./form.js";
 import { formatDateTime, t } from "./i18n.js";
 import { highlight, isEditableNow, leafletLayerOf, mapState, reload } from "./mapview.js";
 import * as outbox from "./outbox.js";
+import { canCreate, canDelete, canEdit, canEditAny, canRestore, canWrite, editableAttributes, loginUrl, me } from "./session.js";
 
 const SNAP = { snappable: true, snapDistance: 20, allowSelfIntersection: false };
 const MERGE_PATCH = "application/merge-patch+json";
@@ -32,7 +34,16 @@ function featureName(layer, feature) {
 export function renderTools(container) {
   tools = container;
   clear(container);
-  const editable = spatialLayers().filter((l) => l.name !== "interventions");
+  const editable = spatialLayers().filter((l) => l.name !== "interventions" && canCreate(l.name));
+  if (!editable.length) {
+    // Nothing this user may draw: say why instead of showing tools that would be refused.
+    append(container, [el("h2", { text: t("edit.title") }),
+      me.user ? el("p", { class: "hint", id: "edit-hint", text: t("auth.no_drawing") })
+        : el("p", { class: "hint", id: "edit-hint" }, t("auth.login_to_edit"), " ", el("a", { href: loginUrl(), text: t("auth.login") })),
+      canWrite() ? el("div", { class: "row" }, el("button", { type: "button", class: "btn", id: "undo", onclick: () => undoLast(),
+        text: t("edit.undo"), disabled: undoStack.length === 0 })) : null]);
+    return;
+  }
   const saved = localStorage.getItem("mahalle.editLayer") || "streets";
   const select = el("select", { id: "edit-layer", onchange: () => { localStorage.setItem("mahalle.editLayer", select.value); drawButtons(); } },
     editable.map((l) => el("option", { value: l.name, text: layerTitle(l) })));
@@ -105,7 +116,7 @@ async function saveNew() {
   try {
     const result = await outbox.send(write);
     if (session.outboxEntry) outbox.remove(session.outboxEntry.key);
-    if (result.queued) { closeDetail(); toast(t("edit.kept_offline"), "info"); return; }
+    if (result.queued) { closeDetail(); toast(outbox.keptMessage(result), "info"); return; }
     const created = result.data;
     pushUndo({ kind: "create", layer: layer.name, id: created.id, version: created.properties.version,
       label: featureName(layer, created) });
@@ -141,18 +152,22 @@ export async function openFeature(layerName, id) {
   endSession();
   const layer = layerOf(layerName);
   const feature = result.data;
-  const form = buildForm(layer, feature.properties);
+  // What the roles allow: every attribute and the shape, some attributes (field staff), or nothing.
+  const some = editableAttributes(layerName);
+  const readonly = some === null ? [] : layer.attributes.map((a) => a.name).filter((n) => !some.includes(n));
+  const form = buildForm(layer, feature.properties, { readonly });
   session = { layer, id, feature, etag: result.etag, leaflet: leafletLayerOf(layerName, id), form, reshaped: false };
   mapState.overlays[layerName].lockedId = id;
   highlight([feature]);
-  const canReshape = !!session.leaflet;
+  const reshapable = canEdit(layerName);
+  const canReshape = reshapable && !!session.leaflet;
   const actions = el("div", { class: "actions" },
-    el("button", { type: "button", class: "btn btn-primary", id: "save", onclick: () => saveExisting(), text: t("edit.save") }),
+    canEditAny(layerName) ? el("button", { type: "button", class: "btn btn-primary", id: "save", onclick: () => saveExisting(), text: t("edit.save") }) : null,
     canReshape ? el("button", { type: "button", class: "btn", id: "reshape", onclick: () => toggleReshape(), text: t("edit.reshape") }) : null,
-    el("button", { type: "button", class: "btn", onclick: () => showHistory(layerName, id), text: t("edit.history") }),
-    el("button", { type: "button", class: "btn btn-danger", onclick: () => deleteFeature(), text: t("edit.delete") }));
+    el("button", { type: "button", class: "btn", id: "history", onclick: () => showHistory(layerName, id), text: t("edit.history") }),
+    canDelete(layerName) ? el("button", { type: "button", class: "btn btn-danger", id: "delete", onclick: () => deleteFeature(), text: t("edit.delete") }) : null);
   const info = systemInfo(layer, feature);
-  const note = canReshape ? null : el("p", { class: "hint", text: t("edit.zoom_to_reshape") });
+  const note = reshapable && !canReshape ? el("p", { class: "hint", text: t("edit.zoom_to_reshape") }) : null;
   openDetail(featureName(layer, feature), [form.element, actions, note, info], endSession);
 }
 
@@ -201,7 +216,7 @@ async function saveExisting({ etag = null, properties = null } = {}) {
   try {
     const result = await outbox.send(write);
     if (s.outboxEntry) outbox.remove(s.outboxEntry.key);
-    if (result.queued) { closeDetail(); toast(t("edit.kept_offline"), "info"); return; }
+    if (result.queued) { closeDetail(); toast(outbox.keptMessage(result), "info"); return; }
     const before = { properties: Object.fromEntries(Object.keys(mine).map((n) => [n, s.feature.properties[n] ?? null])) };
     if (body.geometry) before.geometry = s.feature.geometry;
     pushUndo({ kind: "update", layer: s.layer.name, id: s.id, before, version: result.data.properties.version,
@@ -249,7 +264,7 @@ async function deleteFeature() {
     const result = await outbox.send({ method: "DELETE", url: itemUrl(s.layer.name, s.id), etag: s.etag,
       label: featureName(s.layer, s.feature), layer: s.layer.name, fid: s.id, kind: "delete" });
     closeDetail();
-    if (result.queued) { toast(t("edit.kept_offline")); return; }
+    if (result.queued) { toast(outbox.keptMessage(result)); return; }
     pushUndo({ kind: "delete", layer: s.layer.name, id: s.id, label: featureName(s.layer, s.feature) });
     toast(t("edit.deleted", { what: featureName(s.layer, s.feature) }), "ok");
     reload(s.layer.name);
@@ -321,7 +336,7 @@ export async function showHistory(layerName, id) {
   }
   const current = entries[entries.length - 1];
   const list = el("ol", { class: "history", reversed: true }, [...entries].reverse().map((h) => {
-    const restorable = h.after && (h !== current || current.operation === "DELETE");
+    const restorable = canRestore() && h.after && (h !== current || current.operation === "DELETE");
     return el("li", { class: "history-entry" },
       el("p", { class: "history-head" },
         el("strong", { text: t(`history.${h.operation.toLowerCase()}`, { version: h.version }) }), " · ",
@@ -335,7 +350,7 @@ export async function showHistory(layerName, id) {
   const back = deleted ? null : el("button", { type: "button", class: "btn", onclick: () => openFeature(layerName, id), text: t("history.back") });
   const title = t("history.title", { what: `${layerTitle(layer)} ${id}` });
   openDetail(title, [deleted ? el("p", { class: "hint", text: t("history.deleted") }) : null, list, back], null);
-  if (deleted && current.before) {
+  if (deleted && current.before && canRestore()) {
     list.prepend(el("li", {}, el("button", { type: "button", class: "btn btn-primary", onclick: () => restore(layerName, id, null),
       text: t("history.undelete") })));
   }

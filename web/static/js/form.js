@@ -78,7 +78,8 @@ export function normaliseDigits(text) {
     .replace(/[٫]/g, ".").replace(/[٬,]/g, "");
 }
 
-/** A form for the layer's attributes. `skip` names attributes not to show; `readonly` ones to disable. */
+/** A form for the layer's attributes. `skip` names attributes not to show; `readonly` ones to disable (and to
+ * leave out of `values()`): the status of an intervention, attributes the user's role may not change. */
 export function buildForm(layer, values = {}, { skip = [], readonly = [] } = {}) {
   const fields = {};
   const form = el("form", { class: "attr-form", novalidate: true, onsubmit: (e) => e.preventDefault() });
@@ -94,7 +95,10 @@ export function buildForm(layer, values = {}, { skip = [], readonly = [] } = {})
     const control = w.focus || w.node;
     control.setAttribute("aria-describedby", [helpNode && `${id}-help`, `${id}-error`].filter(Boolean).join(" "));
     if (attr.required) control.setAttribute("aria-required", "true");
-    if (readonly.includes(attr.name)) control.disabled = true;
+    if (readonly.includes(attr.name)) {
+      // Read-only (status moves by transitions; attributes the user's role may not change): every input of it.
+      for (const input of [control, ...w.node.querySelectorAll("input, select, textarea")]) input.disabled = true;
+    }
     const unit = attr.unit ? el("span", { class: "unit", text: ` (${unitLabel(attr.unit)})` }) : null;
     const mark = attr.required ? el("span", { class: "required", title: t("form.required"), text: " *" }) : null;
     const field = el("div", { class: "field", dataset: { name: attr.name } },
@@ -129,6 +133,7 @@ export function buildForm(layer, values = {}, { skip = [], readonly = [] } = {})
     },
   };
   form.dir = isRTL() ? "rtl" : "ltr";
+  if (layer.attributes.every((a) => skip.includes(a.name) || readonly.includes(a.name))) form.classList.add("readonly");
   return api;
 }
 

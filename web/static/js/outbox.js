@@ -1,10 +1,12 @@
 // Edits that could not reach the server wait here (localStorage survives reloads) and are re-sent
 // in order when the connection returns. Creations carry a client UUID, so a re-send never duplicates.
-// An edit the server refuses on re-send is kept, marked, until the user opens or discards it.
+// An edit the server refuses on re-send is kept, marked, until the user opens or discards it; one met by
+// a 401 (the session ended while offline) waits, in order, until the user has logged in again.
 
 import { request } from "./api.js";
 import { $, clear, el } from "./dom.js";
 import { t } from "./i18n.js";
+import { me } from "./session.js";
 
 const KEY = "mahalle.outbox";
 const RETRY_MS = 10000;
@@ -17,16 +19,21 @@ const save = (list) => { localStorage.setItem(KEY, JSON.stringify(list)); render
 /** Called with a refused entry when the user asks to open it (the editor shows it in the form). */
 export function onOpen(handler) { opener = handler; }
 
-/** Send a write now; when the connection is down, keep it and return {queued: true}. */
+/** Send a write now; when the connection is down, keep it and return {queued: true}. A 401 for a user who
+ * was logged in (the session ended meanwhile) keeps it too, until they log in again: {queued: true, login: true}. */
 export async function send(write) {
   try {
     return await request(write.method, write.url, write);
   } catch (error) {
-    if (!error.offline) throw error;
+    const expired = error.status === 401 && !!me.user;
+    if (!error.offline && !expired) throw error;
     save([...entries(), { ...write, key: `${Date.now()}-${Math.random()}`, state: "waiting", at: new Date().toISOString() }]);
-    return { queued: true };
+    return { queued: true, login: expired };
   }
 }
+
+/** The message for a kept edit. */
+export const keptMessage = (result) => t(result.login ? "auth.kept_until_login" : "edit.kept_offline");
 
 export async function flush() {
   if (flushing) return;
@@ -39,6 +46,7 @@ export async function flush() {
         document.dispatchEvent(new CustomEvent("mahalle:sent", { detail: { entry, result } }));
       } catch (error) {
         if (error.offline) break;  // still no connection: keep the order, try later
+        if (error.status === 401) break;  // the session ended: kept until the user logs in again
         if (await alreadyApplied(entry, error)) {
           remove(entry.key);
           document.dispatchEvent(new CustomEvent("mahalle:sent", { detail: { entry, result: null } }));
@@ -74,6 +82,9 @@ async function alreadyApplied(entry, error) {
 async function gone(url) {
   try { await request("GET", url); return false; } catch (error) { return error.status === 404; }
 }
+
+/** Forget every kept edit (logging out: they would be sent as the next user). */
+export function discardAll() { save([]); }
 
 export function remove(key) { save(entries().filter((e) => e.key !== key)); }
 function update(key, changes) { save(entries().map((e) => (e.key === key ? { ...e, ...changes } : e))); }

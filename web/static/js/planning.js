@@ -1,6 +1,7 @@
 // The intervention planner: the list with its status pipeline, drawing a new intervention and linking
 // the features it acts on by clicking them, moving it along its lifecycle (the database decides which
-// moves are allowed and what they need; its message is shown), and tasks for it.
+// moves are allowed and what they need; its message is shown), and tasks for it. Users whose roles do not
+// plan (session.js `can.plan`) see the same without the controls that change anything.
 
 import { ApiError, get, request, withQuery } from "./api.js";
 import { attribute, displayValue, drawShapes, fitGeometry, layerOf, layerTitle } from "./catalogue.js";
@@ -11,6 +12,7 @@ import { showHistory, startDrawing } from "./editor.js";
 import { buildForm, changed, widget } from "./form.js";
 import { label, t } from "./i18n.js";
 import { highlight, mapState, reload } from "./mapview.js";
+import { canPlan, errorNode } from "./session.js";
 
 const NO_TARGET = new Set(["interventions", "neighbourhoods", "observations"]);
 let panel = null;
@@ -44,7 +46,7 @@ export async function renderPlanner(container) {
   try {
     list = (await get(withQuery("/interventions", { neighbourhood: hooks.neighbourhood() }))).features;
   } catch (error) {
-    container.append(el("p", { class: "form-error", text: error.message }));
+    container.append(errorNode(error));
     return;
   }
   const counts = Object.fromEntries(statusChoices().map((c) => [c.value, list.filter((f) => f.properties.status === c.value).length]));
@@ -66,10 +68,10 @@ export async function renderPlanner(container) {
       el("span", { class: "meta", text: [displayValue(layer, "kind", f.properties.kind),
         f.properties.planned_quantity ? `${displayValue(layer, "planned_quantity", f.properties.planned_quantity)} ${displayValue(layer, "unit", f.properties.unit)}` : ""]
         .filter(Boolean).join(" · ") })))));
-  container.append(el("h2", { text: t("planner.title") }), pipeline,
-    el("h3", { text: t("planner.new") }), draw,
+  append(container, [el("h2", { text: t("planner.title") }), pipeline,
+    canPlan() ? [el("h3", { text: t("planner.new") }), draw] : null,
     el("h3", { text: filter ? t("planner.list_filtered", { status: statusLabel(filter) }) : t("planner.list") }),
-    shown.length ? items : el("p", { class: "muted", text: t("planner.empty") }));
+    shown.length ? items : el("p", { class: "muted", text: t("planner.empty") })]);
 }
 
 const refreshList = () => { if (panel && !panel.hidden) renderPlanner(panel); reload("interventions"); };
@@ -97,7 +99,7 @@ function targetName(target, feature) {
 function targetList(items, onRemove) {
   return el("ul", { class: "targets" }, items.map(({ target, feature }) => el("li", {},
     el("span", { text: targetName(target, feature) }), " ",
-    el("button", { type: "button", class: "btn btn-small", "aria-label": t("planner.unlink_what", { what: targetName(target, feature) }),
+    onRemove && el("button", { type: "button", class: "btn btn-small", "aria-label": t("planner.unlink_what", { what: targetName(target, feature) }),
       onclick: () => onRemove(target), text: t("planner.unlink") }))));
 }
 
@@ -172,13 +174,14 @@ export async function openIntervention(id) {
   const layer = interventions();
   let feature = result.data;
   let etag = result.etag;
-  const form = buildForm(layer, feature.properties, { readonly: ["status"] });
+  const planner = canPlan();
+  const form = buildForm(layer, feature.properties, { readonly: planner ? ["status"] : layer.attributes.map((a) => a.name) });
   const targetsBox = el("div", { class: "targets-box" });
   const transitions = el("div", { class: "transitions" });
   const drawTargets = async () => {
     const items = await targetFeatures(feature.targets);
     highlight([feature, ...items.map((i) => i.feature)], { fit: false });
-    clear(targetsBox).append(items.length ? targetList(items, removeTarget) : el("p", { class: "muted", text: t("planner.no_targets") }));
+    clear(targetsBox).append(items.length ? targetList(items, planner ? removeTarget : null) : el("p", { class: "muted", text: t("planner.no_targets") }));
   };
   const refresh = async () => {
     const again = await request("GET", `/interventions/${id}`);
@@ -204,7 +207,7 @@ export async function openIntervention(id) {
   function drawTransitions(extra = null) {
     append(clear(transitions), [
       el("p", {}, t("planner.status"), " ", badge(feature.properties.status)),
-      feature.allowed_transitions.length ? el("div", { class: "row" }, feature.allowed_transitions.map((to) => el("button", {
+      planner && feature.allowed_transitions.length ? el("div", { class: "row" }, feature.allowed_transitions.map((to) => el("button", {
         type: "button", class: "btn", dataset: { transition: to }, onclick: () => move(to), text: t("planner.move_to", { status: statusLabel(to) }),
       }))) : null,
       extra]);
@@ -256,10 +259,10 @@ export async function openIntervention(id) {
   openDetail(`${layerTitle(layer)}: ${feature.properties.title}`, [
     transitions, form.element,
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "btn btn-primary", id: "save-intervention", onclick: () => save(), text: t("edit.save") }),
+      planner ? el("button", { type: "button", class: "btn btn-primary", id: "save-intervention", onclick: () => save(), text: t("edit.save") }) : null,
       el("button", { type: "button", class: "btn", onclick: () => showHistory("interventions", id), text: t("edit.history") })),
-    el("h3", { text: t("planner.targets") }), button, hint, targetsBox,
-    el("h3", { text: t("planner.tasks") }), taskButton, taskBox,
+    el("h3", { text: t("planner.targets") }), planner ? [button, hint] : null, targetsBox,
+    planner ? [el("h3", { text: t("planner.tasks") }), taskButton, taskBox] : null,
   ], () => { stopLinking(); highlight([]); });
   drawTransitions();
   await drawTargets();

@@ -1,6 +1,7 @@
 // The attribute table of one layer: sort and filter (done by the server: sortby, CQL2 filter, bbox),
 // selection shared with the map, bulk edit of one attribute for the selection (one PATCH per feature,
-// each with its If-Match; failures are listed), and export of the selection as GeoJSON.
+// each with its If-Match; failures are listed), and export of the selection as GeoJSON. The bulk edit offers
+// only the attributes the user's roles may change (none: no bulk edit).
 
 import { ApiError, etagOf, get, request, withQuery } from "./api.js";
 import { attribute, attributeLabel, displayValue, layerOf, layerTitle, spatialLayers } from "./catalogue.js";
@@ -8,6 +9,7 @@ import { $, clear, download, el, toast } from "./dom.js";
 import { widget } from "./form.js";
 import { formatNumber, t } from "./i18n.js";
 import { highlight, mapState, reload } from "./mapview.js";
+import { editableAttributes, errorNode } from "./session.js";
 
 const PAGE = 200;
 const state = { layer: null, features: [], next: null, matched: 0, sort: null, filter: null, inView: false, selected: new Set() };
@@ -55,18 +57,23 @@ function render(root) {
   };
   filterValue.addEventListener("keydown", (e) => { if (e.key === "Enter") applyFilter(); });
   if (state.filter) { filterAttr.value = state.filter.attr; filterOp.value = state.filter.op; filterValue.value = state.filter.value; }
-  // Bulk edit: one attribute, one value, for every selected feature.
+  // Bulk edit: one attribute, one value, for every selected feature (of the attributes the user may change).
+  const some = editableAttributes(layer.name);
+  const changeable = some === null ? names : names.filter((n) => some.includes(n));
   const bulkAttr = el("select", { "aria-label": t("table.bulk_attribute"), id: "bulk-attr", onchange: () => bulkWidget() },
-    names.map((n) => el("option", { value: n, text: attributeLabel(layer, n) })));
+    changeable.map((n) => el("option", { value: n, text: attributeLabel(layer, n) })));
   const bulkSlot = el("span", { class: "bulk-value" });
   let bulk = null;
   function bulkWidget() {
     clear(bulkSlot);
+    if (!bulkAttr.value) return;
     bulk = widget(attribute(layer, bulkAttr.value), null, "bulk-value");
     (bulk.focus || bulk.node).setAttribute("aria-label", t("table.bulk_value"));
     bulkSlot.append(bulk.node);
   }
   bulkWidget();
+  const bulkControls = changeable.length ? [el("strong", { text: t("table.bulk") }), bulkAttr, bulkSlot,
+    el("button", { type: "button", class: "btn btn-primary", id: "bulk-apply", onclick: () => bulkEdit(bulkAttr.value, bulk.get()), text: t("table.bulk_apply") })] : [];
   nodes = {
     root,
     count: el("span", { class: "count", role: "status" }),
@@ -85,9 +92,7 @@ function render(root) {
         el("button", { type: "button", class: "btn", id: "filter-apply", onclick: applyFilter, text: t("table.apply") }),
         el("button", { type: "button", class: "btn", onclick: () => { filterValue.value = ""; inView.checked = false; applyFilter(); }, text: t("table.clear") }))),
     el("div", { class: "table-controls" },
-      el("span", { class: "group" }, nodes.selection,
-        el("strong", { text: t("table.bulk") }), bulkAttr, bulkSlot,
-        el("button", { type: "button", class: "btn btn-primary", id: "bulk-apply", onclick: () => bulkEdit(bulkAttr.value, bulk.get()), text: t("table.bulk_apply") }),
+      el("span", { class: "group" }, nodes.selection, bulkControls,
         el("button", { type: "button", class: "btn", id: "export-selection", onclick: exportSelection, text: t("table.export") }),
         el("button", { type: "button", class: "btn", onclick: () => { state.selected.clear(); refreshSelection(); }, text: t("table.unselect") }))),
     nodes.report,
@@ -131,7 +136,7 @@ async function load(more = false) {
     const next = (data.links || []).find((l) => l.rel === "next");
     state.next = next ? next.href : null;
   } catch (error) {
-    nodes.report.textContent = error.message;
+    clear(nodes.report).append(errorNode(error));
     return;
   }
   if (!more) nodes.report.textContent = "";

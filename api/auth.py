@@ -1,0 +1,132 @@
+"""The one place a request meets the access rules: ``permit(action, …)``, a dependency every route declares.
+
+1. The request's connection is bound to its principal when it is taken (``api.deps.get_conn`` /
+   ``api.heavy.heavy_conn`` call ``bind``): row-level security then shows only what the user may read, and the
+   permit triggers refuse what their roles do not allow in a neighbourhood (403 with the database's message).
+2. ``permit`` answers what can be answered before any work: an unknown, expired or revoked credential → 401;
+   an anonymous write, or an anonymous read of a layer that is not public → 401; a write with a session
+   cookie but without its CSRF token → 403; a user whose roles allow the action nowhere → 403.
+
+The role × action rules are the database's (``mahalle.scope``): ``permit`` asks it rather than repeating them.
+"""
+
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import psycopg
+from fastapi import Depends, Request
+
+from api.deps import get_catalogue, get_conn
+from api.heavy import heavy_conn
+from api.identity.principal import CSRF_HEADER, Principal
+from core.errors import Forbidden, Unauthenticated
+from layers.catalogue import Catalogue
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# open: pages and the login form (anyone; a stale cookie is treated as no cookie); read: data, with row-level
+# security narrowing it (a layer that is not public needs a login); user: anyone logged in; the others: writes.
+Action = Literal["open", "read", "create", "edit", "delete", "restore", "plan", "import", "user", "admin"]
+
+
+def principal_of(request: Request) -> Principal:
+    """The principal ``bind`` found for this request (set when its connection was taken)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route whose connection was not bound: a programming error, never a grant
+        raise RuntimeError("the request's connection was not bound to a principal (api/auth.py)")
+    return principal
+
+
+def _check_credentials(request: Request, principal: Principal) -> None:
+    if principal.invalid:
+        raise Unauthenticated(
+            "your session has ended or the token is not valid (unknown, expired or revoked): log in again"
+        )
+    if request.method not in SAFE_METHODS:
+        if not principal.authenticated:
+            raise Unauthenticated("log in (or send an API token) to make changes")
+        if principal.via == "session":
+            sent = request.headers.get(CSRF_HEADER) or ""
+            if not (principal.csrf and hmac.compare_digest(sent.encode(), principal.csrf.encode())):
+                raise Forbidden(
+                    "the request carries the session cookie but not its CSRF token (X-CSRF-Token): reload the page"
+                )
+
+
+def _scope_is_empty(conn: psycopg.Connection, actions: tuple[str, ...], layer: str) -> bool:
+    row = conn.execute(
+        "SELECT bool_and(coalesce(cardinality(mahalle.scope(a, %s)) = 0, false)) FROM unnest(%s::text[]) a",
+        (layer, list(actions)),
+    ).fetchone()
+    return bool(row[0])
+
+
+_LAYER_ACTIONS = {
+    "create": ("create",),
+    "edit": ("edit", "field"),
+    "delete": ("delete",),
+    "restore": ("edit",),
+}
+_PLAN_LAYERS = ("interventions", "tasks")
+
+
+def _authorize(request: Request, catalogue: Catalogue, action: Action, layer: str | None) -> Principal:
+    """What needs no database: credentials, CSRF, anonymous access, the roles held everywhere."""
+    principal = principal_of(request)
+    if action == "open":
+        return principal
+    _check_credentials(request, principal)
+    if action == "read":
+        if layer is not None and not principal.authenticated and layer in catalogue and layer not in catalogue.public:
+            raise Unauthenticated(f"the layer {layer!r} is not public: log in to read it")
+        return principal
+    if not principal.authenticated:
+        raise Unauthenticated("log in (or send an API token) first")
+    if action == "admin" and not principal.holds("admin", everywhere=True):
+        raise Forbidden("only an administrator of every neighbourhood may do this")
+    if action == "import" and not principal.holds("admin", "planner"):
+        raise Forbidden("only planners and administrators may import data")
+    return principal
+
+
+def _authorize_in_database(conn: psycopg.Connection, catalogue: Catalogue, action: Action, layer: str | None) -> None:
+    """Whether the user's roles allow ``action`` anywhere at all (the neighbourhood is the triggers' business)."""
+    if action == "plan":
+        if all(_scope_is_empty(conn, ("edit",), name) for name in _PLAN_LAYERS):
+            raise Forbidden("your roles do not allow you to change the plan (interventions and tasks) anywhere")
+    elif layer is not None and layer in catalogue and _scope_is_empty(conn, _LAYER_ACTIONS[action], layer):
+        verb = {"create": "add features to", "edit": "change", "delete": "delete features of", "restore": "restore"}
+        raise Forbidden(f"your roles do not allow you to {verb[action]} {layer} anywhere")
+
+
+_IN_DATABASE = frozenset({"create", "edit", "delete", "restore", "plan"})
+
+
+def permit(
+    action: Action, layer: str | None = None, *, layer_param: str | None = None, heavy: bool = False
+) -> Callable[..., Any]:
+    """The dependency of a route: who asks, checked for ``action`` (on ``layer``, or the layer named by the path
+    parameter ``layer_param``). ``heavy``: the route takes its connection from ``api.heavy``."""
+    conn_dependency = Depends(heavy_conn, scope="function") if heavy else Depends(get_conn)
+    Conn = Annotated[psycopg.Connection, conn_dependency]
+    Cat = Annotated[Catalogue, Depends(get_catalogue)]
+
+    def layer_of(request: Request) -> str | None:
+        return layer or (request.path_params.get(layer_param) if layer_param else None)
+
+    if action in _IN_DATABASE:  # a query: a plain def, run in a worker thread
+
+        def dependency(request: Request, conn: Conn, catalogue: Cat) -> Principal:
+            principal = _authorize(request, catalogue, action, layer_of(request))
+            _authorize_in_database(conn, catalogue, action, layer_of(request))
+            return principal
+
+    else:  # no query: in the event loop
+
+        async def dependency(request: Request, conn: Conn, catalogue: Cat) -> Principal:  # type: ignore[misc]
+            return _authorize(request, catalogue, action, layer_of(request))
+
+    dependency.permit_action = action  # type: ignore[attr-defined]  # read by tests/test_architecture.py
+    return dependency
