@@ -1,4 +1,4 @@
-"""The ``mahalle`` command line: serve, demo, db, layer, history, import, export, report, indicators.
+"""The ``mahalle`` command line: serve, demo, db, layer, history, import, export, report, indicators, user, token.
 
 ``app`` is made once in ``api.cli.base``; each command module registers its commands on it when imported
 here, in the order ``mahalle --help`` lists them.
@@ -7,7 +7,7 @@ here, in the order ``mahalle --help`` lists them.
 from __future__ import annotations
 
 # isort: off
-from api.cli import transfer, planning, serve, db, layers, history  # noqa: F401  (they register the commands)
+from api.cli import transfer, planning, serve, db, layers, history, users  # noqa: F401  (they register the commands)
 
 # isort: on
 from api.cli.base import app

@@ -13,6 +13,7 @@ appears in a statement the server might log.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -136,13 +137,12 @@ def _create_or_renew(admin: psycopg.Connection, role: str, password: str) -> boo
 
 def drop_login(admin: psycopg.Connection, role: str) -> None:
     """End the login's sessions (where the connection may) and drop it; a missing role is fine."""
-    try:
+    # Without the right to end them, its open sessions live on, seeing public layers only (the user is gone).
+    with suppress(psycopg.errors.InsufficientPrivilege):
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
             (role,),
         )
-    except psycopg.errors.InsufficientPrivilege:
-        pass  # its open sessions end when the role is gone from the user tables anyway: they see public layers only
     try:
         admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
     except (psycopg.errors.DependentObjectsStillExist, psycopg.errors.InsufficientPrivilege) as exc:
@@ -153,10 +153,10 @@ def drop_login(admin: psycopg.Connection, role: str) -> None:
 
 def drop_hint(role: str) -> str:
     """How an administrator drops a login by hand."""
+    ident = sql.Identifier(role).as_string(None)
     return (
         f"It sees only public layers now; a database administrator drops it with "
-        f"REASSIGN OWNED BY {sql.Identifier(role).as_string(None)} TO postgres; "
-        f"DROP ROLE {sql.Identifier(role).as_string(None)};"
+        f"DROP OWNED BY {ident}; DROP ROLE {ident};"
     )
 
 

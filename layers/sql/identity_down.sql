@@ -10,6 +10,7 @@ BEGIN
     EXECUTE format('DROP POLICY IF EXISTS mahalle_insert ON public.%I', t);
     EXECUTE format('DROP POLICY IF EXISTS mahalle_write ON public.%I', t);
     EXECUTE format('DROP POLICY IF EXISTS mahalle_delete ON public.%I', t);
+    EXECUTE format('DROP TRIGGER IF EXISTS a25_permit ON public.%I', t);
     FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
       EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'z05_permit_' || event, t);
     END LOOP;
@@ -59,7 +60,7 @@ BEGIN
 END $$;
 
 DROP FUNCTION IF EXISTS mahalle.protect_registered_layer(), mahalle.protect_layer(text),
-  mahalle.protect_table(text, text, text), mahalle.permit_rows(), mahalle.permit_links(),
+  mahalle.protect_table(text, text, text), mahalle.permit_rows(), mahalle.permit_row(), mahalle.permit_links(),
   mahalle.permit_attachments(), mahalle.guard_registry(), mahalle.require_admin(text),
   mahalle.set_layer_public(text, boolean), mahalle.restoring(), mahalle.refuse(text), mahalle.roles_text(),
   mahalle.place_name(bigint), mahalle.feature_neighbourhood(text, bigint), mahalle.reads_everything(),

@@ -1,17 +1,292 @@
+"""Row-level security and the permit triggers (layers/sql/identity.sql) as people's own database logins see them.
+
+Two (or three) real PostgreSQL logins made with ``mahalle user db-login``'s function connect with a password, as
+QGIS would, to a copy of the demo database with a second neighbourhood: what they read, what they may change, and
+that nothing a session sets for itself widens that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import psycopg
-def test_explore(demo_db_url):
-    with psycopg.connect(demo_db_url) as c:
-        for q in ["SELECT id, code, name, ST_AsText(ST_Envelope(geom)) FROM neighbourhoods",
-                  "SELECT count(*), count(DISTINCT neighbourhood_id) FROM parcels",
-                  "SELECT count(*) FROM streets", "SELECT count(*) FROM service_points",
-                  "SELECT id, kind, condition, neighbourhood_id, ST_AsText(geom) FROM assets LIMIT 3",
-                  "SELECT count(*) FROM assets",
-                  "SELECT id, neighbourhood_id, ST_AsText(ST_Centroid(geom)) FROM parcels LIMIT 2",
-                  "SELECT column_name, is_nullable, data_type FROM information_schema.columns WHERE table_name='observations'",
-                  "SELECT column_name, is_nullable, data_type FROM information_schema.columns WHERE table_name='parcels'",
-                  "SELECT column_name, is_nullable, data_type FROM information_schema.columns WHERE table_name='neighbourhoods'",
-                  "SELECT column_name FROM information_schema.columns WHERE table_schema='mahalle' and table_name='history'",
-                  "SELECT name, public FROM mahalle.layer_registry",
-                  "SELECT current_setting('server_version'), current_setting('password_encryption')",
-                  ]:
-            print(q); [print("  ", r) for r in c.execute(q).fetchall()]
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from api.identity import db_login, store
+from api.runtime import Database
+
+B_POLYGON = "SRID=4326;MULTIPOLYGON(((24.96 60.164, 24.97 60.164, 24.97 60.170, 24.96 60.170, 24.96 60.164)))"
+IN_A = "SRID=4326;POINT(24.9430 60.1700)"
+IN_B = "SRID=4326;POINT(24.9650 60.1670)"
+PARCEL_IN_B = "SRID=4326;MULTIPOLYGON(((24.964 60.166, 24.965 60.166, 24.965 60.167, 24.964 60.167, 24.964 60.166)))"
+STREET_IN_B = "SRID=4326;MULTILINESTRING((24.961 60.165, 24.969 60.165))"
+STREET_IN_A = "SRID=4326;MULTILINESTRING((24.94 60.17, 24.941 60.17))"
+LOGINS = db_login.LOGIN_PREFIX
+
+
+@dataclass
+class World:
+    app: psycopg.Connection  # the application role, as the server (no grants set)
+    admin: psycopg.Connection  # the superuser
+    url: str
+    a: int  # neighbourhood ids
+    b: int
+    a_code: str
+    parcel_a: int
+    parcel_b: int
+    asset_a: int
+    asset_b: int
+    made: list[str]
+
+    def count(self, table: str, where: str = "true") -> int:
+        """Rows of ``table`` (``where``) as the superuser sees them: all of them."""
+        return count(self.admin, table, where)
+
+    @property
+    def parcels_in_a(self) -> int:
+        return self.count("parcels", f"neighbourhood_id = {self.a}")
+
+    def person(self, role: str, neighbourhood: str | None = None) -> str:
+        """A new user with this role and their database login; returns the user's name."""
+        name = f"{role}-{uuid.uuid4().hex[:8]}"
+        store.add_user(self.app, name, [store.Grant(role, neighbourhood)])
+        self.made.append(name)
+        return name
+
+    def login(self, name: str) -> psycopg.Connection:
+        """The user's own database login, made (or renewed) as `mahalle user db-login` does, connected with its
+        password through the URL the command prints."""
+        login, password = db_login.ensure_login(self.app, self.admin, name)
+        return psycopg.connect(db_login.connection_url(Database(self.url), login, password), autocommit=True)
+
+
+@pytest.fixture
+def world(pg_server, demo_db_url) -> Iterator[World]:
+    admin_url = pg_server.admin(conninfo_to_dict(demo_db_url)["dbname"])
+    with psycopg.connect(demo_db_url, autocommit=True) as app, psycopg.connect(admin_url, autocommit=True) as admin:
+        a, a_code = admin.execute("SELECT id, code FROM neighbourhoods ORDER BY id LIMIT 1").fetchone()
+        b = admin.execute(
+            "INSERT INTO neighbourhoods (code, name, geom) VALUES ('TEST-B', 'Test B', %s) RETURNING id", (B_POLYGON,)
+        ).fetchone()[0]
+        parcel_b = admin.execute("INSERT INTO parcels (geom) VALUES (%s) RETURNING id", (PARCEL_IN_B,)).fetchone()[0]
+        admin.execute("INSERT INTO streets (name, geom) VALUES ('B street', %s)", (STREET_IN_B,))
+        asset_b = admin.execute(
+            "INSERT INTO assets (kind, geom) VALUES ('bench', %s) RETURNING id", (IN_B,)
+        ).fetchone()[0]
+        parcel_a = admin.execute("SELECT min(id) FROM parcels WHERE neighbourhood_id = %s", (a,)).fetchone()[0]
+        asset_a = admin.execute("SELECT min(id) FROM assets WHERE neighbourhood_id = %s", (a,)).fetchone()[0]
+        assert admin.execute("SELECT neighbourhood_id FROM parcels WHERE id = %s", (parcel_b,)).fetchone()[0] == b
+        assert admin.execute("SELECT neighbourhood_id FROM assets WHERE id = %s", (asset_b,)).fetchone()[0] == b
+        w = World(app, admin, demo_db_url, a, b, a_code, parcel_a, parcel_b, asset_a, asset_b, [])
+        try:
+            yield w
+        finally:
+            for name in w.made:  # logins belong to the whole server: drop them with the test
+                db_login.drop_login(admin, LOGINS + name)
+
+
+def count(conn: psycopg.Connection, table: str, where: str = "true") -> int:
+    statement = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(sql.Identifier(table), sql.SQL(where))
+    return conn.execute(statement).fetchone()[0]
+
+
+def refused(conn: psycopg.Connection, statement: str, params: tuple = ()) -> str:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
+        conn.execute(statement, params)
+    return caught.value.diag.message_primary
+
+
+def test_the_login_has_a_scram_password_and_no_privilege(world):
+    name = world.person("viewer")
+    with world.login(name) as own:
+        assert own.execute("SELECT current_user, mahalle.actor()").fetchone() == (LOGINS + name, name)
+    row = world.admin.execute(
+        "SELECT rolpassword, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolconnlimit "
+        "FROM pg_authid WHERE rolname = %s",
+        (LOGINS + name,),
+    ).fetchone()
+    assert row[0].startswith("SCRAM-SHA-256$4096:") and row[1:] == (False, False, False, False, False, 10)
+
+
+def test_a_planner_reads_their_neighbourhood_and_the_public_layers(world):
+    with world.login(world.person("planner", world.a_code)) as own:
+        assert count(own, "parcels") == world.parcels_in_a
+        assert world.count("parcels") > world.parcels_in_a
+        assert own.execute("SELECT count(*) FROM parcels WHERE id = %s", (world.parcel_b,)).fetchone()[0] == 0
+        assert own.execute("SELECT count(*) FROM assets WHERE id = %s", (world.asset_b,)).fetchone()[0] == 0
+        for public in ("streets", "service_points", "neighbourhoods"):
+            assert own.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(public))).fetchone()[0] == (
+                world.count(public)
+            )
+        # the history too: only rows of what they may read
+        history = "SELECT count(*) FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s"
+        assert own.execute(history, (world.parcel_b,)).fetchone()[0] == 0
+        assert own.execute(history, (world.parcel_a,)).fetchone()[0] == 1
+
+
+def test_a_planner_edits_only_in_their_neighbourhood(world):
+    name = world.person("planner", world.a_code)
+    with world.login(name) as own:
+        assert own.execute("UPDATE parcels SET note = 'checked' WHERE id = %s", (world.parcel_a,)).rowcount == 1
+        assert own.execute("SELECT updated_by FROM parcels WHERE id = %s", (world.parcel_a,)).fetchone()[0] == name
+        actor = world.admin.execute(
+            "SELECT actor FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s ORDER BY id DESC LIMIT 1",
+            (world.parcel_a,),
+        ).fetchone()[0]
+        assert actor == name
+
+        assert own.execute("UPDATE parcels SET note = 'x' WHERE id = %s", (world.parcel_b,)).rowcount == 0
+        assert own.execute("DELETE FROM parcels WHERE id = %s", (world.parcel_b,)).rowcount == 0
+        # moving a feature out of their neighbourhood: refused (the message: see the xfail test below)
+        refused(own, "UPDATE parcels SET geom = %s WHERE id = %s", (PARCEL_IN_B, world.parcel_a))
+        refused(own, "UPDATE parcels SET neighbourhood_id = %s WHERE id = %s", (world.b, world.parcel_a))
+        message = refused(own, "INSERT INTO parcels (geom) VALUES (%s)", (PARCEL_IN_B,))
+        assert (
+            message
+            == f"you may not add parcels in neighbourhood TEST-B (Test B) (your roles: planner in {world.a_code})"
+        )
+
+        new = own.execute(
+            "INSERT INTO assets (kind, geom) VALUES ('tree', %s) RETURNING id, created_by, neighbourhood_id", (IN_A,)
+        ).fetchone()
+        assert new[1:] == (name, world.a)
+        assert own.execute("DELETE FROM assets WHERE id = %s", (new[0],)).rowcount == 1
+    assert (
+        world.admin.execute("SELECT neighbourhood_id FROM parcels WHERE id = %s", (world.parcel_a,)).fetchone()[0]
+        == world.a
+    )
+    assert world.count("parcels", f"neighbourhood_id = {world.b}") == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="identity.sql: for UPDATE … WHERE and INSERT … RETURNING PostgreSQL checks the new row against the "
+    "mahalle_read (SELECT) policy first, so the refusal says 'new row violates row-level security policy' instead "
+    "of the permit trigger's message naming the neighbourhood",
+)
+def test_a_refused_move_names_the_neighbourhood(world):
+    with world.login(world.person("planner", world.a_code)) as own:
+        message = refused(own, "UPDATE parcels SET geom = %s WHERE id = %s", (PARCEL_IN_B, world.parcel_a))
+        assert "you may not move parcels feature" in message and "TEST-B (Test B)" in message
+        message = refused(own, "INSERT INTO parcels (geom) VALUES (%s) RETURNING id", (PARCEL_IN_B,))
+        assert "TEST-B (Test B)" in message
+
+
+def test_a_planner_may_not_change_boundaries(world):
+    with world.login(world.person("planner", world.a_code)) as own:
+        assert "neighbourhoods" in refused(own, "UPDATE neighbourhoods SET office = 'x' WHERE id = %s", (world.a,))
+
+
+def test_a_field_worker_changes_only_field_attributes_and_adds_observations(world):
+    name = world.person("field", world.a_code)
+    with world.login(name) as own:
+        assert own.execute("UPDATE assets SET condition = 'good' WHERE id = %s", (world.asset_a,)).rowcount == 1
+        assert own.execute("SELECT updated_by FROM assets WHERE id = %s", (world.asset_a,)).fetchone()[0] == name
+        message = refused(own, "UPDATE assets SET kind = 'bench' WHERE id = %s", (world.asset_a,))
+        assert "you may change only condition, note of assets" in message
+        refused(own, "UPDATE assets SET geom = ST_Translate(geom, 0.0001, 0) WHERE id = %s", (world.asset_a,))
+        refused(own, "DELETE FROM assets WHERE id = %s", (world.asset_a,))
+        refused(own, "INSERT INTO assets (kind, geom) VALUES ('tree', %s)", (IN_A,))
+        refused(own, "UPDATE parcels SET note = 'x' WHERE id = %s", (world.parcel_a,))  # no field attributes
+
+        uid = uuid.uuid4()
+        observed = own.execute(
+            "INSERT INTO observations (uid, category, captured_at, geom) VALUES (%s, 'damage', now(), %s) "
+            "RETURNING neighbourhood_id, created_by",
+            (uid, IN_A),
+        ).fetchone()
+        assert observed == (world.a, name)
+        assert "TEST-B" in refused(
+            own, "INSERT INTO observations (category, captured_at, geom) VALUES ('damage', now(), %s)", (IN_B,)
+        )
+    assert world.admin.execute("SELECT kind FROM assets WHERE id = %s", (world.asset_a,)).fetchone()[0] != "bench"
+
+
+def test_a_viewer_changes_nothing(world):
+    with world.login(world.person("viewer")) as own:
+        assert count(own, "parcels") == world.count("parcels")
+        street = own.execute("SELECT min(id) FROM streets").fetchone()[0]
+        for statement, params in [
+            (
+                "INSERT INTO streets (name, geom) VALUES ('x', %s)",
+                (STREET_IN_A,),
+            ),
+            ("UPDATE streets SET name = 'x' WHERE id = %s", (street,)),
+            ("DELETE FROM streets WHERE id = %s", (street,)),
+            ("UPDATE parcels SET note = 'x' WHERE id = %s", (world.parcel_a,)),
+            ("DELETE FROM parcels WHERE id = %s", (world.parcel_b,)),
+            ("INSERT INTO observations (category, captured_at, geom) VALUES ('damage', now(), %s)", (IN_A,)),
+            ("UPDATE assets SET condition = 'good' WHERE id = %s", (world.asset_a,)),
+            ("UPDATE neighbourhoods SET office = 'x' WHERE id = %s", (world.a,)),
+        ]:
+            refused(own, statement, params)
+
+
+def test_what_a_session_sets_for_itself_changes_nothing(world):
+    name = world.person("planner", world.a_code)
+    everything = '{"user": "admin", "roles": [{"role": "admin", "n": null}]}'
+    with world.login(name) as own:
+        own.execute("SELECT set_config('mahalle.grants', %s, false)", (everything,))
+        own.execute("SELECT set_config('mahalle.actor', 'someone-else', false)")
+        own.execute("SELECT set_config('mahalle.restoring', 'on', false)")
+        assert count(own, "parcels") == world.parcels_in_a
+        assert "TEST-B" in refused(own, "INSERT INTO parcels (geom) VALUES (%s)", (PARCEL_IN_B,))
+        own.execute("UPDATE parcels SET note = 'mine' WHERE id = %s", (world.parcel_a,))
+        stamp = own.execute("SELECT mahalle.actor(), updated_by FROM parcels WHERE id = %s", (world.parcel_a,))
+        assert stamp.fetchone() == (name, name)
+        stamped = own.execute(
+            "INSERT INTO assets (kind, geom, version, created_by) VALUES ('tree', %s, 7, 'someone-else') "
+            "RETURNING version, created_by",
+            (IN_A,),
+        ).fetchone()
+        assert stamped == (1, name)
+
+
+def test_a_login_reaches_no_private_table_or_admin_function(world):
+    with world.login(world.person("admin")) as own:  # even an administrator's own login
+        assert count(own, "parcels") == world.count("parcels")
+        for table in ("users", "user_roles", "api_tokens", "sessions", "audit_log"):
+            refused(own, sql.SQL("SELECT count(*) FROM mahalle.{}").format(sql.Identifier(table)).as_string(own))
+        forged = "INSERT INTO mahalle.history (layer, feature_id, version, operation, actor) VALUES (%s, 1, 99, %s, %s)"
+        refused(own, forged, ("parcels", "UPDATE", "forged"))
+        refused(own, "UPDATE mahalle.history SET actor = 'forged'")
+        refused(own, "UPDATE mahalle.layer_registry SET public = true")
+        refused(own, """SELECT mahalle.create_custom_layer('{"name": "evil", "geometry_type": "Point"}')""")
+        refused(own, "SELECT mahalle.set_layer_public('parcels', true)")
+        refused(own, "SELECT mahalle.drop_custom_layer('parcels')")
+        refused(own, "SET ROLE mahalle_app")
+    assert (
+        world.admin.execute("SELECT public FROM mahalle.layer_registry WHERE name = 'parcels'").fetchone()[0] is False
+    )
+
+
+def test_a_role_change_applies_on_the_next_statement(world):
+    name = world.person("planner", world.a_code)
+    with world.login(name) as own:
+        assert count(own, "parcels") == world.parcels_in_a
+        store.change_roles(world.app, name, [store.Grant("planner", "TEST-B")], replace=True)
+        assert own.execute("SELECT array_agg(DISTINCT neighbourhood_id) FROM parcels").fetchone()[0] == [world.b]
+        assert own.execute("UPDATE parcels SET note = 'b' WHERE id = %s", (world.parcel_b,)).rowcount == 1
+        store.change_roles(world.app, name, [store.Grant("planner")], revoke=True)
+        assert count(own, "parcels") == 0
+        assert count(own, "streets") == world.count("streets")
+
+
+def test_an_inactive_or_removed_user_sees_only_public_layers(world):
+    name = world.person("admin")
+    with world.login(name) as own:
+        world.app.execute("UPDATE mahalle.users SET active = false WHERE name = %s", (name,))
+        assert count(own, "parcels") == 0
+        assert count(own, "streets") == world.count("streets")
+        refused(own, "UPDATE streets SET name = 'x' WHERE id = (SELECT min(id) FROM streets)")
+        world.app.execute("UPDATE mahalle.users SET active = true WHERE name = %s", (name,))
+        assert count(own, "parcels") == world.count("parcels")
+        assert store.remove_user(world.app, name) == LOGINS + name  # the login is left for the caller to drop
+        assert count(own, "parcels") == 0
+        assert count(own, "assets") == 0
+        assert count(own, "service_points") == world.count("service_points")
+        refused(own, "INSERT INTO observations (category, captured_at, geom) VALUES ('damage', now(), %s)", (IN_A,))

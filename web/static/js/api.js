@@ -38,7 +38,7 @@ export async function request(method, url, { body, etag, type = "application/jso
   if (text) {
     try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 300) }; }
   }
-  if (response.status === 401) document.dispatchEvent(new CustomEvent("mahalle:unauthorized", { detail: { url } }));
+  if (response.status === 401) document.dispatchEvent(new CustomEvent("mahalle:unauthorized", { detail: { url, method } }));
   if (!response.ok) {
     // A gateway that cannot reach the app is as good as offline: keep the edit and retry.
     const offline = [502, 503, 504].includes(response.status) && !(data && data.type);

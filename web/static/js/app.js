@@ -18,6 +18,7 @@ import { isAdmin, loadSession, loginUrl, logout, me, rolesText } from "./session
 import * as table from "./table.js";
 
 const VIEWS = ["map", "interventions", "board", "dashboard"];
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const sections = {};
 
 const neighbourhoodOption = () => $("#neighbourhood").selectedOptions[0];
@@ -87,8 +88,10 @@ async function doLogout() {
   location.reload();
 }
 
-/** A request answered 401: the user is not logged in, or the session ended. Say so, with a login link. */
-function showUnauthorized() {
+/** A request answered 401: the session ended, or an anonymous visitor tried to change something. Say so,
+ * with a login link. (An anonymous read of a non-public layer is not news: the top bar offers the login.) */
+function showUnauthorized(event) {
+  if (!me.user && !me.open && SAFE_METHODS.has(event.detail.method)) return;
   const banner = $("#auth-banner");
   banner.replaceChildren(
     el("span", { text: t(me.user ? "auth.session_ended" : "auth.login_needed") }), " ",
@@ -140,6 +143,7 @@ async function main() {
   document.addEventListener("mahalle:unauthorized", showUnauthorized);
   await Promise.all([setLanguage(storedLanguage()), loadSession()]);
   $("#language").value = language();
+  renderAccount();  // first: logging in stays possible even if the rest cannot load
   try {
     await loadCatalogue();
   } catch (error) {
