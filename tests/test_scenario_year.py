@@ -28,12 +28,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.identity.store import Grant
 from api.runtime import Database
 from core.db import with_role
 from core.roles import OWNER_ROLE
 from core.settings import Settings
 from gis import indicators, report
 from importers.demo import CODE
+from tests.auth import token_for
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 YEAR_START, YEAR_END = date(2027, 1, 1), date(2027, 12, 31)
@@ -41,7 +43,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 class Office:
-    """The office at work: API calls as a named user, each stamped in the history with a date."""
+    """The office at work: API calls as a named user (sara, a planner), each stamped in the history with a date."""
 
     def __init__(self, client: TestClient, conn: psycopg.Connection):
         self.client, self.conn = client, conn
@@ -57,7 +59,7 @@ class Office:
         self.conn.execute("UPDATE task_updates SET created_at = %s WHERE id > %s", (when, last_note))
 
     def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        response = self.client.request(method, path, headers={"X-Mahalle-User": "sara"}, **kwargs)
+        response = self.client.request(method, path, **kwargs)
         assert response.status_code == expect, response.text
         return response.json() if response.content else None
 
@@ -83,9 +85,11 @@ class Office:
 
 @pytest.fixture
 def office(demo_db_url: str) -> Iterator[Office]:
-    settings = Settings(database_url=demo_db_url, load_demo=False, trust_user_header=True)
+    settings = Settings(database_url=demo_db_url, load_demo=False)
+    with psycopg.connect(demo_db_url, autocommit=True) as app_conn:
+        sara = token_for(app_conn, "sara", Grant("planner"))
     with (
-        TestClient(create_app(settings, database=Database(demo_db_url))) as client,
+        TestClient(create_app(settings, database=Database(demo_db_url)), headers=sara) as client,
         psycopg.connect(with_role(demo_db_url, OWNER_ROLE), autocommit=True) as conn,  # it backdates history
     ):
         yield Office(client, conn)

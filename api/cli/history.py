@@ -9,7 +9,7 @@ from rich.table import Table
 
 from api.cli.base import app, console, database
 from core.db import attributed, connect
-from core.settings import Settings
+from core.settings import Settings, cli_actor
 from layers import history
 
 history_app = typer.Typer(help="A feature's history; restoring earlier versions.", no_args_is_help=True)
@@ -47,6 +47,6 @@ def history_restore(
     version: Annotated[int | None, typer.Option(help="Version to restore; default: undelete")] = None,
 ) -> None:
     """Restore a deleted feature, or an earlier version of it."""
-    with database() as db, connect(db.url) as conn, attributed(conn, Settings().default_actor):
+    with database() as db, connect(db.url) as conn, attributed(conn, cli_actor(Settings())):
         new_version = history.restore(conn, layer, feature_id, version)
     console.print(f"{layer} feature {feature_id} restored; it is now at version {new_version}")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from api.cli.base import _fail, app, console, database
 from core.db import attributed, connect
-from core.settings import Settings
+from core.settings import Settings, cli_actor
 from layers import custom
 from layers.catalogue import load_catalogue
 from layers.counts import feature_counts
@@ -54,7 +54,7 @@ def layer_create(
         }
     else:
         raise _fail("give a JSON definition file or --name")
-    with database() as db, connect(db.url) as conn, attributed(conn, Settings().default_actor):
+    with database() as db, connect(db.url) as conn, attributed(conn, cli_actor(Settings())):
         layer = custom.create_custom_layer(conn, custom.layer_from_definition(data))
     console.print(
         f"created layer [bold]{layer.name}[/] ({layer.geometry_type or 'table'}, {len(layer.attributes)} attributes)"

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from api.cli.base import _fail, app, console, database, err
 from core.db import connect
-from core.settings import Settings
+from core.settings import Settings, cli_actor
 from gis.export import FORMATS, ExportError, ExportOptions, export, parse_bbox, parse_list
 from importers import jobs
 from importers.mapping import Mapping
@@ -73,7 +73,7 @@ def import_command(
         encoding=encoding,
         skip_rejected=skip_rejected,
     )
-    actor = Settings().default_actor
+    actor = cli_actor(Settings())
     with database() as db, _progress() as bar:
         with connect(db.url, autocommit=True) as conn:
             job_id = jobs.create_import(conn, path.name, options, actor)

@@ -106,8 +106,8 @@ WITH cred AS (
 )
 SELECT w.name, w.full_name, w.session_id, w.token_id, w.csrf, w.roles,
        w.touched IS NULL OR w.touched < now() - interval '1 minute' AS stale,
-       set_config('mahalle.grants',
-                  coalesce(jsonb_build_object('user', w.name, 'roles', w.roles)::text, %(anonymous)s), false)
+       set_config('mahalle.grants', CASE WHEN w.name IS NULL THEN %(anonymous)s
+                                         ELSE jsonb_build_object('user', w.name, 'roles', w.roles)::text END, false)
   FROM (SELECT 1) one LEFT JOIN who w ON true
 """
 

@@ -146,7 +146,7 @@ BEGIN
   IF action = 'read' AND EXISTS (SELECT 1 FROM mahalle.layer_registry l WHERE l.name = layer AND l.public) THEN
     RETURN NULL;
   END IF;
-  FOR r IN SELECT value FROM jsonb_array_elements(coalesce(g->'roles', '[]')) LOOP
+  FOR r IN SELECT value FROM jsonb_array_elements(mahalle.roles_of(g)) LOOP
     IF mahalle.role_allows(r->>'role', action, layer) THEN
       IF jsonb_typeof(r->'n') IS DISTINCT FROM 'number' THEN
         RETURN NULL;
@@ -156,6 +156,11 @@ BEGIN
   END LOOP;
   RETURN found;
 END $$;
+
+-- The roles of a grant, an empty list for anything malformed (never an error in a policy).
+CREATE FUNCTION mahalle.roles_of(g jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(g->'roles') = 'array' THEN g->'roles' ELSE '[]'::jsonb END
+$$;
 
 CREATE FUNCTION mahalle.in_scope(n bigint, scope bigint[]) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
   SELECT scope IS NULL OR coalesce(n = ANY (scope), false)
@@ -167,7 +172,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   g jsonb := mahalle.grants();
 BEGIN
-  RETURN g IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(g->'roles', '[]')) r
+  RETURN g IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(mahalle.roles_of(g)) r
                                WHERE jsonb_typeof(r->'n') IS DISTINCT FROM 'number');
 END $$;
 
@@ -206,7 +211,7 @@ SET search_path = pg_catalog, public, pg_temp AS $$
                 SELECT string_agg(format('%s in %s', r->>'role', coalesce(
                          (SELECT x.code FROM public.neighbourhoods x WHERE x.id = (r->>'n')::bigint),
                          'every neighbourhood')), ', ')
-                  FROM jsonb_array_elements(g->'roles') r), 'none')) END
+                  FROM jsonb_array_elements(mahalle.roles_of(g)) r), 'none')) END
     FROM (SELECT mahalle.grants() AS g) s
 $$;
 
@@ -468,7 +473,7 @@ CREATE FUNCTION mahalle.set_layer_public(layer text, value boolean) RETURNS void
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF mahalle.grants() IS NOT NULL AND NOT EXISTS (
-       SELECT 1 FROM jsonb_array_elements(mahalle.grants()->'roles') r
+       SELECT 1 FROM jsonb_array_elements(mahalle.roles_of(mahalle.grants())) r
         WHERE r->>'role' = 'admin' AND jsonb_typeof(r->'n') IS DISTINCT FROM 'number') THEN
     PERFORM mahalle.refuse('only an administrator of every neighbourhood may make a layer public or private');
   END IF;
@@ -484,7 +489,7 @@ CREATE FUNCTION mahalle.require_admin(what text) RETURNS void LANGUAGE plpgsql S
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF mahalle.grants() IS NOT NULL AND NOT EXISTS (
-       SELECT 1 FROM jsonb_array_elements(mahalle.grants()->'roles') r
+       SELECT 1 FROM jsonb_array_elements(mahalle.roles_of(mahalle.grants())) r
         WHERE r->>'role' = 'admin' AND jsonb_typeof(r->'n') IS DISTINCT FROM 'number') THEN
     PERFORM mahalle.refuse(format('only an administrator of every neighbourhood may %s', what));
   END IF;

@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Database
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     settings = Settings(database_url=db_url, load_demo=False)
-    with TestClient(create_app(settings, database=Database(db_url))) as c:
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as c:
         yield c
 
 

@@ -21,6 +21,7 @@ from api.ogc.params import ITEM_PARAMS
 from api.runtime import Database
 from core.settings import Settings
 from importers.demo import CODE
+from tests.auth import ADMIN_HEADERS
 
 # Already percent-encoded, so they reach the server byte for byte: NUL, a lone surrogate in (CESU) UTF-8,
 # a superscript digit (str.isdigit() says yes, int() says no), numbers past bigint, a long value, traversal.
@@ -42,7 +43,9 @@ STALE = {"If-Match": '"999999999"'}  # conditional writes in the path and query 
 def client(demo_db_url: str) -> Iterator[TestClient]:
     settings = Settings(database_url=demo_db_url, load_demo=False, max_body_mb=1)
     app = create_app(settings, database=Database(demo_db_url))
-    with TestClient(app, raise_server_exceptions=False) as c:  # a 500 is an answer to report, not an exception
+    with TestClient(
+        app, raise_server_exceptions=False, headers=ADMIN_HEADERS
+    ) as c:  # a 500 is an answer to report, not an exception
         yield c
 
 

@@ -12,6 +12,7 @@ from api.app import create_app
 from api.runtime import Database, PrivilegedRole, open_database
 from core.roles import APP_ROLE
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 
 ATTACKS = [
     "COPY (SELECT 1) TO PROGRAM 'touch /tmp/mahalle-pwned'",
@@ -33,7 +34,7 @@ ATTACKS = [
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     settings = Settings(database_url=db_url, load_demo=False, allowed_hosts=["testserver"])
-    with TestClient(create_app(settings, database=Database(db_url))) as c:
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as c:
         yield c
 
 

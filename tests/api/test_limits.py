@@ -21,6 +21,7 @@ from api.app import create_app
 from api.runtime import Database
 from core import limits
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 from tests.live import serve
 
 GEOJSON = {"Content-Type": "application/geo+json"}
@@ -31,7 +32,10 @@ LAYER = {"name": "water_points", "title": "Water points", "geometry_type": "Poin
 
 
 def make(url: str, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(database_url=url, load_demo=False, **settings), database=Database(url)))
+    return TestClient(
+        create_app(Settings(database_url=url, load_demo=False, **settings), database=Database(url)),
+        headers=ADMIN_HEADERS,
+    )
 
 
 def line(n: int, x0: float = 24.93, y0: float = 60.165) -> dict:

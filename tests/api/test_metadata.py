@@ -15,6 +15,7 @@ from api.runtime import Database
 from core.db import with_role
 from core.roles import OWNER_ROLE
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 
 UTM_34N = "http://www.opengis.net/def/crs/EPSG/0/32634"
 CUSTOM = {
@@ -29,7 +30,7 @@ CUSTOM = {
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     settings = Settings(database_url=db_url, load_demo=False)
-    with TestClient(create_app(settings, database=Database(db_url))) as c:
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as c:
         eventually(lambda: c.app.state.metadata.listening)
         yield c
 
@@ -88,7 +89,7 @@ def test_nothing_is_cached_while_the_listener_is_away(client):
 
 def test_without_the_cache_a_change_shows_at_once(db_url):
     settings = Settings(database_url=db_url, load_demo=False, cache_catalogue=False)
-    with TestClient(create_app(settings, database=Database(db_url))) as client:
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as client:
         assert UTM_34N not in collection_crs(client)
         with psycopg.connect(with_role(db_url, OWNER_ROLE), autocommit=True) as conn:  # as a DBA would
             conn.execute("ALTER TABLE neighbourhoods DISABLE TRIGGER z99_notify_metadata")  # no notice at all

@@ -481,3 +481,29 @@ def test_refusals_leave_the_database_as_it_was(world: World):
     assert "B-NORTH" in moved.json()["detail"] and "planner in HKI" in moved.json()["detail"]
     assert world.one("SELECT version FROM parcels WHERE id = %s", pid) == before
     assert world.one("SELECT count(*) FROM mahalle.history") == history
+
+
+# Routes that serve only fixed documents and files (no row of any layer, no user data): no permission needed.
+DOCUMENTS = {
+    "/docs", "/static/{path:path}", "/i18n/{lang}.json", "/sw.js", "/vendor/{package}/{path:path}", "/health",
+    "/ogc", "/ogc/conformance", "/ogc/tileMatrixSets", "/ogc/tileMatrixSets/{tms}", "/ogc/api",
+}  # fmt: skip
+
+
+def test_every_data_route_declares_its_permission():
+    """The one enforcement point: every route that touches data has ``api.auth.permit`` among its dependencies."""
+    app = create_app(Settings(database_url="postgresql:///unused", load_demo=False), database=Database("unused"))
+
+    def walk(routes: list[Any]) -> Iterator[APIRoute]:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif hasattr(r, "original_router"):
+                yield from walk(r.original_router.routes)
+
+    def permits(dependant: Any) -> list[str]:
+        found = [getattr(d.call, "permit_action", None) for d in dependant.dependencies]
+        return [a for a in found if a] + [a for d in dependant.dependencies for a in permits(d)]
+
+    unguarded = {r.path for r in walk(app.routes) if not permits(r.dependant)}
+    assert unguarded == DOCUMENTS

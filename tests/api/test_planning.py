@@ -14,15 +14,19 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
+from api.identity.store import Grant
 from api.runtime import Database
 from core.settings import Settings
 from importers.demo import CODE
+from tests.auth import token_for
 
 
 @pytest.fixture
 def client(demo_db_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=demo_db_url, load_demo=False, trust_user_header=True)
-    with TestClient(create_app(settings, database=Database(demo_db_url)), headers={"X-Mahalle-User": "amina"}) as c:
+    settings = Settings(database_url=demo_db_url, load_demo=False)
+    with psycopg.connect(demo_db_url, autocommit=True) as conn:
+        amina = token_for(conn, "amina", Grant("planner"))  # her edits are attributed to her
+    with TestClient(create_app(settings, database=Database(demo_db_url)), headers=amina) as c:
         yield c
 
 

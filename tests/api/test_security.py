@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Database
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 
 GEOJSON = {"Content-Type": "application/geo+json"}
 WELL = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.9412345, 60.1712345]},
@@ -23,7 +24,7 @@ CODE = "HKI-CENTRE"
 
 def make(url: str, base_url: str = "http://testserver", **settings: object) -> TestClient:
     app = create_app(Settings(database_url=url, load_demo=False, **settings), database=Database(url))
-    return TestClient(app, base_url=base_url)
+    return TestClient(app, base_url=base_url, headers=ADMIN_HEADERS)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.auth import ADMIN_HEADERS
 from tests.test_make_run import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ def test_two_workers_serve_edits_and_stop(db_url):
         base = f"http://127.0.0.1:{port}/ogc/collections/workshops/items"
         feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.94, 60.17]},
                    "properties": {"kind": "metal"}}  # fmt: skip
-        with httpx.Client() as client:  # several requests, so both workers take some
+        with httpx.Client(headers=ADMIN_HEADERS) as client:  # several requests, so both workers take some
             made = [client.post(base, json=feature) for _ in range(6)]
             assert all(r.status_code == 201 for r in made)
             listed = client.get(base, params={"limit": 100}).json()

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Database
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 from tests.importers.samples import AR, FA, add_multilingual_rows
 
 TREES = {
@@ -33,7 +34,7 @@ TREES = {
 @pytest.fixture
 def client(db_url: str, tmp_path) -> Iterator[TestClient]:
     settings = Settings(database_url=db_url, load_demo=False, data_dir=tmp_path / "data")
-    with TestClient(create_app(settings, database=Database(db_url))) as c:
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as c:
         yield c
 
 

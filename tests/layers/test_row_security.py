@@ -116,12 +116,9 @@ def test_a_planner_reads_their_neighbourhood_and_the_public_layers(world):
     with world.login(world.person("planner", world.a_code)) as own:
         assert count(own, "parcels") == world.parcels_in_a
         assert world.count("parcels") > world.parcels_in_a
-        assert own.execute("SELECT count(*) FROM parcels WHERE id = %s", (world.parcel_b,)).fetchone()[0] == 0
-        assert own.execute("SELECT count(*) FROM assets WHERE id = %s", (world.asset_b,)).fetchone()[0] == 0
+        assert count(own, "parcels", f"id = {world.parcel_b}") == count(own, "assets", f"id = {world.asset_b}") == 0
         for public in ("streets", "service_points", "neighbourhoods"):
-            assert own.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(public))).fetchone()[0] == (
-                world.count(public)
-            )
+            assert count(own, public) == world.count(public)
         # the history too: only rows of what they may read
         history = "SELECT count(*) FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s"
         assert own.execute(history, (world.parcel_b,)).fetchone()[0] == 0
@@ -141,7 +138,7 @@ def test_a_planner_edits_only_in_their_neighbourhood(world):
 
         assert own.execute("UPDATE parcels SET note = 'x' WHERE id = %s", (world.parcel_b,)).rowcount == 0
         assert own.execute("DELETE FROM parcels WHERE id = %s", (world.parcel_b,)).rowcount == 0
-        # moving a feature out of their neighbourhood: refused (the message: see the xfail test below)
+        # moving a feature out of their neighbourhood (the messages: the next test)
         refused(own, "UPDATE parcels SET geom = %s WHERE id = %s", (PARCEL_IN_B, world.parcel_a))
         refused(own, "UPDATE parcels SET neighbourhood_id = %s WHERE id = %s", (world.b, world.parcel_a))
         message = refused(own, "INSERT INTO parcels (geom) VALUES (%s)", (PARCEL_IN_B,))
@@ -162,16 +159,16 @@ def test_a_planner_edits_only_in_their_neighbourhood(world):
     assert world.count("parcels", f"neighbourhood_id = {world.b}") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity.sql: for UPDATE … WHERE and INSERT … RETURNING PostgreSQL checks the new row against the "
-    "mahalle_read (SELECT) policy first, so the refusal says 'new row violates row-level security policy' instead "
-    "of the permit trigger's message naming the neighbourhood",
-)
 def test_a_refused_move_names_the_neighbourhood(world):
+    """Row-level security would refuse these in PostgreSQL's words; the database says where and why."""
     with world.login(world.person("planner", world.a_code)) as own:
         message = refused(own, "UPDATE parcels SET geom = %s WHERE id = %s", (PARCEL_IN_B, world.parcel_a))
-        assert "you may not move parcels feature" in message and "TEST-B (Test B)" in message
+        assert message == (
+            f"you may not move parcels feature {world.parcel_a} into neighbourhood TEST-B (Test B) "
+            f"(your roles: planner in {world.a_code})"
+        )
+        message = refused(own, "UPDATE parcels SET neighbourhood_id = %s WHERE id = %s", (world.b, world.parcel_a))
+        assert "into neighbourhood TEST-B" in message
         message = refused(own, "INSERT INTO parcels (geom) VALUES (%s) RETURNING id", (PARCEL_IN_B,))
         assert "TEST-B (Test B)" in message
 

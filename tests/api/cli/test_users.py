@@ -229,4 +229,3 @@ def test_connection_urls(tmp_path):
     assert (
         db_login.with_credentials("host=::1 port=5432 dbname=m user=app", "u", "s") == "postgresql://u:s@[::1]:5432/m"
     )
-

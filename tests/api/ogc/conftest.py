@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Database
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 from tests.live import serve
 
 
@@ -20,7 +21,7 @@ def make_app(url: str, **settings: object):
 
 @pytest.fixture
 def client(demo_db_url: str) -> Iterator[TestClient]:
-    with TestClient(make_app(demo_db_url)) as c:
+    with TestClient(make_app(demo_db_url), headers=ADMIN_HEADERS) as c:
         yield c
 
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from pyproj import Transformer
 
+from tests.auth import ADMIN_HEADERS
 from tests.conftest import as_owner
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -175,7 +176,7 @@ def test_a_query_past_the_statement_timeout_is_503(demo_db_url):
     from tests.api.ogc.conftest import make_app
 
     slow = quote("S_DWITHIN(geometry, POINT(24.94 60.17), 5000, meters) AND area_m2 > 0")
-    with TestClient(make_app(demo_db_url, statement_timeout_ms=1)) as impatient:
+    with TestClient(make_app(demo_db_url, statement_timeout_ms=1), headers=ADMIN_HEADERS) as impatient:
         response = impatient.get(f"/ogc/collections/parcels/items?limit=10000&filter={slow}")
     assert response.status_code == 503
     assert "took too long" in response.json()["title"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import mapbox_vector_tile
 import morecantile
 
+from tests.auth import ADMIN_HEADERS
+
 TMS = morecantile.tms.get("WebMercatorQuad")
 
 
@@ -53,7 +55,7 @@ def test_a_cut_tile_says_so(demo_db_url):
 
     from tests.api.ogc.conftest import make_app
 
-    with TestClient(make_app(demo_db_url, max_tile_features=10)) as small:
+    with TestClient(make_app(demo_db_url, max_tile_features=10), headers=ADMIN_HEADERS) as small:
         response = small.get(tile_url("parcels", 24.944, 60.168, 14))
         assert response.headers["Mahalle-Tile-Truncated"] == "10"
         assert len(decode(response)["parcels"]["features"]) == 10

@@ -6,6 +6,8 @@ import concurrent.futures
 
 import pytest
 
+from tests.auth import ADMIN_HEADERS
+
 GEOJSON = {"Content-Type": "application/geo+json"}
 PATCH = {"Content-Type": "application/merge-patch+json"}
 WELL = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.9412345, 60.1712345]},
@@ -172,7 +174,7 @@ def test_body_format_and_size(client, demo_db_url):
 
     from tests.api.ogc.conftest import make_app
 
-    with TestClient(make_app(demo_db_url, max_body_mb=1)) as small:
+    with TestClient(make_app(demo_db_url, max_body_mb=1), headers=ADMIN_HEADERS) as small:
         assert small.post("/ogc/collections/workshops/items", content=big, headers=GEOJSON).status_code == 413
 
 
