@@ -420,6 +420,8 @@ def _service_points(conn: psycopg.Connection, city: City, seed: int) -> None:
                    NULL::text AS services, NULL::text AS contact,
                    CASE WHEN u_hours < 0.5 THEN 'Mo-Fr 08:00-16:00' WHEN u_hours < 0.6 THEN '24/7' END
                      AS opening_hours,
+                   CASE WHEN u_hours < 0.9 THEN 'open' WHEN u_hours < 0.95 THEN 'temporarily_closed' ELSE 'closed'
+                   END AS status,
                    {s}.to_wgs84(ST_MakePoint(
                      {s}.block_x(p / {per}) * {px} + (p % {per} % {cols}) * {w} + {w} / 2 + (u_dx * 2 - 1) * 3,
                      {s}.block_y(p / {per}) * {py} + (p % {per} / {cols}) * {h} + {h} / 2 + (u_dy * 2 - 1) * 3))

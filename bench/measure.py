@@ -24,10 +24,10 @@ class Peer:
     partition: bool = False  # each worker keeps to its own items (edits: no two clients race for a feature)
 
 
-def http_peer(name: str, base_url: str, paths: Sequence[str]) -> Peer:
+def http_peer(name: str, base_url: str, paths: Sequence[str], headers: dict[str, str] | None = None) -> Peer:
     @asynccontextmanager
     async def make(concurrency: int):
-        async with loadgen.client(base_url, concurrency) as http:
+        async with loadgen.client(base_url, concurrency, headers) as http:
             yield loadgen.http_get(http, "request")
 
     return Peer(name, paths, make)
@@ -52,10 +52,12 @@ def sql_peer(name: str, url: str, statements: Sequence[list[tuple[str, Any]]]) -
     return Peer(name, statements, make)
 
 
-def edit_peer(name: str, base_url: str, collection: str, fids: Sequence[int]) -> Peer:
+def edit_peer(
+    name: str, base_url: str, collection: str, fids: Sequence[int], headers: dict[str, str] | None = None
+) -> Peer:
     @asynccontextmanager
     async def make(concurrency: int):
-        async with loadgen.client(base_url, concurrency) as http:
+        async with loadgen.client(base_url, concurrency, headers) as http:
             yield loadgen.feature_edit(http, collection)
 
     return Peer(name, fids, make, partition=True)

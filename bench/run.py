@@ -27,6 +27,8 @@ import pyogrio
 from psycopg import sql
 from rich.console import Console
 
+from api.identity import store
+from api.identity.store import Grant
 from bench import city, cluster, results, servers, transfer, workload
 from bench.findings import Findings
 from bench.measure import Peer, edit_peer, http_peer, measure, sql_peer
@@ -102,6 +104,7 @@ class Bench:
     console: Console = field(default_factory=lambda: Console(width=None if sys.stdout.isatty() else 200))
     res: Results = field(default_factory=Results)
     running: dict[str, servers.Server] = field(default_factory=dict)
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # database → Mahalle's Authorization header
     core: workload.BBox = (0.0, 0.0, 0.0, 0.0)  # extent of the smallest cost-growth city
     whole: workload.BBox = (0.0, 0.0, 0.0, 0.0)
     import_complete: bool = False
@@ -370,7 +373,18 @@ class Bench:
         return got
 
     def peer(self, name: str, paths: list[str]) -> list[Peer]:
-        return [http_peer(name, self.running[name].base_url, paths)] if name in self.running else []
+        headers = self.token(MAIN) if name == "mahalle" else None
+        return [http_peer(name, self.running[name].base_url, paths, headers)] if name in self.running else []
+
+    def token(self, db: str) -> dict[str, str]:
+        """Mahalle is measured as a logged-in user: a planner holding one role per neighbourhood (so row-level
+        security filters by a list of neighbourhoods, as for a real office), with an API token."""
+        if db not in self.tokens:
+            with self.conn(db) as conn:
+                codes = [code for (code,) in conn.execute("SELECT code FROM neighbourhoods ORDER BY code")]
+                store.add_user(conn, "bench", [Grant("planner", code) for code in codes])
+                self.tokens[db] = {"Authorization": f"Bearer {store.create_token(conn, 'bench', 'make bench')}"}
+        return self.tokens[db]
 
     def bench_tiles(self) -> None:
         import random
@@ -500,7 +514,7 @@ class Bench:
                 self.running[f"mahalle-{n}"] = sized[n]
         ratios = {}
         for scenario, paths in lists.items():
-            peers = [http_peer(f"{n:,}", s.base_url, paths) for n, s in sized.items()]
+            peers = [http_peer(f"{n:,}", s.base_url, paths, self.token(self.growth_db(n))) for n, s in sized.items()]
             got = self.load(f"cost growth: {scenario}", peers)
             for n in self.cfg.growth:
                 st = got[f"{n:,}"].get("request")
@@ -532,7 +546,7 @@ class Bench:
         clients = self.cfg.edit_clients
         with self.conn() as conn:
             fids = workload.feature_ids(conn, clients * 32, random.Random(self.cfg.seed + 3))
-        peer = edit_peer("mahalle", self.running["mahalle"].base_url, "parcels", fids)
+        peer = edit_peer("mahalle", self.running["mahalle"].base_url, "parcels", fids, self.token(MAIN))
         measure([peer], clients, self.cfg.warmup, 1, 0.0)  # warm-up, before the history is counted
         with self.conn() as conn:
             before = self.edit_state(conn, fids)
@@ -607,6 +621,9 @@ class Bench:
 
 
 NOTES = [
+    "Mahalle is measured as a logged-in user (an API token of a planner holding one role per neighbourhood of the "
+    "city), so every Mahalle figure includes authentication and row-level security filtering by neighbourhood; "
+    "tipg and pygeoapi have no users and read the table as it is.",
     "All peers read the same table (`public.parcels`) in the same database through the same Unix socket; "
     "every server runs the same number of uvicorn worker processes (`--workers`) with its default access log.",
     "Raw peer: the exact statements Mahalle runs for each request (captured from `gis.tiles.tile` and "

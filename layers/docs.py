@@ -29,6 +29,13 @@ checks, history). Custom layers that planners define get the same treatment.
 | `source`, `source_id` | text | where an imported row came from; unique together, so re-imports update |
 
 Every insert, update and delete is written to `mahalle.history` (who, when, cause, before and after).
+
+Who may read and change which rows is decided by the database for every client alike (row-level security and
+permit triggers, `layers/sql/identity.sql`): admins everything; planners every layer but the neighbourhood
+boundaries in their neighbourhoods; field workers add observations and change only the attributes each layer
+lists under *field workers may change*; viewers read. Layers marked public (`neighbourhoods`, `streets`,
+`service_points` by default) are readable without logging in. Users, roles, tokens, sessions and the audit log
+are in `mahalle.users`, `mahalle.user_roles`, `mahalle.api_tokens`, `mahalle.sessions` and `mahalle.audit_log`.
 """
 
 
@@ -67,6 +74,8 @@ def layer_section(layer: Layer) -> str:
             f"| `{a.name}` | {a.type} | {'yes' if a.required else ''}{default} | {a.unit or ''} | "
             f"{_values(layer, a.name)} | {a.label.get('fa', '')} |"
         )
+    if layer.field_editable:
+        lines.append(f"\nField workers may change: {', '.join(f'`{n}`' for n in layer.field_editable)}.")
     for check in layer.checks:
         lines.append(f"\nRule `{check.name}`: refused when {check.message}.")
     return "\n".join(lines) + "\n"
