@@ -10,7 +10,6 @@
 The role × action rules are the database's (``mahalle.scope``): ``permit`` asks it rather than repeating them.
 """
 
-
 import hmac
 from collections.abc import Callable
 from typing import Annotated, Any, Literal

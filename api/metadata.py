@@ -18,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from core.crs import offered_crs
-from core.db import libpq_url
+from core.db import as_server, libpq_url
 from gis.features import utm_zones
 from layers.catalogue import Catalogue, load_catalogue
 
@@ -58,7 +58,7 @@ class Metadata:
             if key in self._cache:
                 return self._cache[key]  # type: ignore[return-value]
             generation, listening = self._generation, self._listening
-        with self._pool.connection() as conn:
+        with self._pool.connection() as pooled, as_server(pooled) as conn:  # not the last request's user's view
             value = load(conn)
         with self._lock:
             if listening and self._listening and generation == self._generation:

@@ -129,10 +129,12 @@ class BrowserSafety:
             await self.app(scope, receive, send)
             return
         nonces, token = csp.start_response_scope()
+        request_headers = Headers(scope=scope)
+        personal = "authorization" in request_headers or "mahalle_session=" in request_headers.get("cookie", "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = self._headers(message.get("headers", []), nonces)
+                message["headers"] = self._headers(message.get("headers", []), nonces, personal)
             await send(message)
 
         try:
@@ -178,9 +180,13 @@ class BrowserSafety:
         return normalized is None or (normalized != own_origin(scope, headers) and normalized not in self.origins)
 
     @staticmethod
-    def _headers(raw: list[tuple[bytes, bytes]], nonces: list[str]) -> list[tuple[bytes, bytes]]:
+    def _headers(raw: list[tuple[bytes, bytes]], nonces: list[str], personal: bool) -> list[tuple[bytes, bytes]]:
         names = {name.lower() for name, _ in raw}
-        out = list(raw)
+        # What a user sees depends on who they are (row-level security): caches must keep answers apart per user,
+        # and a shared cache must not keep an answer made for a logged-in user at all.
+        out = [(n, b"private, " + v if personal and n.lower() == b"cache-control" and b"private" not in v else v)
+               for n, v in raw]  # fmt: skip
+        out.append((b"vary", b"Authorization, Cookie"))
         if b"x-content-type-options" not in names:
             out.append((b"x-content-type-options", b"nosniff"))
         if b"referrer-policy" not in names:

@@ -63,7 +63,6 @@ SESSION_SETTINGS = {"jit": "off"}
 ANONYMOUS_GRANTS = '{"user": null, "roles": []}'
 
 
-
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:
     def configure(conn: psycopg.Connection) -> None:
         # Autocommit: reads need no transaction, and every write opens its own (core.db.attributed),
@@ -100,3 +99,15 @@ def with_database(url: str, dbname: str) -> str:
 
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
+
+
+@contextmanager
+def as_server(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """A pooled connection reading as the server itself (what every user shares, e.g. the CRS of every
+    neighbourhood), then back to an anonymous user's rights until a request binds it again (api/deps.py)."""
+    conn.execute("SELECT set_config('mahalle.grants', '', false)")
+    try:
+        yield conn
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT set_config('mahalle.grants', %s, false)", (ANONYMOUS_GRANTS,))
