@@ -193,3 +193,40 @@ def test_the_admin_page_is_for_admins(client, db):
     assert login(client, "admin", ADMIN_PASSWORD).status_code == 303
     page = client.get("/admin")
     assert page.status_code == 200 and "pat" in page.text and "login" in page.text
+
+
+def _import(client: TestClient, headers: dict[str, str], x: float, y: float) -> dict[str, Any]:
+    import json
+    import time
+
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+             "properties": {"category": "waste", "captured_at": "2026-11-30T10:00:00Z"}}  # fmt: skip
+    body = json.dumps({"type": "FeatureCollection", "features": [point]})
+    started = client.post("/imports", files={"file": ("seen.geojson", body, "application/geo+json")},
+                          data={"layer": "observations"}, headers=headers)  # fmt: skip
+    assert started.status_code == 202, started.text
+    for _ in range(200):
+        job = client.get(started.headers["location"], headers=headers).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("the import did not end")
+
+
+def test_an_import_runs_with_the_rights_of_whoever_started_it(client, db):
+    db.execute("INSERT INTO neighbourhoods (code, name, geom) VALUES ('B', 'North', "
+               "'SRID=4326;MULTIPOLYGON(((24.96 60.18, 24.97 60.18, 24.97 60.19, 24.96 60.18)))')")  # fmt: skip
+    store.add_user(db, "ines", [Grant("planner", CODE)])
+    headers = {"Authorization": f"Bearer {store.create_token(db, 'ines')}"}
+    inside = _import(client, headers, 24.945, 60.17)
+    assert inside["status"] == "succeeded", inside
+    assert db.execute("SELECT created_by FROM observations ORDER BY id DESC LIMIT 1").fetchone()[0] == "ines"
+    outside = _import(client, headers, 24.965, 60.183)
+    assert outside["status"] == "failed" and "B" in outside["message"], outside
+    assert db.execute("SELECT count(*) FROM observations WHERE neighbourhood_id = "
+                      "(SELECT id FROM neighbourhoods WHERE code = 'B')").fetchone()[0] == 0  # fmt: skip
+    others = client.get(f"/imports/{inside['id']}", headers=ADMIN_HEADERS)
+    assert others.status_code == 200, "an admin follows any import"
+    store.add_user(db, "olga", [Grant("planner", CODE)])
+    olga = {"Authorization": f"Bearer {store.create_token(db, 'olga')}"}
+    assert client.get(f"/imports/{inside['id']}", headers=olga).status_code == 404, "not another planner's"
