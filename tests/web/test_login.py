@@ -29,6 +29,7 @@ def users(web_db: str) -> None:
         add_user(conn, "amina", [Grant("planner", None)], password=PASSWORD)
         add_user(conn, "vera", [Grant("viewer", None)], password=PASSWORD)
         add_user(conn, "omid", [Grant("admin", None)], password=PASSWORD)
+        add_user(conn, "reza", [Grant("field", "HKI-CENTRE")], password=PASSWORD)
 
 
 @pytest.fixture
@@ -188,6 +189,30 @@ def test_a_viewer_sees_the_map_without_drawing_or_deleting(visitor: Session):
     assert page.locator("#new-task").count() == 0 and page.locator(".card select.move").count() == 0
     assert page.locator('.card[draggable="true"]').count() == 0
     shot(page, "viewer-board")
+
+
+def test_field_staff_change_only_the_attributes_of_their_role(visitor: Session):
+    page = log_in(visitor, "reza")
+    assert "HKI-CENTRE" in page.locator("#user-roles").inner_text()
+    drawable = page.locator("#edit-layer option").evaluate_all("options => options.map((o) => o.value)")
+    assert drawable == ["observations"]  # they report what they find; they do not draw streets
+    page.locator("#layer-assets").check()
+    go(page, 60.1675, 24.9445, 19)
+    fid = page.evaluate("mahalle.mapState.overlays.assets.geo.getLayers()[0].feature.id")
+    click_feature(page, "assets", fid)
+    condition = page.locator('#detail [name="condition"]')
+    condition.wait_for()
+    enabled = page.locator("#detail form :is(input, select, textarea):enabled")
+    assert sorted(enabled.evaluate_all("fields => fields.map((f) => f.name)")) == ["condition", "note"]
+    assert page.locator("#reshape").count() == 0 and page.locator("#delete").count() == 0
+    values = condition.locator("option").evaluate_all("options => options.map((o) => o.value)")
+    new = next(v for v in values if v and v != condition.input_value())
+    condition.select_option(new)
+    page.click("#save")
+    page.locator(".toast-ok").wait_for()
+    assert page.locator('#detail [name="condition"]').input_value() == new
+    page.locator("#detail button", has_text="History").click()
+    assert "reza" in page.locator(".history-entry").first.locator(".history-head").inner_text()
 
 
 def test_anonymous_visitors_read_and_are_offered_the_login(visitor: Session):
