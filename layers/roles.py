@@ -36,6 +36,7 @@ ADMIN_FUNCTIONS = (
     "mahalle.create_custom_layer(jsonb)",
     "mahalle.drop_custom_layer(text)",
     "mahalle.set_layer_public(text, boolean)",
+    "mahalle.secure_trigger_functions()",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import psycopg
@@ -68,6 +69,7 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+MAX_SESSION = timedelta(days=30)  # however active, a session ends this long after its login
 COOKIE = "mahalle_session"
 CSRF_HEADER = "x-csrf-token"
 
@@ -141,7 +143,7 @@ def _touch(conn: psycopg.Connection, principal: Principal, token_id: int | None,
             audit(conn, "token_used", principal.name, ip)
         else:
             conn.execute(
-                "UPDATE mahalle.sessions SET last_seen_at = now(), "
-                "expires_at = greatest(expires_at, now() + (expires_at - last_seen_at)) WHERE id = %s",
-                (principal.session_id,),
+                "UPDATE mahalle.sessions SET last_seen_at = now(), expires_at = least(created_at + %s, "
+                "greatest(expires_at, now() + (expires_at - last_seen_at))) WHERE id = %s",
+                (MAX_SESSION, principal.session_id),
             )

@@ -109,13 +109,19 @@ async def login(request: Request, conn: Conn, settings: Config, lang: str | None
 
 
 def _check(conn: psycopg.Connection, settings: Settings, name: str, password: str, ip: str | None) -> None:
-    if store.failed_logins(conn, name, ip, settings.login_window_minutes) >= settings.login_max_failures:
-        raise TooManyAttempts(
-            f"Too many failed logins; try again in {settings.login_window_minutes} minutes.",
-            retry_after=settings.login_window_minutes * 60,
-        )
-    if not store.check_login(conn, name, password):
-        store.audit(conn, "login_failed", name[:100], ip)
+    """Count, check and record under one lock per name: concurrent guesses for a name wait for each other, so
+    they cannot all pass the count before the first failure is written."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('mahalle login ' || %s))", (name[:100],))
+        if store.failed_logins(conn, name, ip, settings.login_window_minutes) >= settings.login_max_failures:
+            raise TooManyAttempts(
+                f"Too many failed logins; try again in {settings.login_window_minutes} minutes.",
+                retry_after=settings.login_window_minutes * 60,
+            )
+        ok = store.check_login(conn, name, password)
+        if not ok:
+            store.audit(conn, "login_failed", name[:100], ip)
+    if not ok:
         raise Unauthenticated(WRONG)
 
 

@@ -95,7 +95,7 @@ def vendor(package: str, path: str) -> Response:
 
 @router.get(
     "/api/history/{layer}/{fid}",
-    dependencies=[Depends(permit("read", layer_param="layer"))],
+    dependencies=[Depends(permit("user"))],
     tags=["history"],
     summary="Every change of one feature, oldest first",
 )

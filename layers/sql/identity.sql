@@ -146,6 +146,13 @@ BEGIN
   IF action = 'read' AND EXISTS (SELECT 1 FROM mahalle.layer_registry l WHERE l.name = layer AND l.public) THEN
     RETURN NULL;
   END IF;
+  -- The boundaries decide everyone's rights: only an administrator of every neighbourhood may change them (one
+  -- of a single neighbourhood could otherwise redraw it over the next).
+  IF layer = 'neighbourhoods' AND action <> 'read' THEN
+    RETURN CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(mahalle.roles_of(g)) x
+                              WHERE x->>'role' = 'admin' AND jsonb_typeof(x->'n') IS DISTINCT FROM 'number')
+                THEN NULL ELSE '{}'::bigint[] END;
+  END IF;
   FOR r IN SELECT value FROM jsonb_array_elements(mahalle.roles_of(g)) LOOP
     IF mahalle.role_allows(r->>'role', action, layer) THEN
       IF jsonb_typeof(r->'n') IS DISTINCT FROM 'number' THEN
@@ -176,14 +183,15 @@ BEGIN
                                WHERE jsonb_typeof(r->'n') IS DISTINCT FROM 'number');
 END $$;
 
--- The neighbourhood a feature of any layer lies in (the neighbourhoods layer: the feature itself).
+-- The neighbourhood a feature of any layer lies in (the neighbourhoods layer: the feature itself); NULL for a
+-- feature the user may not read, so it tells nothing about rows hidden from them.
 CREATE FUNCTION mahalle.feature_neighbourhood(layer text, fid bigint) RETURNS bigint LANGUAGE plpgsql STABLE
 SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   n bigint;
 BEGIN
   IF layer = 'neighbourhoods' THEN
-    RETURN fid;
+    RETURN CASE WHEN mahalle.in_scope(fid, mahalle.scope('read', layer)) THEN fid END;
   END IF;
   IF NOT EXISTS (SELECT 1 FROM mahalle.layer_registry l WHERE l.name = layer) THEN
     RETURN NULL;
@@ -193,7 +201,7 @@ BEGIN
   EXCEPTION WHEN undefined_column OR undefined_table THEN
     RETURN NULL;
   END;
-  RETURN n;
+  RETURN CASE WHEN mahalle.in_scope(n, mahalle.scope('read', layer)) THEN n END;
 END $$;
 
 -- What a refusal says: where, and what the user's roles are.
@@ -221,8 +229,18 @@ BEGIN
 END $$;
 
 -- Writing: AFTER each statement, over its transition tables, so a bulk import pays for one look at the rights,
--- not one per row. Writes the database makes itself from inside another trigger (task progress, installed
--- assets) are consequences of a permitted statement and are not checked again.
+-- not one per row. Updates the database makes itself from inside another trigger (task progress, quantities,
+-- the surface of a paved street) are consequences of a permitted statement and are not checked again; rows it
+-- adds or deletes that way (installed assets, a cascade to subtasks) are, so no cascade reaches another
+-- neighbourhood. A person's own login cannot name the cause the history records.
+CREATE FUNCTION mahalle.unchecked() RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF mahalle.person_login() THEN
+    PERFORM set_config('mahalle.cause', '', true);
+  END IF;
+  RETURN mahalle.grants() IS NULL;
+END $$;
 CREATE FUNCTION mahalle.permit_rows() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -233,7 +251,7 @@ DECLARE
   free text[];
   bad record;
 BEGIN
-  IF pg_trigger_depth() > 1 OR mahalle.grants() IS NULL THEN
+  IF mahalle.unchecked() OR (TG_OP = 'UPDATE' AND pg_trigger_depth() > 1) THEN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
@@ -286,12 +304,28 @@ END $$;
 -- words, and before the statement trigger above could speak. Rows that stay where they were cost one comparison.
 CREATE FUNCTION mahalle.permit_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  edit bigint[];
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.neighbourhood_id IS NOT DISTINCT FROM OLD.neighbourhood_id THEN
+    IF TG_TABLE_NAME <> 'interventions' THEN
+      RETURN NEW;
+    ELSIF NEW.geom IS NOT DISTINCT FROM OLD.geom THEN
+      RETURN NEW;
+    END IF;
+  END IF;
+  IF mahalle.grants() IS NULL OR (TG_OP = 'UPDATE' AND pg_trigger_depth() > 1) THEN
     RETURN NEW;
   END IF;
-  IF pg_trigger_depth() > 1 OR mahalle.grants() IS NULL THEN
-    RETURN NEW;
+  -- An intervention of a user of some neighbourhoods lies wholly within one of them: completing it makes assets
+  -- at its points, and those must not land in a neighbourhood its planner may not edit.
+  IF TG_TABLE_NAME = 'interventions' THEN  -- (a separate test: other tables may have no geom to name)
+    edit := mahalle.scope(CASE TG_OP WHEN 'INSERT' THEN 'create' ELSE 'edit' END, TG_TABLE_NAME);
+    IF edit IS NOT NULL AND NEW.geom IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM public.neighbourhoods n WHERE n.id = ANY (edit) AND ST_CoveredBy(NEW.geom, n.geom)) THEN
+      PERFORM mahalle.refuse(format('an intervention must lie wholly within a neighbourhood where you may plan; '
+                                    'this one reaches beyond %s', mahalle.place_name(NEW.neighbourhood_id)));
+    END IF;
   END IF;
   IF TG_OP = 'INSERT' AND NOT mahalle.in_scope(NEW.neighbourhood_id, mahalle.scope('create', TG_TABLE_NAME)) THEN
     PERFORM mahalle.refuse(format('you may not add %s in %s', TG_TABLE_NAME, mahalle.place_name(NEW.neighbourhood_id)));
@@ -312,7 +346,7 @@ DECLARE
   bad record;
   rows text;
 BEGIN
-  IF pg_trigger_depth() > 1 OR mahalle.grants() IS NULL THEN
+  IF mahalle.unchecked() OR (TG_OP = 'UPDATE' AND pg_trigger_depth() > 1) THEN
     RETURN NULL;
   END IF;
   rows := CASE TG_OP WHEN 'INSERT' THEN 'SELECT * FROM new_rows' WHEN 'DELETE' THEN 'SELECT * FROM old_rows'
@@ -324,26 +358,43 @@ BEGIN
     PERFORM mahalle.refuse(format('you may not change what %s %s is linked to: it lies in %s', parent, bad.pid,
                                   mahalle.place_name(bad.n)));
   END IF;
+  -- What a link names must be a feature the user may read: a link is no way to learn of hidden rows (their
+  -- existence, or their progress through a task's derived progress).
+  IF TG_OP <> 'DELETE' AND TG_ARGV[2] = 'features' THEN
+    SELECT r.layer, r.feature_id INTO bad FROM new_rows r
+     WHERE mahalle.feature_neighbourhood(r.layer, r.feature_id) IS NULL
+       AND mahalle.scope('read', r.layer) IS NOT NULL
+     LIMIT 1;
+    IF bad.layer IS NOT NULL THEN
+      PERFORM mahalle.refuse(format('%s feature %s is not one you may see', bad.layer, bad.feature_id));
+    END IF;
+  END IF;
   RETURN NULL;
 END $$;
 
--- Photos and documents: attached by whoever may attach to the feature (field workers too), removed by editors.
+-- Photos and documents: attached by whoever may attach to the feature (field workers too), moved or removed by
+-- its editors. A person's own login stores them in the table, never as a path on the server.
 CREATE FUNCTION mahalle.permit_attachments() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   bad record;
 BEGIN
-  IF pg_trigger_depth() > 1 OR mahalle.grants() IS NULL THEN
+  IF mahalle.unchecked() OR (TG_OP = 'UPDATE' AND pg_trigger_depth() > 1) THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
-    SELECT r.layer, r.feature_id, mahalle.feature_neighbourhood(r.layer, r.feature_id) AS n INTO bad FROM new_rows r
-     WHERE NOT mahalle.in_scope(mahalle.feature_neighbourhood(r.layer, r.feature_id), mahalle.scope('attach', r.layer))
-     LIMIT 1;
-  ELSE
+  SELECT NULL::text AS layer, NULL::bigint AS feature_id, NULL::bigint AS n INTO bad;
+  IF TG_OP <> 'INSERT' THEN
     SELECT r.layer, r.feature_id, mahalle.feature_neighbourhood(r.layer, r.feature_id) AS n INTO bad FROM old_rows r
      WHERE NOT mahalle.in_scope(mahalle.feature_neighbourhood(r.layer, r.feature_id), mahalle.scope('edit', r.layer))
      LIMIT 1;
+  END IF;
+  IF bad.layer IS NULL AND TG_OP <> 'DELETE' THEN
+    SELECT r.layer, r.feature_id, mahalle.feature_neighbourhood(r.layer, r.feature_id) AS n INTO bad FROM new_rows r
+     WHERE NOT mahalle.in_scope(mahalle.feature_neighbourhood(r.layer, r.feature_id), mahalle.scope('attach', r.layer))
+     LIMIT 1;
+    IF bad.layer IS NULL AND mahalle.person_login() AND EXISTS (SELECT 1 FROM new_rows WHERE path IS NOT NULL) THEN
+      PERFORM mahalle.refuse('an attachment made from a database login keeps its bytes in the table (data), not a path');
+    END IF;
   END IF;
   IF bad.layer IS NOT NULL THEN
     PERFORM mahalle.refuse(format('you may not change the attachments of %s feature %s in %s', bad.layer,
@@ -352,8 +403,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Puts a table under these rules: row-level security for reading (what a login sees), permissive policies for
--- writing (the statement triggers decide, with a message naming the feature and the neighbourhood).
+-- Puts a table under these rules: row-level security for reading (what a login sees, and may update or delete),
+-- the statement triggers for what it may write (with a message naming the feature and the neighbourhood).
 CREATE FUNCTION mahalle.protect_table(tbl text, read_rule text, permit text) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -366,9 +417,11 @@ BEGIN
   EXECUTE format('DROP POLICY IF EXISTS mahalle_insert ON public.%I', tbl);
   EXECUTE format('CREATE POLICY mahalle_read ON public.%I FOR SELECT USING (%s)', tbl, read_rule);
   EXECUTE format('CREATE POLICY mahalle_insert ON public.%I FOR INSERT WITH CHECK (true)', tbl);
-  EXECUTE format('CREATE POLICY mahalle_write ON public.%I FOR UPDATE USING (true) WITH CHECK (true)', tbl);
+  -- Updates and deletes reach only rows the user can read: a hidden row never meets a trigger whose message
+  -- could describe it.
+  EXECUTE format('CREATE POLICY mahalle_write ON public.%I FOR UPDATE USING (%s) WITH CHECK (true)', tbl, read_rule);
   EXECUTE format('DROP POLICY IF EXISTS mahalle_delete ON public.%I', tbl);
-  EXECUTE format('CREATE POLICY mahalle_delete ON public.%I FOR DELETE USING (true)', tbl);
+  EXECUTE format('CREATE POLICY mahalle_delete ON public.%I FOR DELETE USING (%s)', tbl, read_rule);
   FOR event, transition IN VALUES ('insert', 'NEW TABLE AS new_rows'),
                                   ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'),
                                   ('delete', 'OLD TABLE AS old_rows') LOOP
@@ -411,10 +464,11 @@ SELECT mahalle.protect_layer(name) FROM mahalle.layer_registry
  WHERE to_regclass(format('public.%I', name)) IS NOT NULL ORDER BY name;
 SELECT mahalle.protect_table('intervention_targets',
   'EXISTS (SELECT 1 FROM public.interventions p WHERE p.id = intervention_id)',
-  'mahalle.permit_links(''interventions'', ''intervention_id'')');
-SELECT mahalle.protect_table(t, 'EXISTS (SELECT 1 FROM public.tasks p WHERE p.id = task_id)',
-                             'mahalle.permit_links(''tasks'', ''task_id'')')
-  FROM unnest(ARRAY['task_links', 'task_updates']) t;
+  'mahalle.permit_links(''interventions'', ''intervention_id'', ''features'')');
+SELECT mahalle.protect_table('task_links', 'EXISTS (SELECT 1 FROM public.tasks p WHERE p.id = task_id)',
+                             'mahalle.permit_links(''tasks'', ''task_id'', ''features'')');
+SELECT mahalle.protect_table('task_updates', 'EXISTS (SELECT 1 FROM public.tasks p WHERE p.id = task_id)',
+                             'mahalle.permit_links(''tasks'', ''task_id'', ''none'')');
 SELECT mahalle.protect_table('attachments',
   '(SELECT mahalle.reads_everything()) OR mahalle.in_scope(mahalle.feature_neighbourhood(layer, feature_id), '
   'mahalle.scope(''read'', layer))', 'mahalle.permit_attachments()');
@@ -518,4 +572,4 @@ BEGIN
 END $$;
 SELECT mahalle.secure_trigger_functions();
 
-REVOKE ALL ON FUNCTION mahalle.set_layer_public(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mahalle.set_layer_public(text, boolean), mahalle.secure_trigger_functions() FROM PUBLIC;

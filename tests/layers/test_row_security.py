@@ -287,3 +287,81 @@ def test_an_inactive_or_removed_user_sees_only_public_layers(world):
         assert count(own, "assets") == 0
         assert count(own, "service_points") == world.count("service_points")
         refused(own, "INSERT INTO observations (category, captured_at, geom) VALUES ('damage', now(), %s)", (IN_A,))
+
+
+# --- what an attacker tried (a review of this work) --------------------------------------------------------
+
+
+def test_an_intervention_must_lie_within_the_planners_neighbourhoods(world):
+    """Completing it makes assets at its points: none may land in a neighbourhood the planner may not edit."""
+    with world.login(world.person("planner", world.a_code)) as own:
+        reaching = "SRID=4326;MULTIPOINT((24.9430 60.1700), (24.9650 60.1670))"
+        message = refused(own, "INSERT INTO interventions (title, kind, geom) VALUES ('Trees', 'tree_planting', %s)",
+                          (reaching,))  # fmt: skip
+        assert "wholly within" in message
+        iid = own.execute("INSERT INTO interventions (title, kind, geom) VALUES ('Trees', 'tree_planting', %s) "
+                          "RETURNING id", ("SRID=4326;MULTIPOINT((24.9430 60.1700))",)).fetchone()[0]  # fmt: skip
+        assert "wholly within" in refused(own, "UPDATE interventions SET geom = %s WHERE id = %s", (reaching, iid))
+
+
+def test_a_cascade_never_deletes_in_another_neighbourhood(world):
+    parent = world.app.execute("INSERT INTO tasks (title, domain, neighbourhood_id) VALUES ('Parent', 'social', %s) "
+                               "RETURNING id", (world.a,)).fetchone()[0]  # fmt: skip
+    child = world.app.execute(
+        "INSERT INTO tasks (title, domain, neighbourhood_id, parent_id) VALUES ('Child', 'social', %s, %s) "
+        "RETURNING id",
+        (world.b, parent),
+    ).fetchone()[0]
+    with world.login(world.person("planner", world.a_code)) as own, own.transaction():
+        own.execute("SET LOCAL mahalle.cascade = on")
+        assert "TEST-B" in refused(own, "DELETE FROM tasks WHERE id = %s", (parent,))
+    assert world.count("tasks", f"id IN ({parent}, {child})") == 2
+
+
+def test_hidden_rows_never_meet_a_trigger_whose_message_could_describe_them(world):
+    with world.login(world.person("planner", world.a_code)) as own:
+        own.execute("UPDATE parcels SET note = 'seen'")  # no WHERE: only the rows the planner can read
+        own.execute("DELETE FROM task_links")
+        assert world.count("parcels", f"id = {world.parcel_b} AND note = 'seen'") == 0
+        assert (
+            own.execute("SELECT mahalle.feature_neighbourhood('parcels', %s)", (world.parcel_b,)).fetchone()[0] is None
+        )
+
+
+def test_links_and_attachments_cannot_reach_hidden_features(world):
+    task = world.app.execute("INSERT INTO tasks (title, domain, neighbourhood_id) VALUES ('T', 'social', %s) "
+                             "RETURNING id", (world.a,)).fetchone()[0]  # fmt: skip
+    with world.login(world.person("planner", world.a_code)) as own:
+        assert "not one you may see" in refused(
+            own,
+            "INSERT INTO task_links (task_id, layer, feature_id) VALUES (%s, 'parcels', %s)",
+            (task, world.parcel_b),
+        )
+        own.execute(
+            "INSERT INTO attachments (layer, feature_id, filename, media_type, size_bytes, sha256, data) "
+            "VALUES ('parcels', %s, 'a.jpg', 'image/jpeg', 1, repeat('0', 64), 'x')",
+            (world.parcel_a,),
+        )
+        refused(own, "UPDATE attachments SET feature_id = %s", (world.parcel_b,))
+        assert world.count("attachments", f"feature_id = {world.parcel_b}") == 0
+        assert "not a path" in refused(
+            own,
+            "INSERT INTO attachments (layer, feature_id, filename, media_type, size_bytes, sha256, path) "
+            "VALUES ('parcels', %s, 'p', 'text/plain', 1, repeat('0', 64), '/etc/passwd')",
+            (world.parcel_a,),
+        )
+
+
+def test_only_an_admin_of_every_neighbourhood_redraws_boundaries(world):
+    with world.login(world.person("admin", world.a_code)) as own:
+        refused(own, "UPDATE neighbourhoods SET name = 'Mine' WHERE id = %s", (world.a,))
+        refused(own, "INSERT INTO neighbourhoods (code, name, geom) VALUES ('NEW', 'New', %s)", (B_POLYGON,))
+
+
+def test_a_login_cannot_name_the_cause_the_history_records(world):
+    with world.login(world.person("planner", world.a_code)) as own:
+        own.execute("SELECT set_config('mahalle.cause', 'intervention 1 completed (forged)', false)")
+        own.execute("UPDATE parcels SET note = 'x' WHERE id = %s", (world.parcel_a,))
+    cause = world.admin.execute("SELECT cause FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s "
+                                "ORDER BY id DESC LIMIT 1", (world.parcel_a,)).fetchone()[0]  # fmt: skip
+    assert cause is None
