@@ -432,7 +432,8 @@ def _my_token(w: World) -> Request:
     return "DELETE", "/auth/tokens/{mine}", {}
 
 
-def _unsafe_routes() -> set[tuple[str, str]]:
+def api_routes() -> Iterator[APIRoute]:
+    """Every route of the app (FastAPI keeps included routers' routes inside them)."""
     app = create_app(Settings(database_url="postgresql:///unused", load_demo=False), database=Database("unused"))
 
     def walk(routes: list[Any]) -> Iterator[APIRoute]:
@@ -442,8 +443,12 @@ def _unsafe_routes() -> set[tuple[str, str]]:
             elif hasattr(r, "original_router"):
                 yield from walk(r.original_router.routes)
 
+    return walk(app.routes)
+
+
+def _unsafe_routes() -> set[tuple[str, str]]:
     return {(m, r.path.removeprefix("/ogc") if r.path.startswith("/ogc/") else r.path)
-            for r in walk(app.routes) for m in r.methods if m not in ("GET", "HEAD", "OPTIONS")}  # fmt: skip
+            for r in api_routes() for m in r.methods if m not in ("GET", "HEAD", "OPTIONS")}  # fmt: skip
 
 
 def test_the_matrix_covers_every_write_route():
@@ -492,18 +497,10 @@ DOCUMENTS = {
 
 def test_every_data_route_declares_its_permission():
     """The one enforcement point: every route that touches data has ``api.auth.permit`` among its dependencies."""
-    app = create_app(Settings(database_url="postgresql:///unused", load_demo=False), database=Database("unused"))
-
-    def walk(routes: list[Any]) -> Iterator[APIRoute]:
-        for r in routes:
-            if isinstance(r, APIRoute):
-                yield r
-            elif hasattr(r, "original_router"):
-                yield from walk(r.original_router.routes)
 
     def permits(dependant: Any) -> list[str]:
         found = [getattr(d.call, "permit_action", None) for d in dependant.dependencies]
         return [a for a in found if a] + [a for d in dependant.dependencies for a in permits(d)]
 
-    unguarded = {r.path for r in walk(app.routes) if not permits(r.dependant)}
+    unguarded = {r.path for r in api_routes() if not permits(r.dependant)}
     assert unguarded == DOCUMENTS
