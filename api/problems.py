@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import etag
 from api.heavy import RETRY_OVER_BUDGET_S, Busy, ImportsBusy, OverBudget
+from api.identity.db_login import LoginError
 from api.ogc.media import NotAcceptable
 from core.crs import UnsupportedCRS
 from core.errors import (
@@ -134,6 +135,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     ArchiveTooLarge: Problem(413, "The archive is too large"),
     # api/
     NotAcceptable: Problem(406, "Not acceptable"),
+    LoginError: Problem(409, "The database login cannot be made"),
     Busy: Problem(503, "The server is busy with other reports", headers=_retry_after),
     ImportsBusy: Problem(503, "The server is busy with other imports", headers=_retry_after),
     OverBudget: Problem(503, "The request took too long", headers=_retry_after),

@@ -22,6 +22,7 @@ from api.deps import get_catalogue, get_conn, get_settings, read_json
 from api.identity import store
 from api.identity.principal import COOKIE, Principal
 from api.routes.home import content_security_policy
+from api.schemas import validate
 from core import i18n
 from core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from core.settings import Settings
@@ -77,11 +78,11 @@ async def _login_body(request: Request, settings: Settings) -> tuple[Login, bool
     if ctype == FORM:
         form = await request.form(max_fields=5, max_files=0)
         values = {k: str(form.get(k) or "") for k in ("name", "password", "next")}
-        return Login(**values), True
+        return validate(Login, values), True
     data = await read_json(request, settings, ("application/json",))
     if not isinstance(data, dict):
         raise InvalidInput("send {name, password} as a JSON object or the login form")
-    return Login(**data), False
+    return validate(Login, data), False
 
 
 @router.post("/auth/login", dependencies=[Depends(permit("open"))], summary="Log in; sets the session cookie")
@@ -213,7 +214,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
              summary="A new API token for scripts, QGIS or a field device: shown once")  # fmt: skip
 async def new_token(request: Request, conn: Conn, settings: Config) -> JSONResponse:
     data = await read_json(request, settings, ("application/json",))
-    body = NewToken(**(data if isinstance(data, dict) else {}))
+    body = validate(NewToken, data if isinstance(data, dict) else {})
     name = principal_of(request).name or ""
     token = await run_in_threadpool(store.create_token, conn, name, body.label, body.days)
     return JSONResponse({"token": token, "prefix": store.token_prefix(token)}, status_code=201)

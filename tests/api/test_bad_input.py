@@ -181,6 +181,7 @@ def example_bodies(ids: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PATCH", "/ogc/collections/{cid}/items/{fid}"): {"properties": {"name": "Njia"}},
         ("POST", "/layers"): {"name": "water_points", "title": "Water points", "geometry_type": "Point",
                               "attributes": [{"name": "depth_m", "type": "number", "minimum": 0}]},
+        ("PATCH", "/layers/{name}"): {"public": True},
     }  # fmt: skip
 
 

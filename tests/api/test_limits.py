@@ -109,7 +109,7 @@ def send_chunked(base: str, path: str, head: dict[str, str], chunk: bytes, total
 def test_a_streamed_upload_is_cut_before_it_lands_on_disk(db_url, tmp_path):
     data = tmp_path / "data"
     boundary = "mahalleboundary"
-    head = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    head = {"Content-Type": f"multipart/form-data; boundary={boundary}", **ADMIN_HEADERS}
     preamble = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n'
                 "Content-Type: application/geo+json\r\n\r\n").encode()  # fmt: skip
     with serve(db_url, max_upload_mb=1, data_dir=data) as base:
@@ -230,7 +230,10 @@ def test_heavy_requests_wait_for_a_slot_then_get_503_and_light_ones_go_on(demo_d
     with serve(demo_db_url, heavy_concurrency=1, heavy_wait_s=0.3, heavy_budget_s=30) as base:
         lock = Locked(demo_db_url, table)
         try:
-            with httpx.Client(base_url=base, timeout=60) as http, concurrent.futures.ThreadPoolExecutor(2) as pool:
+            with (
+                httpx.Client(base_url=base, timeout=60, headers=ADMIN_HEADERS) as http,
+                concurrent.futures.ThreadPoolExecutor(2) as pool,
+            ):
                 first = pool.submit(http.get, path)
                 deadline = time.monotonic() + 10
                 while not waiting_queries(demo_db_url) and time.monotonic() < deadline:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.auth import ADMIN, ADMIN_HEADERS, ADMIN_PASSWORD
 from tests.live import serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,7 +38,8 @@ def server(web_db: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def api(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
+    """A script of the office's admin (API token) beside the browser."""
+    with httpx.Client(base_url=server, timeout=30, headers=ADMIN_HEADERS) as client:
         yield client
 
 
@@ -50,7 +52,8 @@ def browser() -> Iterator[Browser]:
 
 
 class Session:
-    """A browser context with everything it requested and every script error it met."""
+    """A browser context with everything it requested and every script error it met: an anonymous visitor until
+    ``log_in`` (the ``session`` fixture is logged in as the admin)."""
 
     def __init__(self, browser: Browser, server: str, **options: object):
         # bypass_csp: Playwright's evaluate() needs eval, which the page's CSP forbids (tested separately).
@@ -67,6 +70,14 @@ class Session:
         self.dialogs: list[str] = []
         self.context.on("request", lambda r: self.requests.append(r.url))
 
+    def log_in(self, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> Session:
+        """Log the context in with the login form's request (the API request context shares the browser's
+        cookies): its pages then run with the session cookie, as after logging in on /login."""
+        response = self.context.request.post("/auth/login", form={"name": name, "password": password})
+        assert response.ok, response.text()
+        assert any(c["name"] == "mahalle_session" for c in self.context.cookies()), "no session cookie"
+        return self
+
     def page(self, path: str = "/") -> Page:
         page = self.context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -82,7 +93,7 @@ class Session:
 
 @pytest.fixture
 def session(browser: Browser, server: str) -> Iterator[Session]:
-    s = Session(browser, server)
+    s = Session(browser, server).log_in()
     yield s
     s.context.close()
     assert not s.errors, f"script errors on the page: {s.errors}"

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.auth import ADMIN, ADMIN_PASSWORD
+
 CODE = "HKI-CENTRE"
 
 
@@ -38,6 +40,8 @@ class Watched:
 @pytest.fixture
 def watched(browser: Browser, server: str) -> Iterator[Watched]:
     context = browser.new_context(base_url=server, service_workers="block", viewport={"width": 1280, "height": 900})
+    login = context.request.post("/auth/login", form={"name": ADMIN, "password": ADMIN_PASSWORD})  # as the admin
+    assert login.ok, login.text()
     w = Watched(context)
     context.on("request", lambda r: w.requests.append(r.url))
     yield w

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 from core import i18n
+from tests.auth import ADMIN_TOKEN
 from tests.web.conftest import shot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ SCRIPT = textwrap.dedent(
         {"name": "wells", "title": {"en": "Wells", "de": "Brunnen"}, "geometry_type": "Point", "attributes": []}
     )
     app = create_app(Settings(database_url=url, load_demo=False), database=Database(url))
-    with TestClient(app) as client:
+    with TestClient(app, headers={"Authorization": "Bearer " + sys.argv[3]}) as client:  # the admin's token
         page = client.get("/").text
         assert '<option value="de" lang="de" data-dir="ltr"' in page and ">Deutsch</option>" in page, page
         assert client.get("/i18n/de.json").json()["ui"]["nav.map"] == "Karte"
@@ -81,7 +82,7 @@ def test_a_new_catalogue_file_is_a_new_language_everywhere(tmp_path, demo_db_url
         shutil.copy(path, folder / path.name)
     (folder / "de.json").write_text(json.dumps(GERMAN, ensure_ascii=False), encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(folder), demo_db_url],
+        [sys.executable, "-c", SCRIPT, str(folder), demo_db_url, ADMIN_TOKEN],
         cwd=ROOT,
         env=os.environ.copy(),
         capture_output=True,

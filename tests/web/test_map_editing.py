@@ -125,7 +125,7 @@ def test_two_planners_edit_the_same_feature_and_the_second_chooses(session, brow
     click_feature(first, "streets", fid)
     from tests.web.conftest import Session
 
-    other = Session(browser, server)
+    other = Session(browser, server).log_in()  # a second planner (the admin again, in another browser)
     try:
         second = other.page("/")
         go(second, *EMPTY, 18)
@@ -343,7 +343,7 @@ def test_a_custom_layer_gets_its_form_and_legend_without_code(session, api):
 def test_on_a_tablet_the_map_comes_first_and_the_panels_follow(browser, server):
     from tests.web.conftest import Session
 
-    tablet = Session(browser, server, viewport={"width": 820, "height": 1180}, has_touch=True)
+    tablet = Session(browser, server, viewport={"width": 820, "height": 1180}, has_touch=True).log_in()
     try:
         page = tablet.page("/")
         map_box, sidebar = page.locator("#map").bounding_box(), page.locator("#sidebar").bounding_box()

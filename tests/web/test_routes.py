@@ -15,6 +15,7 @@ from api.routes import web as web_routes
 from api.runtime import Database
 from core import i18n
 from core.settings import Settings
+from tests.auth import ADMIN_HEADERS
 
 WEB = Path(web_routes.__file__).resolve().parents[2] / "web"
 LANGS = i18n.LANGUAGES  # English first
@@ -23,7 +24,8 @@ PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
 def make(url: str, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(database_url=url, load_demo=False, **settings), database=Database(url)))
+    app = create_app(Settings(database_url=url, load_demo=False, **settings), database=Database(url))
+    return TestClient(app, headers=ADMIN_HEADERS)
 
 
 @pytest.fixture

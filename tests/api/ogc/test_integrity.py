@@ -9,6 +9,8 @@ import uuid
 
 import httpx
 
+from tests.auth import ADMIN_HEADERS
+
 GEOJSON = {"Content-Type": "application/geo+json"}
 PATCH = {"Content-Type": "application/merge-patch+json"}
 WELL = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.9412345, 60.1712345]},
@@ -133,7 +135,7 @@ def test_concurrent_posts_of_one_uid_make_one_feature(live_server, demo_conn):
     responses: list[httpx.Response] = []
 
     def post() -> None:
-        with httpx.Client(base_url=live_server, timeout=30) as http:
+        with httpx.Client(base_url=live_server, timeout=30, headers=ADMIN_HEADERS) as http:
             start.wait()
             responses.append(http.post("/ogc/collections/observations/items", json=observation(uid), headers=GEOJSON))
 
@@ -147,7 +149,7 @@ def test_concurrent_posts_of_one_uid_make_one_feature(live_server, demo_conn):
     assert {r.json()["properties"]["uid"] for r in responses} == {uid}
     assert demo_conn.execute("SELECT count(*) FROM observations WHERE uid = %s", (uid,)).fetchone()[0] == 1
 
-    with httpx.Client(base_url=live_server, timeout=30) as http:
+    with httpx.Client(base_url=live_server, timeout=30, headers=ADMIN_HEADERS) as http:
         other = http.post("/ogc/collections/observations/items", json=observation(uid, "Cleared"), headers=GEOJSON)
     assert other.status_code == 409 and "other values for note" in other.json()["detail"]
 

@@ -43,7 +43,8 @@ def test_an_edit_shows_in_the_next_tile_and_etags_revalidate(client, demo_conn):
     etag = first.headers.get("ETag")
     if etag:
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-    assert first.headers["Cache-Control"] == "no-cache"
+    # What a logged-in user sees is theirs (row-level security): no shared cache may keep it.
+    assert first.headers["Cache-Control"] == "private, no-cache" and "Authorization" in first.headers["Vary"]
     demo_conn.execute("INSERT INTO workshops (kind, name, geom) VALUES ('scrap', 'New yard', "
                       "ST_SetSRID(ST_MakePoint(24.9413, 60.1713), 4326))")  # fmt: skip
     second = decode(client.get(url, headers={"If-None-Match": etag or '"none"'}))

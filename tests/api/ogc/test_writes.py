@@ -61,7 +61,7 @@ def test_create_read_replace_patch_delete_with_etags(client, demo_conn):
         "UPDATE",
         "DELETE",
     ]
-    assert {actor for _, _, actor in history(demo_conn, "workshops", fid)} == {"anonymous"}
+    assert {actor for _, _, actor in history(demo_conn, "workshops", fid)} == {"admin"}  # the token's user
 
 
 def test_missing_features_and_methods(client):
