@@ -114,8 +114,11 @@ function cql(filter, layer) {
   return `${filter.attr} ${filter.op} ${numeric && Number.isFinite(Number(value)) ? Number(value) : quoted(value)}`;
 }
 
+let loading = 0;  // the latest load: an older answer arriving late is dropped, not drawn over a newer one
+
 async function load(more = false) {
   const layer = state.layer;
+  const mine = ++loading;
   let url;
   if (more && state.next) {
     url = new URL(state.next).pathname + new URL(state.next).search;  // same host, relative
@@ -131,12 +134,13 @@ async function load(more = false) {
   }
   try {
     const data = await get(url);
+    if (mine !== loading) return;
     state.features = more ? [...state.features, ...data.features] : data.features;
     state.matched = data.numberMatched;
     const next = (data.links || []).find((l) => l.rel === "next");
     state.next = next ? next.href : null;
   } catch (error) {
-    clear(nodes.report).append(errorNode(error));
+    if (mine === loading) clear(nodes.report).append(errorNode(error));
     return;
   }
   if (!more) nodes.report.textContent = "";
@@ -154,7 +158,11 @@ function drawRows() {
   const sortButton = (name) => {
     const active = state.sort && state.sort.attr === name;
     return el("button", { type: "button", class: "sort", dataset: { sort: name },
-      onclick: () => { state.sort = { attr: name, dir: active && state.sort.dir > 0 ? -1 : 1 }; load(); } },
+      onclick: () => {  // toggled from the state now, not as drawn: a second click may come before the redraw
+        const on = state.sort && state.sort.attr === name;
+        state.sort = { attr: name, dir: on && state.sort.dir > 0 ? -1 : 1 };
+        load();
+      } },
     attributeLabel(layer, name), active ? (state.sort.dir > 0 ? " ▲" : " ▼") : "");
   };
   const head = el("thead", {}, el("tr", {}, el("th", { scope: "col" }, allBox), el("th", { scope: "col", text: "id" }),
