@@ -10,6 +10,7 @@ Latencies are per request, in seconds; percentiles use the nearest-rank method.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import statistics
@@ -171,13 +172,13 @@ def sql_replay(conns: Sequence[psycopg.AsyncConnection], label: str) -> Call:
     return call
 
 
+EDITS = itertools.count(1)
+
+
 def feature_edit(http: aiohttp.ClientSession, collection: str) -> Call:
     """GET a feature, then PATCH it with the ETag just read (If-Match): one GET and one PATCH sample."""
-    counter = 0
-
     async def call(worker: int, fid: int) -> list[Sample]:
-        nonlocal counter
-        counter += 1
+        counter = next(EDITS)  # unique over every round: a repeated value would be a no-op edit (no version)
         path = f"/ogc/collections/{collection}/items/{fid}"
         started = time.perf_counter()
         async with http.get(path) as got:

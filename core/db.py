@@ -60,7 +60,7 @@ def attributed(conn: psycopg.Connection, actor: str, cause: str | None = None) -
 # (a z12 tile at 100,000 parcels spent 1.2 s of 2.7 s in JIT; see bench/RESULTS.md).
 SESSION_SETTINGS = {"jit": "off"}
 # The rights of nobody in particular (layers/sql/identity.sql, mahalle.grants): public layers, read only.
-ANONYMOUS_GRANTS = '{"user": null, "roles": []}'
+ANONYMOUS_GRANTS = '{"user": null, "roles": {}}'
 
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 30_000) -> ConnectionPool:

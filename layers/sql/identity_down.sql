@@ -64,7 +64,7 @@ DROP FUNCTION IF EXISTS mahalle.protect_registered_layer(), mahalle.protect_laye
   mahalle.permit_attachments(), mahalle.guard_registry(), mahalle.require_admin(text),
   mahalle.set_layer_public(text, boolean), mahalle.restoring(), mahalle.refuse(text), mahalle.roles_text(),
   mahalle.place_name(bigint), mahalle.feature_neighbourhood(text, bigint), mahalle.reads_everything(),
-  mahalle.in_scope(bigint, bigint[]), mahalle.roles_of(jsonb), mahalle.scope(text, text), mahalle.role_allows(text, text, text),
+  mahalle.in_scope(bigint, bigint[]), mahalle.roles_of(jsonb), mahalle.admin_everywhere(jsonb), mahalle.scope(text, text), mahalle.role_allows(text, text, text),
   mahalle.grants(), mahalle.person_login(), mahalle.secure_trigger_functions(), mahalle.unchecked();
 DROP TABLE IF EXISTS mahalle.audit_log, mahalle.sessions, mahalle.api_tokens, mahalle.user_roles, mahalle.users;
 ALTER TABLE mahalle.layer_registry DROP COLUMN IF EXISTS public;
