@@ -177,6 +177,7 @@ EDITS = itertools.count(1)
 
 def feature_edit(http: aiohttp.ClientSession, collection: str) -> Call:
     """GET a feature, then PATCH it with the ETag just read (If-Match): one GET and one PATCH sample."""
+
     async def call(worker: int, fid: int) -> list[Sample]:
         counter = next(EDITS)  # unique over every round: a repeated value would be a no-op edit (no version)
         path = f"/ogc/collections/{collection}/items/{fid}"

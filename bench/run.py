@@ -376,15 +376,18 @@ class Bench:
         headers = self.token(MAIN) if name == "mahalle" else None
         return [http_peer(name, self.running[name].base_url, paths, headers)] if name in self.running else []
 
-    def token(self, db: str) -> dict[str, str]:
-        """Mahalle is measured as a logged-in user: a planner holding one role per neighbourhood (so row-level
-        security filters by a list of neighbourhoods, as for a real office), with an API token."""
-        if db not in self.tokens:
+    def token(self, db: str, per_neighbourhood: bool = False) -> dict[str, str]:
+        """Mahalle is measured as a logged-in planner with an API token: of every neighbourhood (one role), or
+        holding a role in each neighbourhood of the city (row-level security then filters by that list)."""
+        key = f"{db}/{'each' if per_neighbourhood else 'all'}"
+        if key not in self.tokens:
+            name = f"bench-{'each' if per_neighbourhood else 'all'}"
             with self.conn(db) as conn:
                 codes = [code for (code,) in conn.execute("SELECT code FROM neighbourhoods ORDER BY code")]
-                store.add_user(conn, "bench", [Grant("planner", code) for code in codes])
-                self.tokens[db] = {"Authorization": f"Bearer {store.create_token(conn, 'bench', 'make bench')}"}
-        return self.tokens[db]
+                grants = [Grant("planner", code) for code in codes] if per_neighbourhood else [Grant("planner")]
+                store.add_user(conn, name, grants)
+                self.tokens[key] = {"Authorization": f"Bearer {store.create_token(conn, name, 'make bench')}"}
+        return self.tokens[key]
 
     def bench_tiles(self) -> None:
         import random
@@ -541,16 +544,24 @@ class Bench:
             )
 
     def bench_edits(self) -> None:
+        """Single-feature GET + PATCH as two planners: one of every neighbourhood (one role: row-level security
+        lets every row through at once) and one holding a role in each neighbourhood of the city (the policy
+        filters by a list of hundreds of ids) — the cheapest and the dearest way to hold the same rights."""
         import random
 
         clients = self.cfg.edit_clients
         with self.conn() as conn:
             fids = workload.feature_ids(conn, clients * 32, random.Random(self.cfg.seed + 3))
-        peer = edit_peer("mahalle", self.running["mahalle"].base_url, "parcels", fids, self.token(MAIN))
+        for who, per_neighbourhood in (("planner of every neighbourhood", False), ("a role per neighbourhood", True)):
+            self.edits_as(who, fids, self.token(MAIN, per_neighbourhood))
+
+    def edits_as(self, who: str, fids: list[int], headers: dict[str, str]) -> None:
+        clients = self.cfg.edit_clients
+        peer = edit_peer("mahalle", self.running["mahalle"].base_url, "parcels", fids, headers)
         measure([peer], clients, self.cfg.warmup, 1, 0.0)  # warm-up, before the history is counted
         with self.conn() as conn:
             before = self.edit_state(conn, fids)
-        scenario = f"single feature GET + PATCH (If-Match), {clients} clients"
+        scenario = f"single feature GET + PATCH (If-Match), {clients} clients, as {who}"
         self.say(scenario)
         got = measure([peer], clients, self.cfg.duration, self.cfg.rounds, 0.0)["mahalle"]
         with self.conn() as conn:
@@ -562,14 +573,14 @@ class Bench:
             if label in got:
                 self.res.rows.append(
                     Row.from_stats(
-                        f"single feature {label}", "mahalle", got[label], note=check if label == "PATCH" else ""
+                        f"single feature {label} ({who})", "mahalle", got[label], note=check if label == "PATCH" else ""
                     )
                 )
         p99 = {label: got[label].p99_ms if label in got else None for label in ("GET", "PATCH")}
         met = None if None in p99.values() else all(v < 50 for v in p99.values()) and kept  # type: ignore[operator]
         self.res.targets.append(
             Target(
-                "single feature",
+                f"single feature ({who})",
                 f"GET and PATCH p99 < 50 ms with {clients} clients; history and version kept",
                 f"GET p99 {fmt(p99['GET'], 1)} ms, PATCH p99 {fmt(p99['PATCH'], 1)} ms; {check}",
                 met,
@@ -621,9 +632,10 @@ class Bench:
 
 
 NOTES = [
-    "Mahalle is measured as a logged-in user (an API token of a planner holding one role per neighbourhood of the "
-    "city), so every Mahalle figure includes authentication and row-level security filtering by neighbourhood; "
-    "tipg and pygeoapi have no users and read the table as it is.",
+    "Mahalle is measured as a logged-in user with an API token, so every Mahalle figure includes authentication and "
+    "row-level security: a planner of every neighbourhood for tiles, items and growth; for single-feature edits also "
+    "a planner holding one role in each neighbourhood of the city (the policy filters by that list of ids). tipg and "
+    "pygeoapi have no users and read the table as it is.",
     "All peers read the same table (`public.parcels`) in the same database through the same Unix socket; "
     "every server runs the same number of uvicorn worker processes (`--workers`) with its default access log.",
     "Raw peer: the exact statements Mahalle runs for each request (captured from `gis.tiles.tile` and "

@@ -73,10 +73,13 @@ UPDATE mahalle.layer_registry SET public = true WHERE name IN ('neighbourhoods',
 -- A person's own database login (a member of mahalle_login, made by `mahalle user db-login`): its rights come
 -- from its user's roles, whatever the session sets. Membership is read from the catalogue directly: pg_has_role
 -- counts a superuser as a member of every role.
-CREATE FUNCTION mahalle.person_login() RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp AS $$
-  SELECT EXISTS (SELECT 1 FROM pg_auth_members m
-                  WHERE m.roleid = to_regrole('mahalle_login') AND m.member = to_regrole(quote_ident(session_user)))
+-- (No SET clause here or in role_allows: a plain SQL function is inlined into its caller's query and planned
+-- with it, where one with SET is planned again at every call; they are called from the owner's functions, whose
+-- search_path is fixed, and name everything they use with its schema.)
+CREATE FUNCTION mahalle.person_login() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                  WHERE m.roleid = pg_catalog.to_regrole('mahalle_login')
+                    AND m.member = pg_catalog.to_regrole(pg_catalog.quote_ident(session_user)))
 $$;
 
 -- The rights of this statement's user: {"user": name, "roles": {role: [neighbourhood ids] or null (every one)}},
@@ -108,17 +111,18 @@ END $$;
 
 -- Who is editing, for created_by/updated_by and the history: a person's login is always its user; the
 -- application names its user in `mahalle.actor`; anything else is its session role.
-CREATE OR REPLACE FUNCTION mahalle.actor() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+CREATE OR REPLACE FUNCTION mahalle.actor() RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE WHEN mahalle.person_login()
-              THEN coalesce((SELECT u.name FROM mahalle.users u WHERE u.db_login = session_user), session_user::text)
-              ELSE coalesce(nullif(current_setting('mahalle.actor', true), ''), session_user::text) END
-$$;
+BEGIN  -- plpgsql, not SQL: called for every row written, and its plans are kept from call to call
+  IF mahalle.person_login() THEN
+    RETURN coalesce((SELECT u.name FROM mahalle.users u WHERE u.db_login = session_user), session_user::text);
+  END IF;
+  RETURN coalesce(nullif(current_setting('mahalle.actor', true), ''), session_user::text);
+END $$;
 
 -- What a role lets its holder do with a layer. Actions: read, create, edit, delete, field (change only the
 -- layer's field_editable attributes), attach (photos and documents).
-CREATE FUNCTION mahalle.role_allows(role text, action text, layer text) RETURNS boolean LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION mahalle.role_allows(role text, action text, layer text) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT CASE role
     WHEN 'admin' THEN true
     WHEN 'planner' THEN action = 'read' OR layer <> 'neighbourhoods'  -- boundaries decide rights: admins only
@@ -126,7 +130,8 @@ SET search_path = pg_catalog, pg_temp AS $$
                       OR (action = 'create' AND layer = 'observations')
                       OR (action = 'field' AND EXISTS (
                             SELECT 1 FROM mahalle.layer_registry r
-                             WHERE r.name = layer AND jsonb_array_length(coalesce(r.spec->'field_editable', '[]')) > 0))
+                             WHERE r.name = layer
+                               AND pg_catalog.jsonb_array_length(coalesce(r.spec->'field_editable', '[]')) > 0))
     WHEN 'viewer' THEN action = 'read'
     ELSE false END
 $$;
