@@ -4,8 +4,11 @@ from layers.spec import Attribute, Layer, choices, tr
 
 STATUS = choices(
     ("open", tr("Open", "باز", "مفتوح", "Ανοιχτό", fr="Ouvert"), "#2e7d32"),
-    ("temporarily_closed", tr("Temporarily closed", "موقتاً بسته", "مغلق مؤقتاً", "Προσωρινά κλειστό",
-                              fr="Fermé temporairement"), "#f9a825"),
+    (
+        "temporarily_closed",
+        tr("Temporarily closed", "موقتاً بسته", "مغلق مؤقتاً", "Προσωρινά κλειστό", fr="Fermé temporairement"),
+        "#f9a825",
+    ),
     ("closed", tr("Closed", "بسته", "مغلق", "Κλειστό", fr="Fermé"), "#c62828"),
 )
 
