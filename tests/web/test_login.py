@@ -229,6 +229,14 @@ def test_anonymous_visitors_read_and_are_offered_the_login(visitor: Session):
     page.locator("#new-task").wait_for()  # a planner: the board can be changed
 
 
+def test_anonymous_visitors_see_only_the_public_layers(visitor: Session):
+    page = visitor.page("/")
+    listed = page.eval_on_selector_all(".layer-item", "items => items.map((i) => i.dataset.layer)")
+    assert set(listed) == {"neighbourhoods", "streets", "service_points"}
+    page.wait_for_timeout(1500)  # tiles of the listed layers load; none of a private layer is asked for
+    assert not [u for u in visitor.requests if "/collections/parcels/" in u]
+
+
 def test_an_admin_has_the_admin_page(visitor: Session):
     page = log_in(visitor, "omid")
     page.click("#admin-link")

@@ -1,5 +1,6 @@
 // The layer catalogue (GET /layers): forms, legends, tables and styles are generated from it.
 
+import { me } from "./session.js";
 import { get } from "./api.js";
 import { formatDate, formatDateTime, formatNumber, label, t } from "./i18n.js";
 
@@ -19,7 +20,10 @@ export async function loadCatalogue() {
 }
 
 export const layerOf = (name) => catalogue.byName[name];
-export const spatialLayers = () => catalogue.layers.filter((l) => l.geometry_type);
+// The layers this visitor may read: all of them once logged in; the public ones (streets, service points, …)
+// for an anonymous visitor, so the map neither lists empty private layers nor asks the server for them.
+export const spatialLayers = () =>
+  catalogue.layers.filter((l) => l.geometry_type && (me.user || me.open || l.public !== false));
 export const attribute = (layer, name) => layer.attributes.find((a) => a.name === name);
 export const layerTitle = (layer) => label(layer.title) || layer.name;
 
