@@ -35,7 +35,6 @@ class Credentials:
 
     token: str | None = None
     session: str | None = None
-    csrf_header: str | None = None
     ip: str | None = None
 
     @property
@@ -82,13 +81,12 @@ CSRF_HEADER = "x-csrf-token"
 
 
 def credentials(request: Request) -> Credentials:
-    """The token, session cookie and CSRF header the request carries (no database needed)."""
+    """The token and session cookie the request carries (no database needed; api.auth checks the CSRF header)."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" else ""
     return Credentials(
         token=token[:200] or None,
         session=(request.cookies.get(COOKIE) or "")[:200] or None,
-        csrf_header=request.headers.get(CSRF_HEADER),
         ip=request.client.host if request.client else None,
     )
 

@@ -539,9 +539,7 @@ END $$;
 CREATE FUNCTION mahalle.set_layer_public(layer text, value boolean) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF mahalle.grants() IS NOT NULL AND NOT mahalle.admin_everywhere(mahalle.grants()) THEN
-    PERFORM mahalle.refuse('only an administrator of every neighbourhood may make a layer public or private');
-  END IF;
+  PERFORM mahalle.require_admin('make a layer public or private');
   UPDATE mahalle.layer_registry SET public = value WHERE name = layer;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('there is no layer named %L', layer);
