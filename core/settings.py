@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         default=200_000, description="Features in one vector tile before it is cut (and says so in a header)."
     )
     max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
+    files_dir: Path | None = Field(
+        default=None, description="Where photos and uploads in progress are kept; unset: data_dir/files."
+    )
+    max_photo_mb: float = Field(
+        default=15, gt=0, le=200, description="Largest photo or document a field device or the web app may attach."
+    )
+    field_max_accuracy_m: float = Field(
+        default=25,
+        gt=0,
+        description="GPS accuracy (metres) worse than which the field mode asks before placing a point there.",
+    )
+    field_sync_batch: int = Field(default=500, ge=1, le=5000, description="Most changes in one field sync request.")
     basemap_url: str | None = Field(
         default=None,
         description="XYZ tile URL template of a background map for the web app, e.g. a local tile server's "
@@ -191,6 +203,10 @@ class Settings(BaseSettings):
         if self.allowed_hosts is not None:
             return self.allowed_hosts
         return list(dict.fromkeys([self.host, "localhost", "127.0.0.1", "[::1]"]))
+
+    @property
+    def files_folder(self) -> Path:
+        return (self.files_dir or self.data_dir / "files").expanduser()
 
     @property
     def embedded(self) -> bool:

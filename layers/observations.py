@@ -52,6 +52,12 @@ LAYER = Layer(
             choices=REVIEW,
             default="new",
         ),
+        Attribute(
+            "review_note",
+            "text",
+            tr("Review note", "یادداشت بررسی", "ملاحظة المراجعة", "Σημείωση ελέγχου"),
+            max_length=2000,
+        ),
         Attribute("became_kind", "choice", tr("Became", "تبدیل به", "أصبح", "Έγινε"), choices=BECAME),
         Attribute("became_layer", "text", tr("Became: layer", "لایه", "الطبقة", "Επίπεδο"), max_length=48),
         Attribute("became_id", "integer", tr("Became: id", "شناسه", "المعرّف", "Αναγνωριστικό"), minimum=1),

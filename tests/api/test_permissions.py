@@ -5,7 +5,10 @@ geometry from A into B. Allowed → 2xx, forbidden → 403, anonymous → 401. A
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +17,7 @@ import psycopg
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.app import create_app
 from api.identity.store import Grant
@@ -78,7 +82,7 @@ class World:
 
 
 @pytest.fixture
-def world(demo_db_url: str) -> Iterator[World]:
+def world(demo_db_url: str, tmp_path) -> Iterator[World]:
     with psycopg.connect(demo_db_url, autocommit=True) as conn:
         conn.execute("INSERT INTO neighbourhoods (code, name, geom) VALUES (%s, 'North', %s)", (B, B_POLYGON))
         a = Grant("planner", CODE)
@@ -89,7 +93,8 @@ def world(demo_db_url: str) -> Iterator[World]:
             "viewer": token_for(conn, "vic", Grant("viewer")),
             "anonymous": {},
         }
-        app = create_app(Settings(database_url=demo_db_url, load_demo=False), database=Database(demo_db_url))
+        settings = Settings(database_url=demo_db_url, load_demo=False, data_dir=tmp_path)
+        app = create_app(settings, database=Database(demo_db_url))
         with TestClient(app) as client:
             yield World(conn, client, headers)
 
@@ -400,6 +405,48 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         ),
         {"admin": 2, "planner": 2, "field": 403, "viewer": 403, "anonymous": 401},
     ),
+    "sync an observation in A": (
+        ("POST", "/field/sync"),
+        lambda w: ("POST", "/field/sync", {"json": {"changes": [_observation_change()]}}),
+        ALL,  # the route is every user's; each change is then the database's business (tests/api/test_field.py)
+    ),
+    "announce a photo of a parcel in A": (
+        ("POST", "/field/uploads"),
+        lambda w: ("POST", "/field/uploads", {"json": _photo(layer="parcels", feature_id=w.parcel())}),
+        FIELD,
+    ),
+    "send a piece of a photo nobody announced": (
+        ("PUT", "/field/uploads/{uid}"),
+        lambda w: ("PUT", f"/field/uploads/{uuid.uuid4()}", {"content": b"x"}),
+        {"admin": 404, "planner": 404, "field": 404, "viewer": 404, "anonymous": 401},
+    ),
+    "attach a photo to a parcel in A": (
+        ("POST", "/attachments"),
+        lambda w: (
+            "POST",
+            "/attachments",
+            {
+                "files": {"file": ("p.png", _png(), "image/png")},
+                "data": {"layer": "parcels", "feature_id": str(w.parcel())},
+            },
+        ),
+        FIELD,
+    ),  # fmt: skip
+    "remove a photo of a parcel in A": (("DELETE", "/attachments/{aid}"), lambda w: _attachment(w), EDITORS),
+    "reject an observation in A": (
+        ("POST", "/review/observations/{oid}"),
+        lambda w: (
+            "POST",
+            f"/review/observations/{_new_observation(w)}",
+            {"json": {"action": "reject", "reason": "duplicate"}},
+        ),
+        EDITORS,
+    ),  # fmt: skip
+    "settle a conflict in A": (
+        ("POST", "/review/conflicts/{cid}"),
+        lambda w: ("POST", f"/review/conflicts/{_conflict(w)}", {"json": {"keep": "server"}}),
+        EDITORS,
+    ),
     "create my token": (("POST", "/auth/tokens"), lambda w: ("POST", "/auth/tokens", {"json": {"label": "QGIS"}}), ALL),
     "revoke my token": (("DELETE", "/auth/tokens/{prefix}"), lambda w: _my_token(w), ALL),
     "log out": (("POST", "/auth/logout"), lambda w: ("POST", "/auth/logout", {}), ALL),
@@ -413,6 +460,46 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         {role: 401 for role in ROLES},
     ),  # open to all: a wrong password is 401 whoever asks
 }
+
+
+def _observation_change() -> dict[str, Any]:
+    return {"uid": str(uuid.uuid4()), "op": "create", "layer": "observations",
+            **feature(24.945, 60.17, category="waste", captured_at="2026-11-30T10:00:00Z")}  # fmt: skip
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _photo(**where: Any) -> dict[str, Any]:
+    data = _png()
+    return {"uid": str(uuid.uuid4()), "filename": "p.png", "media_type": "image/png", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), **where}  # fmt: skip
+
+
+def _attachment(w: World) -> Request:
+    added = w.client.post("/attachments", files={"file": ("p.png", _png(), "image/png")},
+                          data={"layer": "parcels", "feature_id": str(w.parcel())}, headers=ADMIN_HEADERS)  # fmt: skip
+    assert added.status_code == 201, added.text
+    return "DELETE", f"/attachments/{added.json()['id']}", {}
+
+
+def _new_observation(w: World) -> int:
+    return w.one("INSERT INTO observations (category, captured_at, geom) "
+                 "VALUES ('waste', now(), 'SRID=4326;POINT(24.945 60.17)') RETURNING id")  # fmt: skip
+
+
+def _conflict(w: World) -> int:
+    pid = w.parcel()
+    w.conn.execute("UPDATE parcels SET land_use = 'commercial' WHERE id = %s", [pid])
+    change = {"uid": str(uuid.uuid4()), "op": "update", "layer": "parcels", "id": pid, "base_version": 1,
+              "properties": {"land_use": "vacant"}}  # fmt: skip
+    sent = w.client.post("/field/sync", json={"changes": [change]}, headers=ADMIN_HEADERS)
+    (result,) = sent.json()["results"]
+    assert result["status"] == "conflict", result
+    return result["conflict_id"]
 
 
 def _remove_target(w: World) -> Request:
