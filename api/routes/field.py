@@ -22,6 +22,7 @@ from api.auth import permit
 from api.deps import get_actor, get_catalogue, get_conn
 from api.schemas import field as bodies
 from api.schemas import problems, reader, request_body
+from api.schemas.planning import NeighbourhoodCode
 from core.db import attributed
 from core.errors import InvalidInput, PayloadTooLarge
 from core.settings import Settings
@@ -66,7 +67,7 @@ def field_neighbourhoods(request: Request, conn: Conn, catalogue: Cat) -> JSONRe
 
 
 @router.get("/field/extract", dependencies=USER, summary="One neighbourhood's features, for the device to keep")
-def field_package(conn: Conn, catalogue: Cat, neighbourhood: Annotated[str, Query(max_length=64)]) -> Response:
+def field_package(conn: Conn, catalogue: Cat, neighbourhood: NeighbourhoodCode) -> Response:
     package = field_extract.extract(conn, catalogue, neighbourhood)
     return Response(field_extract.to_json(package), media_type="application/json",
                     headers={"Cache-Control": "private, no-store"})  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as InPath
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
@@ -16,6 +16,7 @@ from api.deps import get_actor, get_catalogue, get_conn
 from api.routes.field import described
 from api.schemas import field as bodies
 from api.schemas import problems, reader, request_body
+from api.schemas.planning import AnyNeighbourhood
 from core.db import attributed
 from layers import attachments, field_changes, planning, review
 from layers.catalogue import Catalogue
@@ -44,9 +45,7 @@ def _observations(conn: psycopg.Connection, nid: int | None) -> list[dict[str, A
 
 
 @router.get("/review", dependencies=PLAN, summary="What waits for a planner: new observations and conflicts")
-def review_queue(
-    request: Request, conn: Conn, neighbourhood: Annotated[str | None, Query(max_length=64)] = None
-) -> JSONResponse:
+def review_queue(request: Request, conn: Conn, neighbourhood: AnyNeighbourhood = None) -> JSONResponse:
     nid = planning.neighbourhood_id(conn, neighbourhood) if neighbourhood else None
     observations = _observations(conn, nid)
     photos: dict[int, list[dict[str, Any]]] = {}
@@ -71,12 +70,12 @@ def decide(oid: Id, body: Decision, conn: Conn, catalogue: Cat, actor: Actor) ->
 
 
 @router.post(
-    "/review/conflicts/{cid}",
+    "/review/conflicts/{change_id}",
     dependencies=PLAN,
     summary="Settle a conflicting field edit: keep the field's values or the server's",
     openapi_extra=request_body(bodies.ResolveIn, *JSON),
 )
-def resolve(cid: Id, body: Resolution, conn: Conn, catalogue: Cat, actor: Actor) -> JSONResponse:
+def resolve(change_id: Id, body: Resolution, conn: Conn, catalogue: Cat, actor: Actor) -> JSONResponse:
     with attributed(conn, actor, cause="review"):
-        outcome = review.resolve(conn, catalogue, cid, body.keep)
+        outcome = review.resolve(conn, catalogue, change_id, body.keep)
     return JSONResponse(jsonable_encoder(outcome))

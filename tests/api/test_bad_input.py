@@ -82,7 +82,7 @@ def valid_path_values(ids: dict[str, int]) -> dict[str, str]:
     return {"layer": "streets", "cid": "streets", "name": "streets", "fid": str(ids["streets"]),
             "iid": str(ids["interventions"]), "tid": str(ids["tasks"]), "job_id": str(UUID(int=7)),
             "tms": "WebMercatorQuad", "z": "15", "y": "9483", "x": "18651", "lang": "en", "package": "leaflet",
-            "path": "leaflet.js"}  # fmt: skip
+            "path": "leaflet.js", "oid": "1", "change_id": "1", "uid": str(UUID(int=11)), "aid": "1"}  # fmt: skip
 
 
 def path_params(template: str) -> list[str]:
@@ -182,6 +182,13 @@ def example_bodies(ids: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/layers"): {"name": "water_points", "title": "Water points", "geometry_type": "Point",
                               "attributes": [{"name": "depth_m", "type": "number", "minimum": 0}]},
         ("PATCH", "/layers/{name}"): {"public": True},
+        ("POST", "/field/sync"): {"changes": [{"uid": str(UUID(int=9)), "op": "create", "layer": "streets",
+                                               "properties": {"name": "Kuja"}, "geometry": street}]},
+        ("POST", "/field/uploads"): {"uid": str(UUID(int=10)), "filename": "a.jpg", "media_type": "image/jpeg",
+                                     "size": 100, "sha256": "a" * 64, "layer": "streets",
+                                     "feature_id": ids["streets"]},
+        ("POST", "/review/observations/{oid}"): {"action": "reject", "reason": "duplicate"},
+        ("POST", "/review/conflicts/{change_id}"): {"keep": "server"},
     }  # fmt: skip
 
 

@@ -443,7 +443,7 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         EDITORS,
     ),  # fmt: skip
     "settle a conflict in A": (
-        ("POST", "/review/conflicts/{cid}"),
+        ("POST", "/review/conflicts/{change_id}"),
         lambda w: ("POST", f"/review/conflicts/{_conflict(w)}", {"json": {"keep": "server"}}),
         EDITORS,
     ),
