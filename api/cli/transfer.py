@@ -13,7 +13,7 @@ from rich.table import Table
 
 from api.cli.base import _fail, app, console, database, err
 from core.db import connect
-from core.settings import Settings, cli_actor
+from core.settings import Settings, cli_actor, get_settings
 from gis.export import FORMATS, ExportError, ExportOptions, export, parse_bbox, parse_list
 from importers import jobs
 from importers.mapping import Mapping
@@ -147,6 +147,7 @@ def export_command(
     date_from: Annotated[str | None, typer.Option("--from", help="From this date (each layer's date)")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive")] = None,
     as_of: Annotated[str | None, typer.Option(help="The layers as they were at this date/time")] = None,
+    photos: Annotated[bool, typer.Option("--photos", help="Include the features' photos (gpkg, shp)")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
 ) -> None:
     """Export layers (the asset inventory) to a file."""
@@ -165,6 +166,7 @@ def export_command(
         date_from=_parse_date(date_from, "--from"),
         date_to=_parse_date(date_to, "--to"),
         as_of=_parse_moment(as_of, "--as-of"),
+        photos=photos,
     )
     with database() as db, connect(db.url, autocommit=True) as conn, _progress() as bar:
         task = bar.add_task("exporting", total=None, rate="")
@@ -173,8 +175,8 @@ def export_command(
             bar.update(task, completed=rows, description=layer, rate=_rate(bar.tasks[0]))
 
         try:
-            result = export(conn, load_catalogue(conn), options, out, progress)
-        except UnknownLayer as exc:
+            result = export(conn, load_catalogue(conn), options, out, progress, get_settings().files_folder)
+        except (UnknownLayer, ExportError) as exc:
             raise _fail(str(exc)) from None
     table = Table("layer", "features", title=str(out))
     for name, n in result.layers.items():
@@ -183,4 +185,5 @@ def export_command(
         table.add_row(name, f"skipped: {why}")
     console.print(table)
     _write_report(report, result.to_json())
-    console.print(f"wrote {out} ({sum(result.layers.values()):,} features, {result.seconds:.1f} s)")
+    photos_note = f", {result.photos:,} photos" if options.photos else ""
+    console.print(f"wrote {out} ({sum(result.layers.values()):,} features{photos_note}, {result.seconds:.1f} s)")

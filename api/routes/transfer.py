@@ -173,6 +173,7 @@ def get_import(
     summary="Download layers as gpkg, shp (zip), geojson, csv, xlsx, kml or kmz",
 )
 def get_export(
+    request: Request,
     conn: HeavyConn,
     catalogue: Annotated[Catalogue, Depends(get_catalogue)],
     format: Annotated[str, Query(description=" | ".join(FORMATS))],
@@ -190,6 +191,7 @@ def get_export(
         datetime | None,
         Query(gt=datetime(1, 1, 2, tzinfo=UTC), description="The layers as they were then"),  # astimezone() fits
     ] = None,
+    photos: Annotated[bool, Query(description="Include the features' photos and documents (gpkg, shp)")] = False,
 ) -> FileResponse:
     options = ExportOptions(
         format=format.lower(),
@@ -202,11 +204,12 @@ def get_export(
         date_from=date_from,
         date_to=date_to,
         as_of=as_of.astimezone() if as_of else None,
+        photos=photos,
     )
     folder = Path(tempfile.mkdtemp(prefix="mahalle-export-"))
     try:
         name = output_name(options, [layer.name for layer in choose_layers(catalogue, options)])
-        report = export(conn, catalogue, options, folder / name)
+        report = export(conn, catalogue, options, folder / name, files=request.app.state.settings.files_folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

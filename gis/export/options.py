@@ -61,6 +61,7 @@ class ExportOptions:
     date_from: date | None = None  # on each layer's date attribute (default: last change)
     date_to: date | None = None
     as_of: datetime | None = None  # the layers as they were then (from history)
+    photos: bool = False  # the exported features' photos and documents too (GeoPackage, Shapefile zip)
     batch_size: int = BATCH
 
 
@@ -71,6 +72,7 @@ class ExportReport:
     media_type: str
     layers: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    photos: int = 0
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def layer_query(
         params.append(options.as_of)
     else:
         source = table
-    where, where_params = _where(conn, layer, options)
+    where, where_params = where_clause(conn, layer, options)
     join = (
         sql.SQL("LEFT JOIN public.neighbourhoods n ON n.id = t.neighbourhood_id")
         if layer.neighbourhood_scoped
@@ -58,7 +58,7 @@ def skip_reason(layer: Layer, options: ExportOptions) -> str | None:
     return None
 
 
-def _where(conn: psycopg.Connection, layer: Layer, options: ExportOptions) -> tuple[sql.Composable, list[Any]]:
+def where_clause(conn: psycopg.Connection, layer: Layer, options: ExportOptions) -> tuple[sql.Composable, list[Any]]:
     parts: list[sql.Composable] = []
     params: list[Any] = []
     if options.neighbourhood:

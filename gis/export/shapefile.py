@@ -68,7 +68,7 @@ class ShpWriter(OgrWriter):
             out = csv.writer(f)
             out.writerow(["layer", "shapefile", "field", "short_name"])
             out.writerows(self.field_map)
-        zip_files(self.out, sorted(self.folder.iterdir()), self.folder)
+        zip_files(self.out, sorted(p for p in self.folder.rglob("*") if p.is_file()), self.folder)
 
 
 def _short_names(names: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from gis.export import photos
 from gis.export.columns import columns
 from gis.export.csvfile import CsvWriter
 from gis.export.geojson import GeoJsonWriter
@@ -47,10 +48,14 @@ def export(
     options: ExportOptions,
     out: Path,
     progress: Progress | None = None,
+    files: Path | None = None,
 ) -> ExportReport:
     """Write the export to ``out``; returns what went in. Every layer is read from one snapshot: a
-    read-only repeatable-read transaction of its own, or the caller's transaction if one is open."""
+    read-only repeatable-read transaction of its own, or the caller's transaction if one is open. ``files``: the
+    folder of the attachments' files (``options.photos``)."""
     started = time.monotonic()
+    if options.photos and (options.format not in photos.FORMATS or files is None):
+        raise ExportError("Photos are exported in a GeoPackage (gpkg) or a zipped Shapefile (shp) only.")
     layers = choose_layers(catalogue, options)
     media = MEDIA_TYPES["zip"] if output_name(options, [la.name for la in layers]).endswith(".zip") else None
     report = ExportReport(options.format, str(out), media or MEDIA_TYPES[options.format])
@@ -70,6 +75,10 @@ def export(
             raise ExportError("No layer is left to export with these filters.")
         writer = WRITERS[options.format](Path(work), out, multi=len(queries) > 1)
         _stream(conn, queries, writer, report, options.batch_size, progress)
+        if options.photos:
+            found = photos.rows(conn, [q[0] for q in queries], options, files)
+            target = writer.path if options.format == "gpkg" else writer.folder
+            report.photos = (photos.to_geopackage if options.format == "gpkg" else photos.to_folder)(target, found)
         writer.finish()
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -313,3 +313,47 @@ def test_an_error_while_gdal_reads_the_batches_is_raised_as_itself(water_points,
     with pytest.raises(Stop, match="stopped at 1000"):
         export(water_points, load_catalogue(water_points), options, tmp_path / "s.gpkg", progress)
     assert not (tmp_path / "s.gpkg").exists()
+
+
+def _photo_of_each_asset(conn, files: Path) -> dict[int, bytes]:
+    """A large photo (kept as a file) on the asset in FAR, a small one (kept in the row) on every other asset."""
+    from layers import attachments
+
+    far = conn.execute("SELECT a.id FROM assets a JOIN neighbourhoods n ON n.id = a.neighbourhood_id "
+                       "WHERE n.code = 'FAR'").fetchone()[0]  # fmt: skip
+    added = {}
+    for (aid,) in conn.execute("SELECT id FROM assets ORDER BY id").fetchall():
+        data = bytes([aid % 256]) * (200_000 if aid == far else 100)
+        new = attachments.NewAttachment(layer="assets", feature_id=aid, filename=f"asset {aid}.jpg",
+                                        media_type="image/jpeg")  # fmt: skip
+        attachments.add(conn, files, new, data)
+        added[aid] = data
+    return added
+
+
+def test_photos_go_with_exactly_the_exported_features(db, tmp_path):
+    files = tmp_path / "files"
+    added = _photo_of_each_asset(db, files)
+    out = tmp_path / "inventory.gpkg"
+    options = ExportOptions(format="gpkg", layers=["assets"], neighbourhood="FAR", photos=True)
+    report = export(db, load_catalogue(db), options, out, files=files)
+    exported = {int(i) for i in pyogrio.read_dataframe(out, layer="assets")["id"]}
+    with sqlite3.connect(out) as gpkg:
+        rows = gpkg.execute("SELECT feature_id, content, filename FROM attachments").fetchall()
+    assert report.photos == len(rows) == len(exported) >= 1
+    assert {r[0] for r in rows} == exported and all(r[1] == added[r[0]] for r in rows)
+    assert "attachments" in pyogrio.list_layers(out)[:, 0], "GDAL and QGIS see the table"
+
+    shp = tmp_path / "inventory.zip"
+    report = export(db, load_catalogue(db), ExportOptions(format="shp", layers=["assets"], photos=True), shp,
+                    files=files)  # fmt: skip
+    with zipfile.ZipFile(shp) as z:
+        listed = list(csv.DictReader(io.TextIOWrapper(z.open("photos.csv"), encoding="utf-8")))
+        assert len(listed) == len(added) == report.photos
+        assert all(z.read(row["file"]) == added[int(row["feature_id"])] for row in listed)
+
+
+def test_photos_need_a_format_that_holds_them(db, tmp_path):
+    with pytest.raises(ExportError, match="GeoPackage"):
+        export(db, load_catalogue(db), ExportOptions(format="csv", layers=["assets"], photos=True),
+               tmp_path / "a.csv", files=tmp_path)  # fmt: skip
