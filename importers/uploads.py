@@ -24,6 +24,7 @@ from importers import photos
 from layers import attachments
 from layers.catalogue import Catalogue
 
+OPEN_MAX = 200  # unfinished uploads per user
 RANGE = re.compile(r"^bytes (\d{1,12})-(\d{1,12})/(\d{1,12})$")
 
 
@@ -72,6 +73,7 @@ def announce(conn: psycopg.Connection, catalogue: Catalogue, item: Announced, ma
         )
     attachments.check_role(item.role)
     _check_feature(conn, catalogue[item.layer].name, item)
+    _check_open(conn, item.uid)
     row = conn.execute(
         "INSERT INTO public.field_uploads (uid, meta, size_bytes, sha256) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (uid) DO NOTHING RETURNING uid",
@@ -96,6 +98,15 @@ def _check_feature(conn: psycopg.Connection, layer: str, item: Announced) -> Non
     query = "SELECT mahalle.in_scope(mahalle.feature_neighbourhood(%s, %s), mahalle.scope('attach', %s))"
     if not conn.execute(query, [layer, fid, layer]).fetchone()[0]:
         raise Forbidden(f"your roles do not allow you to attach photos to {layer} feature {fid}")
+
+
+def _check_open(conn: psycopg.Connection, uid: uuid.UUID) -> None:
+    """A user has at most OPEN_MAX unfinished uploads: the server's disk is not a place to park files."""
+    open_uploads = conn.execute(
+        "SELECT count(*) FROM public.field_uploads WHERE attachment_id IS NULL AND uid <> %s", [uid]
+    ).fetchone()[0]  # row-level security: the user's own
+    if open_uploads >= OPEN_MAX:
+        raise Conflict(f"you have {open_uploads} unfinished photo uploads: finish those before starting more")
 
 
 def receive(
