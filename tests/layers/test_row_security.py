@@ -365,3 +365,68 @@ def test_a_login_cannot_name_the_cause_the_history_records(world):
     cause = world.admin.execute("SELECT cause FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s "
                                 "ORDER BY id DESC LIMIT 1", (world.parcel_a,)).fetchone()[0]  # fmt: skip
     assert cause is None
+
+
+def _observation(conn: psycopg.Connection, where: str, **extra: str) -> int:
+    columns = ", ".join(["category", "captured_at", "geom", *extra])
+    values = ", ".join(["'waste'", "now()", "%s", *(["%s"] * len(extra))])
+    return conn.execute(f"INSERT INTO observations ({columns}) VALUES ({values}) RETURNING id",
+                        (where, *extra.values())).fetchone()[0]  # fmt: skip
+
+
+def test_field_logins_report_observations_but_only_planners_review_them(world):
+    field = world.person("field", world.a_code)
+    with world.login(field) as own:
+        oid = _observation(own, IN_A, observer="someone else")
+        assert world.admin.execute("SELECT review_status, created_by, observer FROM observations WHERE id = %s",
+                                   (oid,)).fetchone() == ("new", field, "someone else")  # fmt: skip
+        assert "only a planner" in refused(own, "UPDATE observations SET review_status = 'accepted' WHERE id = %s",
+                                           (oid,))  # fmt: skip
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _observation(own, IN_A, review_status="converted")
+    with world.login(world.person("planner", world.a_code)) as planner:
+        planner.execute("UPDATE observations SET review_status = 'rejected', review_note = 'seen' WHERE id = %s",
+                        (oid,))  # fmt: skip
+    assert world.count("observations", f"id = {oid} AND review_status = 'rejected'") == 1
+
+
+def _conflict_row(conn: psycopg.Connection, neighbourhood: int, author: str | None = None) -> int:
+    uid = uuid.uuid4()
+    return conn.execute(
+        "INSERT INTO field_changes (uid, source, op, layer, feature_id, base_version, neighbourhood_id, payload, "
+        "payload_sha256, state, created_by) VALUES (%s, 'device', 'update', 'parcels', 1, 1, %s, '{}', %s, "
+        "'conflict', %s) RETURNING id",
+        (uid, neighbourhood, "0" * 64, author or "whoever"),
+    ).fetchone()[0]
+
+
+def test_field_changes_are_their_authors_and_their_neighbourhoods_planners(world):
+    field, other = world.person("field", world.a_code), world.person("field", "TEST-B")
+    with world.login(field) as own:
+        mine = _conflict_row(own, world.b, author="the boss")  # who sent it is who is asking, whatever it says
+    assert world.admin.execute("SELECT created_by FROM field_changes WHERE id = %s", (mine,)).fetchone()[0] == field
+    with world.login(other) as theirs:
+        assert count(theirs, "field_changes", f"id = {mine}") == 1, "it lies in their neighbourhood: visible"
+        assert theirs.execute("UPDATE field_changes SET state = 'kept_field' WHERE id = %s", (mine,)).rowcount == 0
+    in_a = _conflict_row(world.app, world.a)
+    with world.login(world.person("planner", "TEST-B")) as planner_b:
+        assert count(planner_b, "field_changes", f"id = {in_a}") == 0
+        assert planner_b.execute("UPDATE field_changes SET state = 'kept_field' WHERE id = %s", (in_a,)).rowcount == 0
+        assert planner_b.execute("DELETE FROM field_changes").rowcount == 0, "what the field sent is kept"
+    with world.login(world.person("planner", world.a_code)) as planner_a:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            planner_a.execute("UPDATE field_changes SET payload = '{\"x\": 1}' WHERE id = %s", (in_a,))
+        planner_a.execute("UPDATE field_changes SET state = 'kept_server' WHERE id = %s", (in_a,))
+    assert world.admin.execute("SELECT state, resolved_by IS NOT NULL FROM field_changes WHERE id = %s",
+                               (in_a,)).fetchone() == ("kept_server", True)  # fmt: skip
+
+
+def test_uploads_in_progress_are_their_senders_alone(world):
+    first, second = world.person("field", world.a_code), world.person("field", world.a_code)
+    uid = uuid.uuid4()
+    with world.login(first) as own:
+        own.execute("INSERT INTO field_uploads (uid, meta, size_bytes, sha256) VALUES (%s, '{}', 10, %s)",
+                    (uid, "a" * 64))  # fmt: skip
+    with world.login(second) as theirs:
+        assert count(theirs, "field_uploads") == 0
+        assert theirs.execute("UPDATE field_uploads SET received = 10").rowcount == 0
