@@ -14,7 +14,7 @@ from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
-from api.routes import auth, docs, field, health, home, layers, planning, review, transfer, web
+from api.routes import auth, docs, field, field_package, health, home, layers, planning, review, transfer, web
 from api.runtime import Database, announce_first_admin, ensure_first_admin, load_demo_if_empty, open_database
 from core.db import make_pool
 from core.settings import Settings, get_settings
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(transfer.router)
     app.include_router(auth.router)
     app.include_router(field.router)
+    app.include_router(field_package.router)
     app.include_router(review.router)
     return app
 

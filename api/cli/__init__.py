@@ -7,7 +7,7 @@ here, in the order ``mahalle --help`` lists them.
 from __future__ import annotations
 
 # isort: off
-from api.cli import transfer, planning, serve, db, layers, history, users  # noqa: F401  (they register the commands)
+from api.cli import transfer, planning, serve, db, layers, history, users, field  # noqa: F401  (they register the commands)
 
 # isort: on
 from api.cli.base import app

@@ -447,6 +447,7 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         lambda w: ("POST", f"/review/conflicts/{_conflict(w)}", {"json": {"keep": "server"}}),
         EDITORS,
     ),
+    "check in a GeoPackage of A": (("POST", "/field/checkin"), lambda w: _checkin(w), FIELD),
     "create my token": (("POST", "/auth/tokens"), lambda w: ("POST", "/auth/tokens", {"json": {"label": "QGIS"}}), ALL),
     "revoke my token": (("DELETE", "/auth/tokens/{prefix}"), lambda w: _my_token(w), ALL),
     "log out": (("POST", "/auth/logout"), lambda w: ("POST", "/auth/logout", {}), ALL),
@@ -500,6 +501,12 @@ def _conflict(w: World) -> int:
     (result,) = sent.json()["results"]
     assert result["status"] == "conflict", result
     return result["conflict_id"]
+
+
+def _checkin(w: World) -> Request:
+    got = w.client.get("/field/checkout", params={"neighbourhood": CODE, "layers": "workshops"}, headers=ADMIN_HEADERS)
+    assert got.status_code == 200, got.text
+    return "POST", "/field/checkin", {"content": got.content}
 
 
 def _remove_target(w: World) -> Request:
