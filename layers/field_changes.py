@@ -173,6 +173,7 @@ def close(conn: psycopg.Connection, cid: int, state: str) -> None:
 
 _SELECT = (
     "SELECT c.id, c.uid, c.source, c.op, c.layer, c.feature_id, c.feature_uid, c.base_version, c.neighbourhood_id, "
-    "c.payload, c.payload AS field, c.state, c.server, c.message, c.result, c.created_at, c.created_by, c.resolved_at, c.resolved_by "
+    "c.payload, c.payload AS field, c.state, c.server, c.message, c.result, c.created_at, c.created_by, "
+    "c.resolved_at, c.resolved_by "
     "FROM public.field_changes c"
 )
