@@ -5,7 +5,7 @@
 import * as board from "./board.js";
 import { loadCatalogue } from "./catalogue.js";
 import * as dashboard from "./dashboard.js";
-import { closeDetail } from "./detail.js";
+import { closeDetail, hooks as detailHooks } from "./detail.js";
 import { confirmDialog } from "./dialog.js";
 import { $, $$, append, el, toast } from "./dom.js";
 import * as editor from "./editor.js";
@@ -13,11 +13,13 @@ import { language, setLanguage, storedLanguage, t } from "./i18n.js";
 import { renderLayers } from "./layers-panel.js";
 import { initMap, mapState, refreshAll, translateControls } from "./mapview.js";
 import * as outbox from "./outbox.js";
+import { photoSection } from "./photos.js";
 import * as planning from "./planning.js";
-import { isAdmin, loadSession, loginUrl, logout, me, rolesText } from "./session.js";
+import * as review from "./review.js";
+import { canEditAny, canPlan, isAdmin, loadSession, loginUrl, logout, me, rolesText } from "./session.js";
 import * as table from "./table.js";
 
-const VIEWS = ["map", "interventions", "board", "dashboard"];
+const VIEWS = ["map", "interventions", "board", "dashboard", "review"];
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const sections = {};
 
@@ -100,20 +102,46 @@ function showUnauthorized(event) {
   banner.hidden = false;
 }
 
+// The phone's menu: the top bar's views, neighbourhood, language and account fold behind one button -------
+
+const menuButton = () => $("#menu-toggle");
+const menuOpen = () => menuButton().getAttribute("aria-expanded") === "true";
+
+function setMenu(open, { focus = false } = {}) {
+  menuButton().setAttribute("aria-expanded", String(open));
+  $(".topbar").classList.toggle("menu-open", open);
+  if (open && focus) { const first = $("#topbar-menu nav.views a[aria-current]") || $("#topbar-menu select"); if (first) first.focus(); }
+}
+
+function initMenu() {
+  menuButton().addEventListener("click", () => setMenu(!menuOpen(), { focus: true }));
+  for (const link of $$("nav.views a")) link.addEventListener("click", () => setMenu(false));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && menuOpen()) { setMenu(false); menuButton().focus(); }
+  });
+  document.addEventListener("click", (e) => { if (menuOpen() && !e.target.closest(".topbar")) setMenu(false); });
+}
+
 function showView() {
-  const view = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "map";
+  const allowed = (v) => v !== "review" || canPlan();
+  const asked = location.hash.slice(1);
+  const view = VIEWS.includes(asked) && allowed(asked) ? asked : "map";
   const mapLike = view === "map" || view === "interventions";
   $("#view-map").hidden = !mapLike;
   $("#view-board").hidden = view !== "board";
   $("#view-dashboard").hidden = view !== "dashboard";
+  $("#view-review").hidden = view !== "review";
   for (const link of $$("nav.views a")) {
+    if (link.dataset.view === "review") link.hidden = !canPlan();
     if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
+  $("#current-view").textContent = t(`nav.${view}`);
   sections.tools.hidden = view !== "map";
   sections.planner.hidden = view !== "interventions";
   if (view === "interventions") planning.renderPlanner(sections.planner);
   if (view === "board") board.renderBoard($("#view-board"));
   if (view === "dashboard") dashboard.renderDashboard($("#view-dashboard"));
+  if (view === "review") review.renderReview($("#view-review"));
   document.title = `${t(`nav.${view}`)} · ${t("app.name")}`;
   renderAccount();  // the login link comes back to this view
   if (mapLike) setTimeout(() => mapState.map.invalidateSize(), 0);
@@ -157,12 +185,22 @@ async function main() {
   fitNeighbourhood();
   editor.hooks.openIntervention = (id) => planning.openIntervention(id);
   table.hooks.openFeature = (name, id) => editor.openFeature(name, id);
-  for (const hooks of [planning.hooks, board.hooks, dashboard.hooks]) hooks.neighbourhood = neighbourhood;
+  for (const hooks of [planning.hooks, board.hooks, dashboard.hooks, review.hooks]) hooks.neighbourhood = neighbourhood;
+  review.hooks.showMap = () => { location.hash = "#map"; };
+  review.hooks.openFeature = (name, id) => editor.openFeature(name, id);
+  initMenu();
+  // A saved feature's panel (the editor's form of it) shows its photos; who may edit it may add one.
+  detailHooks.extras = (body) => {
+    const open = editor.currentSession();
+    if (!open || open.id === null || open.id === undefined || !open.form || !body.contains(open.form.element)) return null;
+    return photoSection(open.layer.name, open.id, { canAdd: canEditAny(open.layer.name) });
+  };
   board.hooks.neighbourhoodId = neighbourhoodId;
   board.hooks.showMap = () => { location.hash = "#map"; };
   $("#language").addEventListener("change", (e) => changeLanguage(e.target.value));
   $("#neighbourhood").addEventListener("change", () => { fitNeighbourhood(); showView(); });
-  window.addEventListener("hashchange", showView);
+  // A view chosen starts at its top (the browser scrolls to an element named like the #hash: the #map itself).
+  window.addEventListener("hashchange", () => { showView(); window.scrollTo(0, 0); });
   outbox.start();
   showView();
   refreshAll();

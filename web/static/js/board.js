@@ -38,6 +38,12 @@ export async function renderBoard(container) {
   const all = el("input", { type: "checkbox", id: "board-all", checked: state.all, onchange: (e) => { state.all = e.target.checked; renderBoard(container); } });
   const shown = (task) => (!state.domain || task.domain === state.domain) && (!state.assignee || task.assignee === state.assignee);
   const columns = choices("status").map((status) => column(status, (board[status.value] || []).filter(shown)));
+  // On a phone one column fits the screen: a strip of the statuses jumps to a column.
+  const jump = el("nav", { class: "board-jump", "aria-label": t("nav.board_columns") },
+    choices("status").map((status, i) => el("button", { type: "button", dataset: { jump: status.value },
+      style: { borderBlockEndColor: status.color || "#546e7a" },
+      onclick: () => columns[i].scrollIntoView({ inline: "start", block: "nearest", behavior: "smooth" }) },
+    label(status.label), " ", el("span", { class: "count", text: formatNumber(columns[i].querySelectorAll(".card").length) }))));
   const newTask = el("div", { class: "new-task", id: "new-task-box" });
   clear(container).append(
     el("div", { class: "board-head" },
@@ -47,6 +53,7 @@ export async function renderBoard(container) {
       el("label", { class: "check" }, all, " ", t("board.all_neighbourhoods")),
       canPlan() ? el("button", { type: "button", class: "btn btn-primary", id: "new-task", onclick: () => taskForm(newTask), text: t("board.new_task") }) : null),
     newTask,
+    jump,
     el("div", { class: "board" }, columns));
 }
 

@@ -75,8 +75,22 @@ function baseOptions(horizontal = false) {
   };
 }
 
+/** A long category label in lines of about `max` characters (Chart.js draws an array as lines): on a phone the
+ * labels of a horizontal bar chart would otherwise be cut at the edge. */
+function wrapLabel(text, max) {
+  const lines = [];
+  for (const word of String(text).split(" ")) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && `${last} ${word}`.length <= max) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length > 1 ? lines : text;
+}
+
 function drawCharts(canvases, now, then, board) {
-  const pctLabels = PERCENTAGES.map(([key]) => t(`ind.${key}`));
+  const narrow = canvases.pct.parentElement.clientWidth < 520;
+  const fit = (labels) => (narrow ? labels.map((l) => wrapLabel(l, 18)) : labels);
+  const pctLabels = fit(PERCENTAGES.map(([key]) => t(`ind.${key}`)));
   const pctData = (ind) => PERCENTAGES.map(([key, section]) => ind[section][key]);
   const datasets = [{ label: t("dashboard.now"), data: pctData(now), backgroundColor: "#2e7d32" }];
   if (then) datasets.unshift({ label: t("dashboard.then", { date: formatDate(then.as_of) }), data: pctData(then), backgroundColor: "#90a4ae" });
@@ -86,7 +100,7 @@ function drawCharts(canvases, now, then, board) {
 
   const services = Object.entries(now.service_points.by_category);
   charts.push(new Chart(canvases.services, { type: "bar", data: {
-    labels: choiceLabels("service_points", "category", services.map(([k]) => k)),
+    labels: fit(choiceLabels("service_points", "category", services.map(([k]) => k))),
     datasets: [{ label: t("ind.service_points"), data: services.map(([, v]) => v),
       backgroundColor: choiceColors("service_points", "category", services.map(([k]) => k), "#1565c0") }],
   }, options: { ...baseOptions(true), plugins: { ...baseOptions(true).plugins, legend: { display: false } } } }));

@@ -77,3 +77,24 @@ export function conflictDialog(layer, original, mine, theirs) {
     { value: "later", label: t("conflict.later") },
   ], "later");
 }
+
+/** A photo at full size (photos.js): its title, the image, what is known of it, the original file and, in a
+ * series, the previous and next photo. Escape or *Close* closes it. */
+export function photoDialog({ title, src, alt, meta, original, previous = null, next = null }) {
+  const dialog = $("#dialog");
+  const close = () => dialog.close();
+  const body = el("div", { class: "dialog-body photo-view" },
+    el("div", { class: "photo-view-head" },
+      el("h2", { id: "dialog-title", text: title }),
+      el("button", { type: "button", class: "btn btn-icon", id: "photo-close", "aria-label": t("detail.close"), title: t("detail.close"),
+        onclick: close, text: "×" })),
+    el("img", { class: "photo-full", src, alt }),
+    meta ? el("p", { class: "muted", text: meta }) : null,
+    el("div", { class: "dialog-buttons" },
+      previous ? el("button", { type: "button", class: "btn", id: "photo-previous", onclick: previous, text: t("photos.previous") }) : null,
+      next ? el("button", { type: "button", class: "btn", id: "photo-next", onclick: next, text: t("photos.next") }) : null,
+      el("a", { class: "btn", href: original, target: "_blank", rel: "noopener", id: "photo-original", text: t("photos.open_original") })));
+  open(body, { labelledBy: "dialog-title" });
+  $("#photo-close").focus();
+  return dialog;
+}

@@ -12,6 +12,7 @@ import { showHistory, startDrawing } from "./editor.js";
 import { buildForm, changed, widget } from "./form.js";
 import { label, t } from "./i18n.js";
 import { highlight, mapState, reload } from "./mapview.js";
+import { photoSection } from "./photos.js";
 import { canPlan, errorNode } from "./session.js";
 
 const NO_TARGET = new Set(["interventions", "neighbourhoods", "observations"]);
@@ -261,6 +262,7 @@ export async function openIntervention(id) {
     el("div", { class: "actions" },
       planner ? el("button", { type: "button", class: "btn btn-primary", id: "save-intervention", onclick: () => save(), text: t("edit.save") }) : null,
       el("button", { type: "button", class: "btn", onclick: () => showHistory("interventions", id), text: t("edit.history") })),
+    photoSection("interventions", id, { canAdd: planner, roles: ["before", "after", "photo"] }),
     el("h3", { text: t("planner.targets") }), planner ? [button, hint] : null, targetsBox,
     planner ? [el("h3", { text: t("planner.tasks") }), taskButton, taskBox] : null,
   ], () => { stopLinking(); highlight([]); });
