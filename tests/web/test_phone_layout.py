@@ -136,8 +136,8 @@ def test_every_view_fits_a_phone_and_the_menu_reaches_it(phone: Session, lang: s
     assert page.evaluate("document.querySelector('#detail').getBoundingClientRect().top < innerHeight"), \
         "the feature's panel opened off screen"  # fmt: skip
     shot(page, f"phone-detail-{lang}")
-    page.evaluate("import('/static/js/dialog.js').then((m) => { m.confirmDialog('A question that is long enough to "
-                  "need more than one line on a phone, to check that the dialog wraps it rather than growing', 'OK'); })")  # fmt: skip
+    question = "A question long enough to need more than one line on a phone: the dialog wraps it, never grows"
+    page.evaluate(f"import('/static/js/dialog.js').then((m) => {{ m.confirmDialog('{question}', 'OK'); }})")
     page.locator("#dialog .dialog-buttons").wait_for()
     assert_on_screen(page, "#dialog")
     assert_on_screen(page, "#dialog .dialog-buttons button")
