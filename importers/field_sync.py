@@ -18,13 +18,16 @@ import psycopg
 
 from core.crs import STORAGE
 from core.db import attributed
-from core.errors import InvalidInput, MahalleError, NotFound, PreconditionFailed, ReadOnlyProperties
+from core.errors import Forbidden, InvalidInput, MahalleError, NotFound, PreconditionFailed, ReadOnlyProperties
 from gis.features import current_version, get_item
 from layers import edit, field_changes
 from layers.catalogue import Catalogue
 from layers.spec import Layer
 
 SOURCE = "device"
+MEMBERS = frozenset({"uid", "op", "layer", "id", "base_version", "properties", "geometry"})
+MAX_CHANGE_BYTES = 256 * 1024  # a device edits attributes and places points; the database keeps the same bound
+MAX_SERVER_BYTES = 1024 * 1024  # the server's version kept with a conflict: its geometry is left out above this
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ def parse(raw: Any) -> Change:
         uid = uuid.UUID(str(raw.get("uid")))
     except ValueError:
         raise InvalidInput("each change needs its client id, a UUID, in 'uid'", "uid") from None
+    unknown = sorted(set(raw) - MEMBERS)
+    if unknown:
+        raise InvalidInput(f"a change has no member {unknown[0]!r} (it has {', '.join(sorted(MEMBERS))})", unknown[0])
     op = raw.get("op")
     if op not in field_changes.OPS:
         raise InvalidInput(f"op must be create, update or delete, not {op!r}", "op")
@@ -55,12 +61,13 @@ def parse(raw: Any) -> Change:
     properties = raw.get("properties") or {}
     if not isinstance(properties, dict):
         raise InvalidInput("properties must be a JSON object", "properties")
-    fid, base = raw.get("id"), raw.get("base_version")
-    if op != "create":
-        for name, value in (("id", fid), ("base_version", base)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
-                raise InvalidInput(f"an {op} names the feature's {name} as a positive whole number", name)
+    fid, base = (None, None) if op == "create" else (raw.get("id"), raw.get("base_version"))
+    for name, value, top in (("id", fid, 2**63), ("base_version", base, 2**31)) if op != "create" else ():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < top:
+            raise InvalidInput(f"an {op} names the feature's {name} as a positive whole number", name)
     payload = {k: v for k, v in raw.items() if k != "uid"}
+    if len(json.dumps(payload, default=str)) > MAX_CHANGE_BYTES:
+        raise InvalidInput(f"a change may hold at most {MAX_CHANGE_BYTES // 1024} kB", "properties")
     return Change(uid, op, raw["layer"], fid, base, properties, raw.get("geometry"), payload)
 
 
@@ -86,15 +93,24 @@ def apply(conn: psycopg.Connection, catalogue: Catalogue, actor: str, raw: Any) 
             return _apply(conn, layer, change)
     except MahalleError as exc:
         return _rejected(str(change.uid), exc)
+    except psycopg.Error as exc:  # a value the checks above let through and the database refused in its own words
+        return _rejected(str(change.uid), InvalidInput(f"the database refused this change: {_first_line(exc)}"))
+
+
+def _first_line(exc: psycopg.Error) -> str:
+    return (exc.diag.message_primary or str(exc)).splitlines()[0][:300]
 
 
 def _apply(conn: psycopg.Connection, layer: Layer, change: Change) -> dict[str, Any]:
     if change.op == "create":
         return _create(conn, layer, change)
     current = current_version(conn, layer, change.id)
+    if current is None and not _existed(conn, layer, change.id):
+        raise NotFound(f"{layer.name} has no feature {change.id}")
     if current is None and change.op == "delete":
         return _keep(conn, layer, change, "already", version=None)  # deleted already: what the device wanted
     if current != change.base_version:
+        _check_rights(conn, layer, change)  # a conflict only for what the user could have done
         return _conflict(conn, layer, change, current)
     try:
         if change.op == "delete":
@@ -139,9 +155,7 @@ def _keep(
 
 def _conflict(conn: psycopg.Connection, layer: Layer, change: Change, current: int | None) -> dict[str, Any]:
     """The server moved on since the device's copy: keep the change for a planner, show the device both."""
-    server = None if current is None else json.loads(get_item(conn, layer, change.id)[0])
-    if server is None and not _existed(conn, layer, change.id):
-        raise NotFound(f"{layer.name} has no feature {change.id}")
+    server = None if current is None else _server_version(conn, layer, change.id)
     if server is not None and change.op == "update" and _already_there(change, server):
         return _keep(conn, layer, change, "already", version=current)
     gone = "was deleted on the server" if server is None else f"is at version {current} on the server"
@@ -155,6 +169,38 @@ def _conflict(conn: psycopg.Connection, layer: Layer, change: Change, current: i
     )  # fmt: skip
     return {"uid": str(change.uid), "status": "conflict", "id": change.id, "version": current, "message": message,
             "server": server, "conflict_id": cid}  # fmt: skip
+
+
+def _server_version(conn: psycopg.Connection, layer: Layer, fid: int) -> dict[str, Any]:
+    text = get_item(conn, layer, fid)[0]
+    server = json.loads(text)
+    if len(text) > MAX_SERVER_BYTES:  # a huge polygon: its attributes are what the planner compares
+        server["geometry"] = None
+    return server
+
+
+def _check_rights(conn: psycopg.Connection, layer: Layer, change: Change) -> None:
+    """What the database would check if the change were applied now: the values, and the user's roles where the
+    feature lies (editors change anything; field workers the layer's field_editable attributes; deleters delete)."""
+    if change.op == "update":
+        edit.parse_feature(layer, _feature(change), patch=True)
+    allowed = conn.execute(
+        "SELECT mahalle.in_scope(n, mahalle.scope('edit', %(l)s)), mahalle.in_scope(n, mahalle.scope('field', %(l)s)),"
+        " mahalle.in_scope(n, mahalle.scope('delete', %(l)s)), mahalle.place_name(n) "
+        "FROM (SELECT coalesce(mahalle.feature_neighbourhood(%(l)s, %(id)s), "
+        "(SELECT coalesce((after->>'neighbourhood_id')::bigint, (before->>'neighbourhood_id')::bigint) "
+        "FROM mahalle.history WHERE layer = %(l)s AND feature_id = %(id)s ORDER BY version DESC LIMIT 1)) AS n) x",
+        {"l": layer.name, "id": change.id},
+    ).fetchone()
+    may_edit, may_field, may_delete, place = allowed
+    field_only = change.geometry is None and set(change.properties) <= set(layer.field_editable)
+    if (change.op == "delete" and not may_delete) or (
+        change.op == "update" and not (may_edit or (may_field and field_only))
+    ):
+        raise Forbidden(
+            f"you may not {change.op} {layer.name} feature {change.id} in {place}"
+            + (f" (field workers change only {', '.join(layer.field_editable)})" if may_field else "")
+        )
 
 
 def _existed(conn: psycopg.Connection, layer: Layer, fid: int) -> bool:

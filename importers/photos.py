@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +18,18 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from core.errors import InvalidInput
 
 THUMBNAIL_PX = 320
-MAX_PIXELS = 80_000_000  # a decompression bomb is refused before it is decoded
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "HEIF": "image/heic"}
+MAX_PIXELS = 64_000_000  # a decompression bomb is refused before it is decoded (phones take up to ~50 MP)
+# MPO: the multi-picture JPEG some phones write (the first picture is the photo).
+IMAGE_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 DOCUMENT_TYPES = {"application/pdf"}
+# One photo decoded at a time per process: a 50 MP photo takes ~150 MB while its preview is made.
+_DECODING = threading.Semaphore(1)
+
+
+def check_document(data: bytes, filename: str) -> None:
+    """A document is a PDF (the only kind served as what it says it is, besides images)."""
+    if not data.startswith(b"%PDF-"):
+        raise InvalidInput(f"{filename} is not a PDF document", "file")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,11 @@ class Photo:
 
 def inspect(data: bytes, filename: str) -> Photo:
     """The photo in ``data``; InvalidInput when it is no image Pillow can read."""
+    with _DECODING:
+        return _inspect(data, filename)
+
+
+def _inspect(data: bytes, filename: str) -> Photo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -43,10 +58,11 @@ def inspect(data: bytes, filename: str) -> Photo:
             kind = IMAGE_TYPES.get(image.format or "")
             if kind is None:
                 raise InvalidInput(f"{filename} is a {image.format} image; photos are JPEG, PNG, WebP or GIF", "file")
+            width, height = image.size
             if image.width * image.height > MAX_PIXELS:
                 raise InvalidInput(f"{filename} has {image.width} × {image.height} pixels, more than a photo", "file")
             position, taken = _exif(image)
-            return Photo(kind, image.width, image.height, position, taken, _thumbnail(image))
+            return Photo(kind, width, height, position, taken, _thumbnail(image))
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise InvalidInput(f"{filename} is not an image (JPEG, PNG, WebP or GIF) that can be opened", "file") from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt image data
@@ -54,11 +70,13 @@ def inspect(data: bytes, filename: str) -> Photo:
 
 
 def _thumbnail(image: Image.Image) -> bytes:
+    """The preview, made in place: a JPEG is decoded at a fraction of its size (draft), nothing is copied whole."""
+    image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))
+    image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), reducing_gap=2.0)
     try:
-        small = ImageOps.exif_transpose(image.copy())  # upright, as the camera held it
+        small = ImageOps.exif_transpose(image)  # upright, as the camera held it
     except Exception:  # broken EXIF: the photo as stored
-        small = image.copy()
-    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+        small = image
     if small.mode not in ("RGB", "L"):
         small = small.convert("RGB")
     out = io.BytesIO()

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from importers import photos
 from layers import attachments
 from layers.catalogue import Catalogue
@@ -94,10 +94,7 @@ def announce(conn: psycopg.Connection, catalogue: Catalogue, item: Announced, ma
 def _check_feature(conn: psycopg.Connection, layer: str, item: Announced) -> None:
     """The feature exists (a device sends it before its photos) and the user may attach to it: refused before any
     byte is stored."""
-    fid = attachments.feature_id_of(conn, layer, item.feature_uid, item.feature_id)
-    query = "SELECT mahalle.in_scope(mahalle.feature_neighbourhood(%s, %s), mahalle.scope('attach', %s))"
-    if not conn.execute(query, [layer, fid, layer]).fetchone()[0]:
-        raise Forbidden(f"your roles do not allow you to attach photos to {layer} feature {fid}")
+    attachments.check_attach(conn, layer, attachments.feature_id_of(conn, layer, item.feature_uid, item.feature_id))
 
 
 def _check_open(conn: psycopg.Connection, uid: uuid.UUID) -> None:
@@ -151,12 +148,17 @@ def _range(header: str | None, length: int, size: int) -> tuple[int, int]:
     return start, end
 
 
+def reset(conn: psycopg.Connection, folder: Path, uid: uuid.UUID) -> None:
+    """Start an unfinished upload over (its file could not become an attachment): nothing is left stuck."""
+    conn.execute("UPDATE public.field_uploads SET received = 0 WHERE uid = %s AND attachment_id IS NULL", [uid])
+    _part(folder, uid).unlink(missing_ok=True)
+
+
 def complete(
     conn: psycopg.Connection, catalogue: Catalogue, folder: Path, uid: uuid.UUID
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Turn a fully received upload into an attachment (once); the status and the new attachment, if any.
-
-    A file whose checksum differs is dropped so the device sends it again: the status then says ``damaged``."""
+    InvalidInput when the file is damaged or not an image: the caller then ``reset``s it, to be sent again."""
     received, size, sha256, attachment_id, meta = conn.execute(
         "SELECT received, size_bytes, sha256, attachment_id, meta FROM public.field_uploads WHERE uid = %s FOR UPDATE",
         [uid],
@@ -165,10 +167,8 @@ def complete(
         return status(conn, uid), None
     part = _part(folder, uid)
     data = part.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:  # start over (the caller commits this, then says why)
-        conn.execute("UPDATE public.field_uploads SET received = 0 WHERE uid = %s", [uid])
-        part.unlink(missing_ok=True)
-        return {**status(conn, uid), "damaged": f"{meta['filename']} arrived damaged (its checksum differs)"}, None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise InvalidInput(f"{meta['filename']} arrived damaged (its checksum differs): send it again", "sha256")
     aid = _attach(conn, catalogue, folder, uid, meta, data)
     conn.execute("UPDATE public.field_uploads SET attachment_id = %s WHERE uid = %s", [aid, uid])
     part.unlink(missing_ok=True)
@@ -181,11 +181,18 @@ def _attach(
     layer = catalogue[meta["layer"]].name
     feature_uid = uuid.UUID(meta["feature_uid"]) if meta["feature_uid"] else None
     fid = attachments.feature_id_of(conn, layer, feature_uid, meta["feature_id"])
-    photo = None if meta["media_type"] in photos.DOCUMENT_TYPES else photos.inspect(data, meta["filename"])
-    new = attachments.NewAttachment(
-        uid=uid, layer=layer, feature_id=fid, filename=meta["filename"], role=meta["role"], caption=meta["caption"],
-        media_type=photo.media_type if photo else meta["media_type"], captured_at=photo and photo.taken_at,
-        width=photo and photo.width, height=photo and photo.height, position=photo and photo.position,
-        thumbnail=photo and photo.thumbnail,
-    )  # fmt: skip
+    new = described(data, meta["filename"], meta["media_type"], layer=layer, feature_id=fid, role=meta["role"],
+                    caption=meta["caption"], uid=uid)  # fmt: skip
     return attachments.add(conn, folder, new, data)
+
+
+def described(data: bytes, filename: str, media_type: str, **where: Any) -> attachments.NewAttachment:
+    """A file checked and described: a photo (decoded, EXIF, preview) or a PDF document; InvalidInput else."""
+    if media_type in photos.DOCUMENT_TYPES:
+        photos.check_document(data, filename)
+        return attachments.NewAttachment(filename=filename, media_type=media_type, **where)
+    photo = photos.inspect(data, filename)
+    return attachments.NewAttachment(
+        filename=filename, media_type=photo.media_type, captured_at=photo.taken_at, width=photo.width,
+        height=photo.height, position=photo.position, thumbnail=photo.thumbnail, **where,
+    )  # fmt: skip

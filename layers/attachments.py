@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound
 
 ROLES = ("photo", "before", "after", "document")
 INLINE_BYTES = 64 * 1024  # below this a file lives in its row
@@ -69,7 +69,15 @@ def feature_id_of(conn: psycopg.Connection, layer: str, feature_uid: uuid.UUID |
     return row[0]
 
 
-def _store(folder: Path, data: bytes, sha256: str) -> str:
+def check_attach(conn: psycopg.Connection, layer: str, fid: int) -> None:
+    """Whether the user may attach to this feature, asked before any byte is read or stored (the database asks
+    again when the row is written)."""
+    query = "SELECT mahalle.in_scope(mahalle.feature_neighbourhood(%s, %s), mahalle.scope('attach', %s))"
+    if not conn.execute(query, [layer, fid, layer]).fetchone()[0]:
+        raise Forbidden(f"your roles do not allow you to attach photos to {layer} feature {fid}")
+
+
+def _store(folder: Path, data: bytes, sha256: str) -> None:
     """Write the bytes once under ``folder`` (atomically: a half-written file never has the final name)."""
     relative = f"{sha256[:2]}/{sha256}"
     target = folder / relative
@@ -81,14 +89,13 @@ def _store(folder: Path, data: bytes, sha256: str) -> str:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
-    return relative
 
 
 def add(conn: psycopg.Connection, folder: Path, new: NewAttachment, data: bytes) -> int:
     """Insert an attachment; its id. The bytes go to the row or the folder by size."""
     sha256 = hashlib.sha256(data).hexdigest()
     inline = len(data) <= INLINE_BYTES
-    path = None if inline else _store(folder, data, sha256)
+    path = None if inline else f"{sha256[:2]}/{sha256}"
     position = None if new.position is None else f"SRID=4326;POINT({new.position[0]} {new.position[1]})"
     row = conn.execute(
         "INSERT INTO public.attachments (uid, layer, feature_id, role, filename, media_type, size_bytes, sha256, "
@@ -101,6 +108,8 @@ def add(conn: psycopg.Connection, folder: Path, new: NewAttachment, data: bytes)
             position, new.thumbnail,
         ],
     ).fetchone()  # fmt: skip
+    if not inline:  # the row was accepted: now the bytes (a refused row leaves no file behind)
+        _store(folder, data, sha256)
     return row[0]
 
 

@@ -87,10 +87,12 @@ def record(
             None if result is None else Jsonb(result),
         ],
     ).fetchone()
-    if row is None:  # kept before; hidden when it was another user's (row-level security)
-        row = conn.execute("SELECT id FROM public.field_changes WHERE uid = %s", [uid]).fetchone()
-    if row is None:
-        raise Conflict(f"change id {uid} is already in use; send the change with a new id")
+    if row is not None:
+        return row[0]
+    # Kept meanwhile (a concurrent send of the same id) or hidden (another user's): the same content only.
+    row = conn.execute("SELECT id, payload_sha256 FROM public.field_changes WHERE uid = %s", [uid]).fetchone()
+    if row is None or row[1] != payload_hash(payload):
+        raise Conflict(f"change id {uid} is already in use for another change; send this one with a new id")
     return row[0]
 
 

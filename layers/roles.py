@@ -63,13 +63,21 @@ def grant_statements(app_role: str, database: str) -> list[sql.Composed]:
     ]
 
 
-def login_grant_statements(admin_functions: tuple[str, ...] = ADMIN_FUNCTIONS) -> list[sql.Composed]:
+# Tables only the application writes (what devices sent, uploads in progress): a person's login reads them under
+# row-level security and writes nothing, so no one forges a conflict for a planner to apply.
+APP_WRITES = ("public.field_changes", "public.field_uploads")
+
+
+def login_grant_statements(
+    admin_functions: tuple[str, ...] = ADMIN_FUNCTIONS, app_writes: tuple[str, ...] = APP_WRITES
+) -> list[sql.Composed]:
     """What the owner grants the group of people's database logins: the layer tables (public schema, under
     row-level security), the readable catalogue tables, the functions their defaults and policies call."""
     group = sql.Identifier(LOGIN_GROUP)
     schemas = sql.SQL(", ").join(map(sql.Identifier, SCHEMAS))
     tables = sql.SQL(", ").join(sql.Identifier(*t.split(".")) for t in LOGIN_READS)
     functions = sql.SQL(", ").join(sql.SQL(f) for f in admin_functions)
+    app_only = sql.SQL(", ").join(sql.Identifier(*t.split(".")) for t in app_writes)
     return [
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schemas, group),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(group),
@@ -78,6 +86,11 @@ def login_grant_statements(admin_functions: tuple[str, ...] = ADMIN_FUNCTIONS) -
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(group),
         sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mahalle TO {}").format(group),
         *([sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(functions, group)] if admin_functions else []),
+        *(
+            [sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(app_only, group)]
+            if app_writes
+            else []
+        ),
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
         ).format(group),
@@ -91,7 +104,8 @@ def grant_app_role(owner_conn: psycopg.Connection, app_role: str) -> None:
     database = owner_conn.execute("SELECT current_database()").fetchone()[0]
     group = owner_conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LOGIN_GROUP,)).fetchone()
     present = tuple(f for f in ADMIN_FUNCTIONS if owner_conn.execute("SELECT to_regprocedure(%s)", (f,)).fetchone()[0])
-    logins = login_grant_statements(present) if group else []
+    tables = tuple(t for t in APP_WRITES if owner_conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0])
+    logins = login_grant_statements(present, tables) if group else []
     with owner_conn.transaction():
         for statement in grant_statements(app_role, database) + logins:
             owner_conn.execute(statement)

@@ -24,7 +24,7 @@ from api.schemas import field as bodies
 from api.schemas import problems, reader, request_body
 from api.schemas.planning import NeighbourhoodCode
 from core.db import attributed
-from core.errors import InvalidInput, PayloadTooLarge
+from core.errors import InvalidInput, MahalleError, PayloadTooLarge
 from core.settings import Settings
 from gis import field_extract
 from importers import field_sync, photos, uploads
@@ -155,10 +155,13 @@ def upload_piece(
         status = uploads.receive(conn, folder, uid, request.headers.get("content-range"), chunk)
     if status["received"] < status["size"] or status["attachment_id"] is not None:
         return _json(status)
-    with attributed(conn, actor):
-        status, attachment = uploads.complete(conn, catalogue, folder, uid)
-    if "damaged" in status:
-        raise InvalidInput(f"{status['damaged']}: send it again from the start", "sha256")
+    try:
+        with attributed(conn, actor):
+            status, attachment = uploads.complete(conn, catalogue, folder, uid)
+    except MahalleError:  # not an image, the feature gone, the rights changed: start over, nothing stuck
+        with attributed(conn, actor):
+            uploads.reset(conn, folder, uid)
+        raise
     return _json({**status, "attachment": described(request, attachment)}, 201)
 
 
@@ -235,22 +238,17 @@ def add_attachment(
     role: Annotated[str, Form(max_length=20)] = "photo",
     caption: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> JSONResponse:
+    name = catalogue[layer].name
+    attachments.check_attach(conn, name, attachments.feature_id_of(conn, name, None, feature_id))
     max_bytes = int(_settings(request).max_photo_mb * 1024 * 1024)
     data = file.file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"a photo or document may be at most {_settings(request).max_photo_mb:g} MB")
     if not data:
         raise InvalidInput("the file is empty", "file")
-    name = attachments.clean_filename(file.filename or "file")
-    media_type = file.content_type or "application/octet-stream"
-    photo = None if media_type in photos.DOCUMENT_TYPES else photos.inspect(data, name)
-    if photo is None and not data.startswith(b"%PDF-"):
-        raise InvalidInput(f"{name} is not a PDF document", "file")
-    new = attachments.NewAttachment(
-        layer=catalogue[layer].name, feature_id=feature_id, filename=name, role=attachments.check_role(role),
-        caption=caption, media_type=photo.media_type if photo else media_type, captured_at=photo and photo.taken_at,
-        width=photo and photo.width, height=photo and photo.height, position=photo and photo.position,
-        thumbnail=photo and photo.thumbnail,
+    new = uploads.described(
+        data, attachments.clean_filename(file.filename or "file"), file.content_type or "application/octet-stream",
+        layer=name, feature_id=feature_id, role=attachments.check_role(role), caption=caption,
     )  # fmt: skip
     with attributed(conn, actor):
         aid = attachments.add(conn, _settings(request).files_folder, new, data)

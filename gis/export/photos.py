@@ -34,8 +34,11 @@ def rows(conn: psycopg.Connection, layers: list[Layer], options: ExportOptions, 
             "a.caption, a.captured_at::text, a.created_by, a.data, a.path FROM public.attachments a "
             "JOIN public.{table} t ON t.id = a.feature_id WHERE a.layer = {name} AND {where} ORDER BY a.id"
         ).format(table=sql.Identifier(layer.name), name=sql.Literal(layer.name), where=where)
-        for row in conn.execute(query, params).fetchall():
-            yield (*row[:-2], _bytes(row[-2], row[-1], files))
+        with conn.cursor(name=f"mahalle_photos_{layer.name}") as cur:  # one photo in memory at a time
+            cur.itersize = 16
+            cur.execute(query, params)
+            for row in cur:
+                yield (*row[:-2], _bytes(row[-2], row[-1], files))
 
 
 def _bytes(data: Any, path: str | None, files: Path) -> bytes | None:

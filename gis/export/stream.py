@@ -56,6 +56,8 @@ def export(
     started = time.monotonic()
     if options.photos and (options.format not in photos.FORMATS or files is None):
         raise ExportError("Photos are exported in a GeoPackage (gpkg) or a zipped Shapefile (shp) only.")
+    if options.photos and options.as_of:
+        raise ExportError("Photos go with the layers as they are now, not with an export as of a past date.")
     layers = choose_layers(catalogue, options)
     media = MEDIA_TYPES["zip"] if output_name(options, [la.name for la in layers]).endswith(".zip") else None
     report = ExportReport(options.format, str(out), media or MEDIA_TYPES[options.format])

@@ -12,10 +12,10 @@ CREATE TABLE public.field_changes (
   feature_uid uuid,
   base_version integer CHECK (base_version IS NULL OR base_version >= 1),
   neighbourhood_id bigint,
-  payload jsonb NOT NULL,
+  payload jsonb NOT NULL CHECK (octet_length(payload::text) <= 262144),
   payload_sha256 text NOT NULL CHECK (payload_sha256 ~ '^[0-9a-f]{64}$'),
   state text NOT NULL CHECK (state IN ('applied', 'rejected', 'conflict', 'kept_field', 'kept_server')),
-  server jsonb,
+  server jsonb CHECK (octet_length(server::text) <= 1048576),
   message text CHECK (char_length(message) <= 2000),
   result jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -32,9 +32,17 @@ CREATE INDEX field_changes_author_idx ON public.field_changes (created_by, creat
 CREATE FUNCTION mahalle.stamp_field_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  IF mahalle.person_login() THEN  -- only the application records what devices send (layers/roles.py APP_WRITES)
+    PERFORM mahalle.refuse('field changes are recorded by Mahalle itself, not from a database login');
+  END IF;
   IF TG_OP = 'INSERT' THEN
+    IF NEW.state IN ('kept_field', 'kept_server') THEN
+      RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'a field change arrives unresolved';
+    END IF;
     NEW.created_by := mahalle.actor();
     NEW.created_at := now();
+    NEW.resolved_by := NULL;
+    NEW.resolved_at := NULL;
     RETURN NEW;
   END IF;
   IF (NEW.uid, NEW.source, NEW.op, NEW.layer, NEW.feature_id, NEW.feature_uid, NEW.base_version,
@@ -65,7 +73,8 @@ CREATE FUNCTION mahalle.user_name() RETURNS text LANGUAGE sql STABLE AS $$
   SELECT mahalle.grants()->>'user'
 $$;
 
--- Read: your own changes, and the conflicts of the features you may read.
+-- Read: your own changes; those about features in the neighbourhoods where you may read the layer; everything
+-- for those who read everything (roles without a neighbourhood).
 ALTER TABLE public.field_changes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY mahalle_read ON public.field_changes FOR SELECT USING (
   created_by = (SELECT mahalle.user_name()) OR (SELECT mahalle.reads_everything())
@@ -91,6 +100,9 @@ CREATE TABLE public.field_uploads (
 CREATE FUNCTION mahalle.stamp_field_upload() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  IF mahalle.person_login() THEN
+    PERFORM mahalle.refuse('photo uploads go through Mahalle itself, not a database login');
+  END IF;
   IF TG_OP = 'INSERT' THEN
     NEW.created_by := mahalle.actor();
   ELSIF NEW.created_by IS DISTINCT FROM OLD.created_by OR NEW.uid IS DISTINCT FROM OLD.uid THEN
@@ -110,7 +122,17 @@ ALTER TABLE public.attachments
   ADD COLUMN width integer CHECK (width > 0),
   ADD COLUMN height integer CHECK (height > 0),
   ADD COLUMN exif_position geometry(Point, 4326),
-  ADD COLUMN thumbnail bytea CHECK (octet_length(thumbnail) <= 262144);
+  ADD COLUMN thumbnail bytea CHECK (octet_length(thumbnail) <= 262144),
+  -- bytes kept in the row are what the row says they are, and small (files live on disk): new rows only
+  ADD CONSTRAINT attachments_data_size CHECK (data IS NULL OR (octet_length(data) = size_bytes
+                                                               AND size_bytes <= 16777216)) NOT VALID;
+
+DO $$
+BEGIN
+  IF to_regrole('mahalle_login') IS NOT NULL THEN  -- people's logins read these under row-level security only
+    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.field_changes, public.field_uploads FROM mahalle_login;
+  END IF;
+END $$;
 
 -- An observation starts as 'new', from whoever reports it; only those who may edit observations where it lies
 -- (planners) review it: its status, note and what it became.

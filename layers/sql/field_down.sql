@@ -5,6 +5,7 @@ DROP FUNCTION IF EXISTS mahalle.stamp_field_upload();
 DROP FUNCTION IF EXISTS mahalle.stamp_field_change();
 DROP FUNCTION IF EXISTS mahalle.user_name();
 ALTER TABLE public.attachments
+  DROP CONSTRAINT IF EXISTS attachments_data_size,
   DROP COLUMN IF EXISTS width,
   DROP COLUMN IF EXISTS height,
   DROP COLUMN IF EXISTS exif_position,

@@ -315,3 +315,72 @@ def test_review_as_feature_and_intervention(admin, db):
                       [plan.json()["became_id"]]).fetchone() == ("proposed", "Needs lighting")  # fmt: skip
     again = admin.post(f"/review/observations/{rb['id']}", json={"action": "accept"})
     assert again.status_code == 422 and "already reviewed" in again.text
+
+
+@pytest.fixture
+def viewer(app, db) -> Iterator[TestClient]:
+    with TestClient(app, headers=token_for(db, "vera", Grant("viewer"))) as c:
+        yield c
+
+
+def test_only_changes_the_user_could_make_are_kept_for_review(viewer, field, db):
+    pid, version = db.execute("SELECT id, version FROM parcels ORDER BY id LIMIT 1").fetchone()
+    db.execute("UPDATE parcels SET note = 'changed on the server' WHERE id = %s", [pid])
+    stale = {"uid": str(uuid.uuid4()), "op": "update", "layer": "parcels", "id": pid, "base_version": version,
+             "properties": {"land_use": "vacant"}}  # fmt: skip
+    (by_viewer,) = sync(viewer, stale)
+    assert by_viewer["status"] == "rejected" and "may not update" in by_viewer["message"], by_viewer
+    (by_field,) = sync(field, {**stale, "uid": str(uuid.uuid4())})
+    assert by_field["status"] == "rejected" and "field workers change only" not in by_field["message"]
+    results = sync(
+        viewer,
+        {"uid": str(uuid.uuid4()), "op": "delete", "layer": "parcels", "id": 2**40, "base_version": 1},
+        {**stale, "uid": str(uuid.uuid4()), "junk": "x"},
+        {**stale, "uid": str(uuid.uuid4()), "properties": {"note": "x" * 300_000}},
+        {**observation(db), "base_version": {"a": 1}, "id": True},  # ignored on a create: a viewer may not create
+    )
+    assert [r["status"] for r in results] == ["rejected"] * 4
+    assert "no feature" in results[0]["message"] and results[1]["property"] == "junk"
+    assert "256 kB" in results[2]["message"] and "observations" in results[3]["message"]
+    assert db.execute("SELECT count(*) FROM field_changes").fetchone()[0] == 0, "nothing refused is kept"
+
+
+def test_a_viewer_stores_no_file_and_a_failed_upload_starts_over(viewer, field, db, app):
+    pid = db.execute("SELECT min(id) FROM parcels").fetchone()[0]
+    data = jpeg(size=(900, 900))
+    r = viewer.post("/attachments", files={"file": ("p.jpg", data, "image/jpeg")},
+                    data={"layer": "parcels", "feature_id": str(pid)})  # fmt: skip
+    assert r.status_code == 403
+    folder = app.state.settings.files_folder
+    assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*")), "a refused photo leaves no file"
+    obs = observation(db)
+    sync(field, obs)
+    html = b"<html><script>alert(1)</script></html>" * 5
+    uid = upload(field, html, obs["uid"], media_type="application/pdf", filename="report.pdf")
+    r = put(field, uid, html, 0, len(html) - 1)
+    assert r.status_code == 422 and "not a PDF" in r.json()["detail"]
+    assert field.get(f"/field/uploads/{uid}").json()["received"] == 0, "it starts over, nothing stuck"
+    assert not list((folder / "uploads").glob("*.part"))
+
+
+def test_a_photo_with_too_many_pixels_is_refused_before_it_is_decoded(field, db):
+    obs = observation(db)
+    sync(field, obs)
+    out = io.BytesIO()
+    Image.new("1", (9000, 8000)).save(out, "PNG")  # 72 MP in a few kB
+    data = out.getvalue()
+    uid = upload(field, data, obs["uid"], media_type="image/png", filename="flat.png")
+    r = put(field, uid, data, 0, len(data) - 1)
+    assert r.status_code == 422 and "9000 × 8000 pixels" in r.json()["detail"]
+
+
+def test_a_change_id_is_one_change_even_when_sent_twice_at_once(db):
+    from core.errors import Conflict
+    from layers import field_changes
+
+    uid = uuid.uuid4()
+    common = {"uid": uid, "source": "device", "op": "update", "layer": "parcels", "state": "applied"}
+    first = field_changes.record(db, payload={"properties": {"a": 1}}, **common)
+    assert field_changes.record(db, payload={"properties": {"a": 1}}, **common) == first
+    with pytest.raises(Conflict):
+        field_changes.record(db, payload={"properties": {"a": 2}}, **common)

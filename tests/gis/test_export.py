@@ -353,7 +353,11 @@ def test_photos_go_with_exactly_the_exported_features(db, tmp_path):
         assert all(z.read(row["file"]) == added[int(row["feature_id"])] for row in listed)
 
 
-def test_photos_need_a_format_that_holds_them(db, tmp_path):
+def test_photos_need_a_format_that_holds_them_and_the_present(db, tmp_path):
     with pytest.raises(ExportError, match="GeoPackage"):
         export(db, load_catalogue(db), ExportOptions(format="csv", layers=["assets"], photos=True),
                tmp_path / "a.csv", files=tmp_path)  # fmt: skip
+    with pytest.raises(ExportError, match="as of a past date"):
+        export(db, load_catalogue(db), ExportOptions(format="gpkg", layers=["assets"], photos=True,
+                                                     as_of=datetime(2020, 1, 1, tzinfo=UTC)),
+               tmp_path / "a.gpkg", files=tmp_path)  # fmt: skip

@@ -7,6 +7,7 @@ that nothing a session sets for itself widens that.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -390,43 +391,58 @@ def test_field_logins_report_observations_but_only_planners_review_them(world):
     assert world.count("observations", f"id = {oid} AND review_status = 'rejected'") == 1
 
 
-def _conflict_row(conn: psycopg.Connection, neighbourhood: int, author: str | None = None) -> int:
-    uid = uuid.uuid4()
+def _as(conn: psycopg.Connection, name: str, role: str, neighbourhood: int | None) -> None:
+    """The application connection acting for a user, as ``api.identity.principal.bind`` makes it."""
+    grants = json.dumps({"user": name, "roles": {role: None if neighbourhood is None else [neighbourhood]}})
+    conn.execute("SELECT set_config('mahalle.grants', %s, false), set_config('mahalle.actor', %s, false)",
+                 (grants, name))  # fmt: skip
+
+
+def _conflict_row(conn: psycopg.Connection, neighbourhood: int) -> int:
     return conn.execute(
         "INSERT INTO field_changes (uid, source, op, layer, feature_id, base_version, neighbourhood_id, payload, "
         "payload_sha256, state, created_by) VALUES (%s, 'device', 'update', 'parcels', 1, 1, %s, '{}', %s, "
-        "'conflict', %s) RETURNING id",
-        (uid, neighbourhood, "0" * 64, author or "whoever"),
+        "'conflict', 'the boss') RETURNING id",
+        (uuid.uuid4(), neighbourhood, "0" * 64),
     ).fetchone()[0]
 
 
-def test_field_changes_are_their_authors_and_their_neighbourhoods_planners(world):
-    field, other = world.person("field", world.a_code), world.person("field", "TEST-B")
+def test_field_changes_are_recorded_by_the_app_for_their_authors_and_planners(world):
+    field = world.person("field", world.a_code)
     with world.login(field) as own:
-        mine = _conflict_row(own, world.b, author="the boss")  # who sent it is who is asking, whatever it says
-    assert world.admin.execute("SELECT created_by FROM field_changes WHERE id = %s", (mine,)).fetchone()[0] == field
-    with world.login(other) as theirs:
-        assert count(theirs, "field_changes", f"id = {mine}") == 1, "it lies in their neighbourhood: visible"
-        assert theirs.execute("UPDATE field_changes SET state = 'kept_field' WHERE id = %s", (mine,)).rowcount == 0
+        refused(
+            own,
+            "INSERT INTO field_changes (uid, source, op, layer, payload, payload_sha256, state) "
+            "VALUES (gen_random_uuid(), 'device', 'delete', 'assets', '{}', repeat('0', 64), 'conflict')",
+        )
+    _as(world.app, field, "field", world.a)
+    in_b = _conflict_row(world.app, world.b)  # who sent it is who is asking, whatever the row says
+    assert world.admin.execute("SELECT created_by FROM field_changes WHERE id = %s", (in_b,)).fetchone()[0] == field
+    with world.login(field) as own:
+        assert count(own, "field_changes", f"id = {in_b}") == 1, "their own"
+        refused(own, "UPDATE field_changes SET state = 'kept_field'")
+    with world.login(world.person("field", "TEST-B")) as other:
+        assert count(other, "field_changes", f"id = {in_b}") == 1, "it lies in their neighbourhood"
+    with world.login(world.person("field", world.a_code)) as colleague:
+        assert count(colleague, "field_changes", f"id = {in_b}") == 0, "someone else's, elsewhere"
+    _as(world.app, "pb", "planner", world.b)
     in_a = _conflict_row(world.app, world.a)
-    with world.login(world.person("planner", "TEST-B")) as planner_b:
-        assert count(planner_b, "field_changes", f"id = {in_a}") == 0
-        assert planner_b.execute("UPDATE field_changes SET state = 'kept_field' WHERE id = %s", (in_a,)).rowcount == 0
-        assert planner_b.execute("DELETE FROM field_changes").rowcount == 0, "what the field sent is kept"
-    with world.login(world.person("planner", world.a_code)) as planner_a:
-        with pytest.raises(psycopg.errors.CheckViolation):
-            planner_a.execute("UPDATE field_changes SET payload = '{\"x\": 1}' WHERE id = %s", (in_a,))
-        planner_a.execute("UPDATE field_changes SET state = 'kept_server' WHERE id = %s", (in_a,))
-    assert world.admin.execute("SELECT state, resolved_by IS NOT NULL FROM field_changes WHERE id = %s",
-                               (in_a,)).fetchone() == ("kept_server", True)  # fmt: skip
+    assert world.app.execute("UPDATE field_changes SET state = 'kept_field' WHERE id = %s", (in_a,)).rowcount == 0
+    with pytest.raises(psycopg.errors.CheckViolation):
+        world.app.execute("UPDATE field_changes SET payload = '{\"x\": 1}' WHERE id = %s", (in_b,))
+    world.app.execute("UPDATE field_changes SET state = 'kept_server' WHERE id = %s", (in_b,))
+    assert world.admin.execute("SELECT state, resolved_by FROM field_changes WHERE id = %s",
+                               (in_b,)).fetchone() == ("kept_server", "pb")  # fmt: skip
 
 
 def test_uploads_in_progress_are_their_senders_alone(world):
     first, second = world.person("field", world.a_code), world.person("field", world.a_code)
-    uid = uuid.uuid4()
     with world.login(first) as own:
-        own.execute("INSERT INTO field_uploads (uid, meta, size_bytes, sha256) VALUES (%s, '{}', 10, %s)",
-                    (uid, "a" * 64))  # fmt: skip
-    with world.login(second) as theirs:
-        assert count(theirs, "field_uploads") == 0
-        assert theirs.execute("UPDATE field_uploads SET received = 10").rowcount == 0
+        refused(own, "INSERT INTO field_uploads (uid, meta, size_bytes, sha256) "
+                     "VALUES (gen_random_uuid(), '{}', 10, repeat('a', 64))")  # fmt: skip
+    _as(world.app, first, "field", world.a)
+    world.app.execute("INSERT INTO field_uploads (uid, meta, size_bytes, sha256) "
+                      "VALUES (gen_random_uuid(), '{}', 10, repeat('a', 64))")  # fmt: skip
+    _as(world.app, second, "field", world.a)
+    assert count(world.app, "field_uploads") == 0
+    assert world.app.execute("UPDATE field_uploads SET received = 10").rowcount == 0
