@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The service worker (Workbox, scripts/build-sw.mjs): rebuilt whenever a file it precaches changes.
+SW := web/build/sw.js
+SW_SOURCES := $(shell find web/static core/i18n -type f 2>/dev/null) web/templates/field.html scripts/build-sw.mjs
 
 .PHONY: run test setup system lint bench clean
 
@@ -14,7 +17,7 @@ test: setup
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status = 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; exit $$status
 
-setup: system $(STAMP) $(NODE_STAMP)
+setup: system $(STAMP) $(NODE_STAMP) $(SW)
 
 system:
 	@bash scripts/system-deps.sh
@@ -30,6 +33,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+$(SW): $(NODE_STAMP) $(SW_SOURCES)
+	node scripts/build-sw.mjs
+
 lint: setup
 	$(BIN)/ruff check .
 
@@ -39,4 +45,4 @@ bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules web/build .pytest_cache .ruff_cache

@@ -1,8 +1,9 @@
-"""The web app's files and the history routes it uses.
+"""The web app's files, the field mode's page, the service worker and the history routes the app uses.
 
 Front-end packages come from the repository's ``node_modules`` (installed by ``make setup`` from
 package.json) and are served by the app itself under ``/vendor/…``: nothing is loaded from a CDN.
-Only the dist folders listed in ``VENDOR`` are reachable, read-only.
+Only the dist folders listed in ``VENDOR`` are reachable, read-only. The service worker (``/sw.js``) is built
+with Workbox by ``scripts/build-sw.mjs`` (``make setup``) into ``web/build/``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as InPath
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 import web
 from api.auth import permit
@@ -25,6 +26,7 @@ from core.db import attributed
 from core.errors import NotFound
 from layers import history
 from layers.catalogue import Catalogue
+from web.templates import render
 
 router = APIRouter()
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
@@ -34,6 +36,7 @@ FeatureId = Annotated[int, InPath(ge=1, le=2**63 - 1, description="Feature id")]
 WEB = Path(web.__file__).resolve().parent
 STATIC = WEB / "static"
 NODE_MODULES = WEB.parent / "node_modules"
+BUILD = WEB / "build"  # the service worker built by scripts/build-sw.mjs
 # The package dist folders the page may load, by the short name used in /vendor/<name>/….
 VENDOR = {
     "leaflet": "leaflet/dist",
@@ -41,6 +44,7 @@ VENDOR = {
     "vectorgrid": "leaflet.vectorgrid/dist",
     "chartjs": "chart.js/dist",
     "swagger-ui": "swagger-ui-dist",  # /docs (api/routes/docs.py)
+    "dexie": "dexie/dist",  # IndexedDB: the outbox and field mode's queue
 }
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
@@ -68,10 +72,24 @@ def catalogue_of_strings(lang: str) -> FileResponse:
     return _file(i18n.folder(), f"{lang}.json")  # the language catalogues (core/i18n/)
 
 
-@router.get("/sw.js", include_in_schema=False)
-def service_worker() -> FileResponse:
-    # Served from the root so that its scope is the whole app (field mode works offline).
-    return _file(STATIC, "js/sw.js")
+@router.get("/sw.js", include_in_schema=False, response_model=None)
+def service_worker() -> Response:
+    # Served from the root so that its scope is the whole app (`/` and `/field` open offline).
+    if not (BUILD / "sw.js").is_file():
+        return problem(
+            503,
+            "The service worker is not built",
+            f"{BUILD / 'sw.js'} does not exist: run `make setup` (it runs scripts/build-sw.mjs) in {WEB.parent}.",
+        )
+    return _file(BUILD, "sw.js")
+
+
+@router.get("/field", dependencies=[Depends(permit("open"))], response_class=HTMLResponse, include_in_schema=False)
+def field_page() -> HTMLResponse:
+    """Field mode (installable, offline). The page is the same for everyone, so the service worker keeps it: it
+    asks /auth/me itself and offers the login to a visitor who is not logged in."""
+    page = render("field.html", languages=tuple(i18n.CATALOGUES.values()))
+    return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
 @router.api_route(

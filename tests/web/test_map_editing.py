@@ -5,10 +5,26 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import Page
+
 from tests.web.conftest import shot
 from tests.web.helpers import click_at, click_feature, go, settle
 
 XSS = "<img src=x onerror=alert(1)>"
+# What the outbox keeps in IndexedDB (outbox.js): the module the page already loaded, imported again.
+STORED = "import('/static/js/outbox.js').then((m) => m.stored())"
+
+
+def stored_when_sent(page: Page, seconds: float = 20) -> list:
+    """The outbox as stored, once it is empty or after `seconds` (wait_for_function does not wait for a promise)."""
+    for _ in range(int(seconds * 5)):
+        kept = page.evaluate(STORED)
+        if not kept:
+            break
+        page.wait_for_timeout(200)
+    return kept
+
+
 EMPTY = (60.1625, 24.9300)  # west of the demo neighbourhood: nothing to snap to, nothing under the clicks
 
 
@@ -202,7 +218,7 @@ def test_a_save_without_connection_is_kept_and_sent_when_it_returns(session, api
     banner = page.locator("#outbox")
     banner.wait_for()
     assert "1 edit(s) not sent yet" in banner.inner_text()
-    kept = json.loads(page.evaluate("localStorage.getItem('mahalle.outbox')"))
+    kept = page.evaluate(STORED)  # IndexedDB, through outbox.js
     assert kept[0]["body"]["properties"]["name"] == "Offline lane, edited in the field"
     assert api.get(f"/ogc/collections/streets/items/{fid}").json()["properties"]["name"] == "Offline lane"
     shot(page, "offline-outbox")
@@ -213,7 +229,7 @@ def test_a_save_without_connection_is_kept_and_sent_when_it_returns(session, api
     page.locator("#outbox").wait_for(state="hidden", timeout=20000)
     assert api.get(f"/ogc/collections/streets/items/{fid}").json()["properties"]["name"] == \
         "Offline lane, edited in the field"  # fmt: skip
-    assert page.evaluate("localStorage.getItem('mahalle.outbox')") == "[]"
+    assert stored_when_sent(page) == []
 
 
 def test_new_feature_drawn_offline_is_sent_once(session, api):
@@ -369,9 +385,11 @@ def test_a_resent_edit_whose_first_send_arrived_is_not_a_conflict(session, api):
              "type": "application/merge-patch+json", "label": "Lost answer lane", "layer": "streets", "fid": fid,
              "kind": "update", "key": "k1", "state": "waiting", "at": "2026-11-23T10:00:00Z"}  # fmt: skip
     page = session.page("/")
+    # Kept by an earlier version in localStorage: moved into IndexedDB when the page opens, then sent.
     page.evaluate("(e) => localStorage.setItem('mahalle.outbox', JSON.stringify([e]))", entry)
     page.reload()
     page.wait_for_function("document.body.classList.contains('ready')")
-    page.wait_for_function("localStorage.getItem('mahalle.outbox') === '[]'")
+    assert stored_when_sent(page) == []
+    assert page.evaluate("localStorage.getItem('mahalle.outbox')") is None
     assert page.locator("#outbox").is_hidden()
     assert api.get(f"/ogc/collections/streets/items/{fid}").json()["properties"]["version"] == 2

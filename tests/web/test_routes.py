@@ -107,14 +107,24 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads((i18n.FOLDER / f"{lang}.json").read_text(encoding="utf-8"))["ui"]
 
 
+def forms(value: str | dict[str, str]) -> list[str]:
+    """A string, or the texts of its CLDR plural forms ({"one": …, "other": …}; i18n.js picks one by {n})."""
+    return list(value.values()) if isinstance(value, dict) else [value]
+
+
 def test_every_language_has_every_string():
     keys = set(catalogue("en"))
     for lang in LANGS[1:]:
         strings = catalogue(lang)
         assert set(strings) == keys, lang
-        assert all(value.strip() for value in strings.values()), lang
-        for key, text in strings.items():  # the same placeholders in every language
-            assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}", catalogue("en")[key])), (lang, key)
+        assert all(text.strip() for value in strings.values() for text in forms(value)), lang
+        for key, value in strings.items():  # the same placeholders in every language
+            english = {p for text in forms(catalogue("en")[key]) for p in re.findall(r"\{\w+\}", text)}
+            if isinstance(value, dict):  # a plural form may leave the number out ("شارعان": two streets)
+                assert "other" in value, (lang, key)
+                assert all(set(re.findall(r"\{\w+\}", text)) <= english for text in forms(value)), (lang, key)
+            else:
+                assert set(re.findall(r"\{\w+\}", value)) == english, (lang, key)
 
 
 def test_every_string_the_code_uses_is_in_the_catalogue():

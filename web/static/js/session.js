@@ -100,9 +100,12 @@ export async function logout() {
     headers: token ? { "X-CSRF-Token": token } : {} });
   if (!response.ok && response.status !== 401) throw new Error(`HTTP ${response.status}`);
   localStorage.removeItem(KEY);
-  // Data the service worker kept for this user's offline use is not for the next one.
+  // Data the service worker kept for this user's offline use is not for the next one; the app's own files
+  // (Workbox's precache) are nobody's and stay, so the pages still open offline.
   if (window.caches) {
-    try { for (const name of await caches.keys()) await caches.delete(name); } catch { /* nothing kept */ }
+    try {
+      for (const name of await caches.keys()) if (!name.includes("-precache-")) await caches.delete(name);
+    } catch { /* nothing kept */ }
   }
 }
 
