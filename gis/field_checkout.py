@@ -37,6 +37,7 @@ import pyogrio
 
 from core.errors import InvalidInput, NotFound
 from gis.export import ExportOptions, choose_layers, export
+from gis.export.geopackage import register
 from gis.export.qml import qml
 from layers.catalogue import Catalogue
 from layers.spec import LANGUAGES, Layer, text_in
@@ -205,15 +206,6 @@ def _finish(
         db.close()
 
 
-def _register(db: sqlite3.Connection, table: str, description: str) -> None:
-    """A table of the GeoPackage's own (non-spatial 'attributes'), as the specification asks for every table."""
-    db.execute(
-        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-        "VALUES (?, 'attributes', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        (table, table, description),
-    )
-
-
 def _write_info(db: sqlite3.Connection, info: CheckoutInfo) -> None:
     db.execute(
         f"CREATE TABLE {CHECKOUT_TABLE} (fid INTEGER PRIMARY KEY AUTOINCREMENT, checkout_id TEXT NOT NULL, "
@@ -226,7 +218,7 @@ def _write_info(db: sqlite3.Connection, info: CheckoutInfo) -> None:
         (str(info.id), info.format, info.neighbourhood, json.dumps(info.layers), json.dumps(info.fields),
          info.created_at, info.created_by, info.server_url),
     )  # fmt: skip
-    _register(db, CHECKOUT_TABLE, "Mahalle checkout: what this file is (mahalle field checkin reads it; keep it)")
+    register(db, CHECKOUT_TABLE, "Mahalle checkout: what this file is (mahalle field checkin reads it; keep it)")
 
 
 def _write_baseline(db: sqlite3.Connection, rows: list[tuple[str, FileRow]]) -> None:
@@ -243,7 +235,7 @@ def _write_baseline(db: sqlite3.Connection, rows: list[tuple[str, FileRow]]) -> 
         [(name, r.uid, r.fid, r.feature_id, r.version, r.sha256, json.dumps(r.plain_values, ensure_ascii=False),
           r.geometry_sha256) for name, r in rows],
     )  # fmt: skip
-    _register(db, BASELINE_TABLE, "Mahalle checkout: the rows as checked out (do not edit)")
+    register(db, BASELINE_TABLE, "Mahalle checkout: the rows as checked out (do not edit)")
 
 
 # Forms for QGIS and QField -------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def add_metadata(path: Path, layers: list[tuple[Layer, list[Column]]]) -> None:
         db.close()
 
 
-def _register(db: sqlite3.Connection, table: str, description: str) -> None:
+def register(db: sqlite3.Connection, table: str, description: str) -> None:
+    """A table of the GeoPackage's own (non-spatial 'attributes'), as the specification asks for every table."""
     db.execute(
         "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
         "VALUES (?, 'attributes', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
@@ -63,7 +64,7 @@ def _data_dictionary(db: sqlite3.Connection, layers: list[tuple[Layer, list[Colu
         f"{', '.join(f'label_{lang}' for lang in LANGUAGES)}, value_list) VALUES ({marks})",
         rows,
     )
-    _register(db, "mahalle_data_dictionary", "Fields of every layer: labels in four languages, units, value lists")
+    register(db, "mahalle_data_dictionary", "Fields of every layer: labels in four languages, units, value lists")
 
 
 def _schema_extension(db: sqlite3.Connection, layers: list[tuple[Layer, list[Column]]]) -> None:
@@ -125,4 +126,4 @@ def _styles(db: sqlite3.Connection, layers: list[Layer]) -> None:
                 "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'mahalle')",
                 (layer.name, layer.name, style, f"Mahalle style: {layer.key_attribute}"),
             )
-    _register(db, "layer_styles", "QGIS layer styles")
+    register(db, "layer_styles", "QGIS layer styles")

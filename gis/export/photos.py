@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.export.geopackage import register
 from gis.export.options import ExportOptions
 from gis.export.query import where_clause
 from layers.spec import Layer
@@ -63,11 +64,7 @@ def to_geopackage(path: Path, photos: Iterator[tuple]) -> int:
             for row in photos:
                 db.execute(_INSERT, [_plain(v) for v in row])
                 n += 1
-            db.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-                "VALUES ('attachments', 'attributes', 'attachments', 'Photos and documents of the exported features', "
-                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
-            )
+            register(db, "attachments", "Photos and documents of the exported features")
         return n
     finally:
         db.close()

@@ -6,11 +6,11 @@ import json
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import app, base
+from api.cli import base
 from core.db import with_role
 from core.roles import OWNER_ROLE
+from tests.api.cli.runner import cli
 from tests.gis.field_samples import NORTH, file_rows, make_place, sql_in
 
 
@@ -27,19 +27,7 @@ def run(db_url, monkeypatch):
     monkeypatch.setenv("MAHALLE_MIGRATION_DATABASE_URL", with_role(db_url, OWNER_ROLE))
     monkeypatch.setenv("MAHALLE_CLI_ACTOR", "cli:tester")
     monkeypatch.setattr(base.console, "width", 250)  # tables unwrapped, one row a line
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(app, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        else:
-            assert result.exit_code == 1, result.output
-            assert isinstance(result.exception, SystemExit), result.exception  # a message, never a traceback
-            assert "Traceback" not in result.output
-        return result
-
-    return invoke
+    return cli()
 
 
 def test_checkout_edit_checkin_and_again(run, conn, tmp_path):

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
-from typer.testing import CliRunner
 
-from api.cli import app, base
+from api.cli import base
 from api.identity import db_login, store
 from api.identity.principal import Credentials, bind
 from api.runtime import Database
 from core.cluster import EmbeddedCluster
 from core.db import with_role
 from core.roles import OWNER_ROLE
+from tests.api.cli.runner import cli
 
 
 @pytest.fixture
@@ -58,19 +58,7 @@ def run(demo_db_url, admin_url, monkeypatch):
     monkeypatch.setenv("MAHALLE_ROLES_DATABASE_URL", admin_url)
     monkeypatch.setenv("MAHALLE_CLI_ACTOR", "cli:tester")
     monkeypatch.setattr(base.console, "width", 250)  # tables unwrapped, one row a line
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True, stdin: str | None = None):
-        result = runner.invoke(app, list(args), input=stdin)
-        if ok:
-            assert result.exit_code == 0, result.output
-        else:
-            assert result.exit_code == 1, result.output
-            assert isinstance(result.exception, SystemExit), result.exception  # a message, never a traceback
-            assert "Traceback" not in result.output
-        return result
-
-    return invoke
+    return cli()
 
 
 def last_line(result) -> str:
