@@ -18,6 +18,7 @@ from layers import (
     interventions,
     neighbourhoods,
     observations,
+    outputs,
     parcels,
     service_points,
     streets,
@@ -40,6 +41,7 @@ CORE_LAYERS: tuple[Layer, ...] = (
     assets.LAYER,
     observations.LAYER,
     tasks.LAYER,
+    outputs.LAYER,
 )
 
 

@@ -19,11 +19,12 @@ from psycopg.rows import dict_row
 from core.crs import STORAGE
 from core.db import TRANSITION_REFUSED
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
-from layers import edit, interventions, tasks
+from layers import edit, interventions, outputs, tasks
 from layers.geojson import feature_json
 
 INTERVENTIONS = interventions.LAYER
 TASKS = tasks.LAYER
+OUTPUTS = outputs.LAYER
 # What a transition may record besides the status (the rest is edited with PATCH).
 TRANSITION_FIELDS = ("status_reason", "actual_start", "actual_end", "achieved_quantity", "actual_cost")
 CLOSED_TASK = ("done", "cancelled")
@@ -204,7 +205,7 @@ def list_interventions(
 
 TASK_SELECT = sql.SQL(
     "SELECT to_jsonb(t) || jsonb_build_object("
-    "'progress_source', CASE WHEN mahalle.derived_task_progress(t.id) IS NULL THEN 'manual' ELSE 'interventions' END, "
+    "'progress_source', mahalle.task_progress_source(t.id), "
     "'neighbourhood', n.code) "
     "FROM public.tasks t LEFT JOIN public.neighbourhoods n ON n.id = t.neighbourhood_id"
 )
@@ -246,7 +247,41 @@ def get_task(conn: psycopg.Connection, tid: int) -> dict[str, Any]:
         ).fetchall()
         task["subtasks"] = [r["id"] for r in cur.execute("SELECT id FROM public.tasks WHERE parent_id = %s", (tid,))]
     task["updates"] = task_updates(conn, tid)
+    task["targets"] = targets_of_task(conn, tid)
     return task
+
+
+# Targets of tasks: planned vs achieved outputs -------------------------------------------------------------
+
+
+def targets_of_task(conn: psycopg.Connection, tid: int) -> list[dict[str, Any]]:
+    """Each target of the task with what its outputs of that kind add up to (``achieved``)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT kind, unit, target, achieved FROM mahalle.task_target_status(%s)", (tid,)).fetchall()
+
+
+def set_target(conn: psycopg.Connection, tid: int, kind: str, target: Any, unit: Any = None) -> None:
+    """Plan ``target`` outputs of ``kind`` for the task (replacing an earlier figure); progress follows."""
+    kind = edit.check_value("kind", "choice", kind)  # a kind of output: the database checks it against the registry
+    target = edit.check_value("target", "number", target)
+    if target is None or target <= 0:
+        raise InvalidInput("target: plan more than 0", "target")
+    unit = edit.check_value("unit", "text", unit)
+    if conn.execute("SELECT 1 FROM public.tasks WHERE id = %s FOR UPDATE", (tid,)).fetchone() is None:
+        raise NotFound(f"tasks has no feature {tid}.")
+    conn.execute(
+        "INSERT INTO public.task_targets (task_id, kind, target, unit) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (task_id, kind) DO UPDATE SET target = EXCLUDED.target, unit = EXCLUDED.unit",
+        (tid, kind, target, unit),
+    )
+
+
+def remove_target_of_task(conn: psycopg.Connection, tid: int, kind: str) -> None:
+    row = conn.execute(
+        "DELETE FROM public.task_targets WHERE task_id = %s AND kind = %s RETURNING id", (tid, kind)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"task {tid} has no target for {kind}.")
 
 
 def list_tasks(

@@ -21,7 +21,15 @@ from api.deps import IfMatch, etag, get_actor, get_conn
 from api.heavy import HeavyConn
 from api.schemas import planning as bodies
 from api.schemas import problems, reader, request_body
-from api.schemas.planning import AnyNeighbourhood, AsOfDay, IdPath, LastDay, LayerPath, NeighbourhoodCode
+from api.schemas.planning import (
+    AnyNeighbourhood,
+    AsOfDay,
+    IdPath,
+    LastDay,
+    LayerPath,
+    NeighbourhoodCode,
+    OutputKindPath,
+)
 from core.db import attributed
 from core.i18n import LANGUAGES
 from gis import indicators, report
@@ -59,6 +67,7 @@ NewTask = _body(bodies.TaskIn)
 TaskChanges = _body(bodies.TaskChanges)
 NewLink = _body(bodies.LinkIn)
 TaskUpdate = _body(bodies.TaskUpdateIn)
+TargetSet = _body(bodies.TargetSet)
 Area = _body(bodies.IndicatorsIn)
 
 
@@ -220,7 +229,7 @@ def create_task(body: NewTask, conn: Conn, actor: Actor) -> JSONResponse:
 @router.get(
     "/tasks/{tid}",
     dependencies=READ_TASKS,
-    summary="One task with its links, subtasks and update log",
+    summary="One task with its links, subtasks, update log and targets (planned vs achieved)",
 )
 def get_task(tid: IdPath, conn: Conn) -> JSONResponse:
     task = planning.get_task(conn, tid)
@@ -277,6 +286,24 @@ def task_updates(tid: IdPath, conn: Conn) -> list[dict[str, Any]]:
 def add_task_update(body: TaskUpdate, tid: IdPath, conn: Conn, actor: Actor) -> dict:
     with attributed(conn, actor):
         return planning.add_update(conn, tid, body.note, status=body.status, progress=body.progress)
+
+
+@router.put("/tasks/{tid}/targets/{kind}", summary="Plan how many outputs of a kind the task should achieve",
+            dependencies=PLAN, responses=WRITES, openapi_extra=_doc(bodies.TargetSet))  # fmt: skip
+def set_task_target(body: TargetSet, tid: IdPath, kind: OutputKindPath, conn: Conn, actor: Actor) -> JSONResponse:
+    """Body: ``{"target": 100, "unit": "children"}``. The task's progress then follows its outputs."""
+    with attributed(conn, actor):
+        planning.set_target(conn, tid, kind, body.target, body.unit)
+    task = planning.get_task(conn, tid)
+    return _with_etag(task, task["version"])
+
+
+@router.delete("/tasks/{tid}/targets/{kind}", status_code=204, summary="Remove a task's target for a kind of output",
+               dependencies=PLAN, responses=WRITES)  # fmt: skip
+def remove_task_target(tid: IdPath, kind: OutputKindPath, conn: Conn, actor: Actor) -> Response:
+    with attributed(conn, actor):
+        planning.remove_target_of_task(conn, tid, kind)
+    return Response(status_code=204)
 
 
 # Indicators and reports ----------------------------------------------------------------------------

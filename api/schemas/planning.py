@@ -217,6 +217,13 @@ class TaskUpdateIn(Model):
     progress: attribute_type(TASKS.attribute("progress")) | None = None  # type: ignore[valid-type]
 
 
+class TargetSet(Model):
+    """How many outputs of the path's kind the task plans (``target`` > 0), and in what unit."""
+
+    target: Annotated[float, Field(strict=True, gt=0, le=1e15)]
+    unit: Annotated[str, Field(max_length=planning.OUTPUTS.attribute("unit").max_length, strict=True)] | None = None
+
+
 class IndicatorsIn(Model):
     """The indicators of a drawn area, now or at the end of a day."""
 
@@ -230,3 +237,4 @@ InterventionStatus = choice_of(INTERVENTIONS, "status")
 InterventionKind = choice_of(INTERVENTIONS, "kind")
 TaskStatus = choice_of(TASKS, "status")
 TaskDomain = choice_of(TASKS, "domain")
+OutputKindPath = Annotated[choice_of(planning.OUTPUTS, "kind"), Path(description="Kind of output, e.g. people_reached")]

@@ -82,7 +82,8 @@ def valid_path_values(ids: dict[str, int]) -> dict[str, str]:
     return {"layer": "streets", "cid": "streets", "name": "streets", "fid": str(ids["streets"]),
             "iid": str(ids["interventions"]), "tid": str(ids["tasks"]), "job_id": str(UUID(int=7)),
             "tms": "WebMercatorQuad", "z": "15", "y": "9483", "x": "18651", "lang": "en", "package": "leaflet",
-            "path": "leaflet.js", "oid": "1", "change_id": "1", "uid": str(UUID(int=11)), "aid": "1"}  # fmt: skip
+            "path": "leaflet.js", "oid": "1", "change_id": "1", "uid": str(UUID(int=11)), "aid": "1",
+            "kind": "people_reached"}  # fmt: skip
 
 
 def path_params(template: str) -> list[str]:
@@ -173,6 +174,7 @@ def example_bodies(ids: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PATCH", "/tasks/{tid}"): {"progress": 30, "assignee": "Amina"},
         ("POST", "/tasks/{tid}/links"): {"layer": "interventions", "feature_id": ids["interventions"], "weight": 1},
         ("POST", "/tasks/{tid}/updates"): {"note": "Registry closed", "status": "blocked", "progress": 5},
+        ("PUT", "/tasks/{tid}/targets/{kind}"): {"target": 64, "unit": "people"},
         ("POST", "/indicators"): {"geometry": POLYGON, "as_of": "2026-01-01"},
         ("POST", "/ogc/collections/{cid}/items"): {"type": "Feature", "geometry": street,
                                                    "properties": {"name": "Kuja", "width_m": 4}},
@@ -390,7 +392,7 @@ def test_every_planning_body_is_documented_and_closed(client):
     document = client.get("/openapi.json").json()
     writes = [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()
               if "planning" in op.get("tags", []) and method in ("post", "put", "patch")]  # fmt: skip
-    assert len(writes) == 9
+    assert len(writes) == 10
     for path, method, op in writes:
         content = op["requestBody"]["content"]
         assert set(content) == {"application/json", "application/geo+json", "application/merge-patch+json"}

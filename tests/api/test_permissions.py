@@ -364,6 +364,27 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         ),
         EDITORS,
     ),
+    "set a task's target": (
+        ("PUT", "/tasks/{tid}/targets/{kind}"),
+        lambda w: ("PUT", f"/tasks/{w.task()}/targets/people_reached", {"json": {"target": 64}}),
+        EDITORS,
+    ),
+    "remove a task's target": (("DELETE", "/tasks/{tid}/targets/{kind}"), lambda w: _untarget(w), EDITORS),
+    "record an output of a task in A": (
+        ("POST", "/ogc/collections/{cid}/items"),
+        lambda w: (
+            "POST",
+            "/ogc/collections/outputs/items",
+            {
+                "json": {
+                    "type": "Feature",
+                    "geometry": None,
+                    "properties": {"kind": "outreach_visits", "quantity": 3, "date": "2026-11-30", "task_id": w.task()},
+                }
+            },  # fmt: skip
+        ),
+        FIELD,  # field workers count their outreach
+    ),
     "indicators of a drawn area": (
         ("POST", "/indicators"),
         lambda w: (
@@ -520,6 +541,13 @@ def _unlink(w: World) -> Request:
     linked = w.client.post(f"/tasks/{tid}/links", json={"layer": "parcels", "feature_id": pid}, headers=ADMIN_HEADERS)
     assert linked.status_code == 201, linked.text
     return "DELETE", f"/tasks/{tid}/links/parcels/{pid}", {}
+
+
+def _untarget(w: World) -> Request:
+    tid = w.task()
+    planned = w.client.put(f"/tasks/{tid}/targets/hires", json={"target": 16}, headers=ADMIN_HEADERS)
+    assert planned.status_code == 200, planned.text
+    return "DELETE", f"/tasks/{tid}/targets/hires", {}
 
 
 def _my_token(w: World) -> Request:

@@ -446,3 +446,12 @@ def test_uploads_in_progress_are_their_senders_alone(world):
     _as(world.app, second, "field", world.a)
     assert count(world.app, "field_uploads") == 0
     assert world.app.execute("UPDATE field_uploads SET received = 10").rowcount == 0
+
+
+def test_every_trigger_function_runs_as_the_owner(world):
+    """Migrations after identity (0007) keep the rule: no trigger function runs with the rights of whoever edits."""
+    loose = world.admin.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'mahalle'::regnamespace "
+        "AND p.prorettype = 'trigger'::regtype AND NOT (p.prosecdef AND p.proconfig IS NOT NULL)"
+    ).fetchall()
+    assert loose == []
