@@ -10,8 +10,10 @@ import { buildForm } from "./form.js";
 import { formatDate, formatNumber, label, t } from "./i18n.js";
 import { highlight } from "./mapview.js";
 import { canPlan, errorNode } from "./session.js";
+import { goalOf, openTaskDialog } from "./taskcard.js";
 
-const state = { domain: "", assignee: "", all: false };
+const state = { domain: "", assignee: "", goal: "", all: false };
+let byId = new Map();  // the board's tasks, for each card's goal
 let root = null;
 export const hooks = { neighbourhood: () => "", neighbourhoodId: () => null, showMap: () => {} };
 
@@ -28,6 +30,13 @@ export async function renderBoard(container) {
     return;
   }
   const cards = Object.values(board).flat();
+  byId = new Map(cards.map((c) => [c.id, c]));
+  const goals = cards.filter((c) => c.level === "goal").sort((a, b) => a.title.localeCompare(b.title));
+  if (state.goal && !goals.some((g) => String(g.id) === state.goal)) state.goal = "";
+  const goal = el("select", { id: "board-goal", onchange: (e) => { state.goal = e.target.value; renderBoard(container); } },
+    el("option", { value: "", text: t("plan.all_goals") }),
+    goals.map((g) => el("option", { value: String(g.id), text: g.title, selected: String(g.id) === state.goal })));
+  const inGoal = (task) => !state.goal || String(task.id) === state.goal || String((goalOf(task, byId) || {}).id) === state.goal;
   const assignees = [...new Set(cards.map((c) => c.assignee).filter(Boolean))].sort();
   const domain = el("select", { id: "board-domain", onchange: (e) => { state.domain = e.target.value; renderBoard(container); } },
     el("option", { value: "", text: t("board.all_domains") }),
@@ -36,7 +45,7 @@ export async function renderBoard(container) {
     el("option", { value: "", text: t("board.all_assignees") }),
     assignees.map((a) => el("option", { value: a, text: a, selected: a === state.assignee })));
   const all = el("input", { type: "checkbox", id: "board-all", checked: state.all, onchange: (e) => { state.all = e.target.checked; renderBoard(container); } });
-  const shown = (task) => (!state.domain || task.domain === state.domain) && (!state.assignee || task.assignee === state.assignee);
+  const shown = (task) => (!state.domain || task.domain === state.domain) && (!state.assignee || task.assignee === state.assignee) && inGoal(task);
   const columns = choices("status").map((status) => column(status, (board[status.value] || []).filter(shown)));
   // On a phone one column fits the screen: a strip of the statuses jumps to a column.
   const jump = el("nav", { class: "board-jump", "aria-label": t("nav.board_columns") },
@@ -50,6 +59,7 @@ export async function renderBoard(container) {
       el("h2", { text: t("board.title") }),
       el("label", { for: "board-domain", text: t("board.domain") }), domain,
       el("label", { for: "board-assignee", text: t("board.assignee") }), assignee,
+      el("label", { for: "board-goal", text: t("plan.filter_goal") }), goal,
       el("label", { class: "check" }, all, " ", t("board.all_neighbourhoods")),
       canPlan() ? el("button", { type: "button", class: "btn btn-primary", id: "new-task", onclick: () => taskForm(newTask), text: t("board.new_task") }) : null),
     newTask,
@@ -83,8 +93,12 @@ function card(task) {
   choices("status").filter((c) => c.value !== task.status).map((c) => el("option", { value: c.value, text: label(c.label) })));
   const planner = canPlan();
   const node = el("li", { class: `card priority-${task.priority}${planner ? "" : " locked"}`, draggable: planner ? "true" : "false", dataset: { id: task.id } },
-    el("p", { class: "card-title", text: task.title }),
+    // The title opens the task's dialog (edit for planners, read-only otherwise): no extra row on the card.
+    el("p", { class: "card-title" }, el("button", { type: "button", class: "card-open", dataset: { editTask: task.id },
+      title: t(planner ? "plan.edit" : "plan.details"), onclick: () => openTaskDialog(task.id, { onChange: () => renderBoard(root) }), text: task.title })),
+    task.level === "goal" ? null : goalLine(task),
     el("p", { class: "card-meta" },
+      task.level === "task" ? null : [el("span", { class: "tag tag-level", text: displayValue(layer, "level", task.level) }), " "],
       el("span", { class: "tag", text: displayValue(layer, "domain", task.domain) }), " ",
       el("span", { class: "tag", text: displayValue(layer, "priority", task.priority) }),
       task.assignee ? el("span", { class: "assignee", text: ` · ${task.assignee}` }) : null),
@@ -101,6 +115,12 @@ function card(task) {
     e.dataTransfer.effectAllowed = "move";
   });
   return node;
+}
+
+/** "Goal: …" under the title of a task (or subtask) that belongs to a goal. */
+function goalLine(task) {
+  const goal = goalOf(task, byId);
+  return goal ? el("p", { class: "card-goal", dataset: { goal: goal.id }, text: t("plan.goal", { title: goal.title }) }) : null;
 }
 
 async function move(id, version, status) {

@@ -14,6 +14,7 @@ import { label, t } from "./i18n.js";
 import { highlight, mapState, reload } from "./mapview.js";
 import { photoSection } from "./photos.js";
 import { canPlan, errorNode } from "./session.js";
+import { interventionTasks } from "./taskcard.js";
 
 const NO_TARGET = new Set(["interventions", "neighbourhoods", "observations"]);
 let panel = null;
@@ -254,9 +255,10 @@ export async function openIntervention(id) {
       if (choice === "theirs") { feature = theirs.data; etag = theirs.etag; form.set(feature.properties); }
     }
   }
+  const linkedTasks = interventionTasks(feature);
   const taskBox = el("div", { class: "task-box" });
   const taskButton = el("button", { type: "button", class: "btn", id: "new-task-for-intervention",
-    onclick: () => taskForm(taskBox, feature), text: t("planner.add_task") });
+    onclick: () => taskForm(taskBox, feature, linkedTasks.refresh), text: t("planner.add_task") });
   openDetail(`${layerTitle(layer)}: ${feature.properties.title}`, [
     transitions, form.element,
     el("div", { class: "actions" },
@@ -264,7 +266,7 @@ export async function openIntervention(id) {
       el("button", { type: "button", class: "btn", onclick: () => showHistory("interventions", id), text: t("edit.history") })),
     photoSection("interventions", id, { canAdd: planner, roles: ["before", "after", "photo"] }),
     el("h3", { text: t("planner.targets") }), planner ? [button, hint] : null, targetsBox,
-    planner ? [el("h3", { text: t("planner.tasks") }), taskButton, taskBox] : null,
+    el("h3", { text: t("planner.tasks") }), linkedTasks.node, planner ? [taskButton, taskBox] : null,
   ], () => { stopLinking(); highlight([]); });
   drawTransitions();
   await drawTargets();
@@ -273,7 +275,7 @@ export async function openIntervention(id) {
 }
 
 /** A task of the action plan for this intervention (form from the tasks catalogue), linked to it. */
-function taskForm(box, feature) {
+function taskForm(box, feature, created = () => {}) {
   const tasks = layerOf("tasks");
   const form = buildForm(tasks, { ...Object.fromEntries(tasks.attributes.map((a) => [a.name, a.default ?? null])),
     title: feature.properties.title }, { skip: ["parent_id", "progress"] });
@@ -285,6 +287,7 @@ function taskForm(box, feature) {
       await request("POST", `/tasks/${task.id}/links`, { body: { layer: "interventions", feature_id: feature.id } });
       clear(box).append(el("p", { class: "ok" }, t("planner.task_created", { title: task.title }), " ",
         el("a", { href: "#board", text: t("planner.to_board") })));
+      created();
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       form.showError(error.message, error.property);
