@@ -194,8 +194,9 @@ def test_field_mode_works_offline_and_each_observation_arrives_once(browser, ser
     # Closing the page loses nothing: a new page, still offline, finds both with their photos.
     page.close()
     page = phone.open("/field#queue")
-    assert page.locator("#badge").inner_text() == "2 changes waiting"
+    page.locator("#badge", has_text="2 changes waiting").wait_for()
     cards = page.locator("#queue-list .card-waiting")
+    cards.nth(1).wait_for()
     assert cards.count() == 2
     assert page.locator("#queue-list .photo-line").count() == 3
     no_horizontal_scroll(page)
@@ -354,7 +355,7 @@ def test_login_link_the_policy_and_persian_on_a_phone(browser, server, field_tok
     worker = Phone(browser, server, "leila", csp=True)  # under the page's Content-Security-Policy
     try:
         page = worker.open("/field")
-        assert page.locator("#area-list li").count() >= 1
+        page.locator("#area-list li").first.wait_for()  # the list arrives after the page (GET /field/neighbourhoods)
         violations = [m for m in worker.console if "Content Security Policy" in m or "Refused to" in m]
         assert not violations, violations
         page.select_option("#language", "fa")
