@@ -440,19 +440,13 @@ def _write(run: _Run, layer: Layer, result: RowResult, change: uuid.UUID, payloa
     return result
 
 
-class _Undo(Exception):
-    """Rolls a probe's savepoint back, carrying what it found."""
-
-
 def _server_holds(run: _Run, layer: Layer, server: Server, payload: dict[str, Any]) -> bool:
     """Whether the server already holds exactly the field's values: the database's own comparison (an update that
-    changes nothing keeps the version), tried in a savepoint that is always rolled back."""
+    changes nothing keeps the version), tried and rolled back (``layers.edit.probe``)."""
     try:
         with attributed(run.conn, run.actor, cause=run.cause):
             data = edit.parse_feature(layer, _feature(payload), patch=True)
-            raise _Undo(edit.patch(run.conn, layer, server.id, data, server.version, STORAGE) == server.version)
-    except _Undo as undo:
-        return bool(undo.args[0])
+            return edit.probe(run.conn, layer, server.id, data, server.version) == server.version
     except MahalleError:  # refused or stale: the values differ (or may not be written by this user)
         return False
 

@@ -110,7 +110,6 @@ def _apply(conn: psycopg.Connection, layer: Layer, change: Change) -> dict[str, 
     if current is None and change.op == "delete":
         return _keep(conn, layer, change, "already", version=None)  # deleted already: what the device wanted
     if current != change.base_version:
-        _check_rights(conn, layer, change)  # a conflict only for what the user could have done
         return _conflict(conn, layer, change, current)
     try:
         if change.op == "delete":
@@ -154,10 +153,16 @@ def _keep(
 
 
 def _conflict(conn: psycopg.Connection, layer: Layer, change: Change, current: int | None) -> dict[str, Any]:
-    """The server moved on since the device's copy: keep the change for a planner, show the device both."""
+    """The server moved on since the device's copy: keep the change for a planner, show the device both — if the
+    database would take the change over the server's version at all (tried, then rolled back: the same rules and
+    rights as a real write, so nothing a user could not have done reaches the queue)."""
+    if current is None:
+        _check_gone(conn, layer, change)
+    else:
+        data = None if change.op == "delete" else edit.parse_feature(layer, _feature(change), patch=True)
+        if edit.probe(conn, layer, change.id, data, current) == current:  # the server already holds these values
+            return _keep(conn, layer, change, "already", version=current)
     server = None if current is None else _server_version(conn, layer, change.id)
-    if server is not None and change.op == "update" and _already_there(change, server):
-        return _keep(conn, layer, change, "already", version=current)
     gone = "was deleted on the server" if server is None else f"is at version {current} on the server"
     message = (
         f"{layer.name} feature {change.id} {gone} since this device saw version {change.base_version}: "
@@ -179,41 +184,20 @@ def _server_version(conn: psycopg.Connection, layer: Layer, fid: int) -> dict[st
     return server
 
 
-def _check_rights(conn: psycopg.Connection, layer: Layer, change: Change) -> None:
-    """What the database would check if the change were applied now: the values, and the user's roles where the
-    feature lies (editors change anything; field workers the layer's field_editable attributes; deleters delete)."""
-    if change.op == "update":
-        edit.parse_feature(layer, _feature(change), patch=True)
-    allowed = conn.execute(
-        "SELECT mahalle.in_scope(n, mahalle.scope('edit', %(l)s)), mahalle.in_scope(n, mahalle.scope('field', %(l)s)),"
-        " mahalle.in_scope(n, mahalle.scope('delete', %(l)s)), mahalle.place_name(n) "
-        "FROM (SELECT coalesce(mahalle.feature_neighbourhood(%(l)s, %(id)s), "
-        "(SELECT coalesce((after->>'neighbourhood_id')::bigint, (before->>'neighbourhood_id')::bigint) "
-        "FROM mahalle.history WHERE layer = %(l)s AND feature_id = %(id)s ORDER BY version DESC LIMIT 1)) AS n) x",
-        {"l": layer.name, "id": change.id},
-    ).fetchone()
-    may_edit, may_field, may_delete, place = allowed
-    field_only = change.geometry is None and set(change.properties) <= set(layer.field_editable)
-    if (change.op == "delete" and not may_delete) or (
-        change.op == "update" and not (may_edit or (may_field and field_only))
-    ):
-        raise Forbidden(
-            f"you may not {change.op} {layer.name} feature {change.id} in {place}"
-            + (f" (field workers change only {', '.join(layer.field_editable)})" if may_field else "")
-        )
+def _check_gone(conn: psycopg.Connection, layer: Layer, change: Change) -> None:
+    """An edit of a feature deleted on the server cannot be tried: its values are checked, and the user must hold a
+    role that changes this layer where it lay (``mahalle.scope``), or the edit is refused rather than queued."""
+    edit.parse_feature(layer, _feature(change), patch=True)
+    where = field_changes.last_neighbourhood(conn, layer.name, change.id)
+    query = "SELECT mahalle.in_scope(%s, mahalle.scope('edit', %s)) OR mahalle.in_scope(%s, mahalle.scope('field', %s))"
+    if not conn.execute(query, [where, layer.name, where, layer.name]).fetchone()[0]:
+        raise Forbidden(f"you may not change {layer.name} feature {change.id}")
 
 
 def _existed(conn: psycopg.Connection, layer: Layer, fid: int) -> bool:
     """Whether the history the user may read knows the feature (deleted since), or it never was theirs to see."""
     query = "SELECT EXISTS (SELECT 1 FROM mahalle.history WHERE layer = %s AND feature_id = %s)"
     return conn.execute(query, [layer.name, fid]).fetchone()[0]
-
-
-def _already_there(change: Change, server: dict[str, Any]) -> bool:
-    """The server already holds what the device sends (sent before, answer lost; or someone did the same)."""
-    props = server.get("properties") or {}
-    same = all(props.get(k) == v for k, v in change.properties.items())
-    return same and (change.geometry is None or change.geometry == server.get("geometry"))
 
 
 def _again(conn: psycopg.Connection, change: Change, before: field_changes.Received) -> dict[str, Any]:

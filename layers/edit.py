@@ -296,6 +296,25 @@ def delete(conn: psycopg.Connection, layer: Layer, fid: int, expected: int | str
         _explain_miss(conn, layer, fid, expected)
 
 
+class _Undo(Exception):
+    """Carries a probe's result out of the savepoint it rolls back."""
+
+
+def probe(conn: psycopg.Connection, layer: Layer, fid: int, data: FeatureInput | None, expected: int) -> int:
+    """The version a patch (``data``) or a delete (None: ``expected + 1``) of the feature at version ``expected`` would
+    leave, tried in
+    a savepoint that is always rolled back: every rule and right of the database is asked, nothing is kept. The
+    version is unchanged when the patch would change nothing; the database's refusal raises as for a real write."""
+    try:
+        with conn.transaction():
+            if data is None:
+                delete(conn, layer, fid, expected)
+                raise _Undo(expected + 1)
+            raise _Undo(patch(conn, layer, fid, data, expected, STORAGE))
+    except _Undo as undo:
+        return undo.args[0]
+
+
 # Properties the database keeps, in the order a refusal names them.
 READ_ONLY = ("id", "uid", *(n for n in SYSTEM_PROPERTIES if n not in WRITABLE_SYSTEM))
 

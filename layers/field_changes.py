@@ -117,15 +117,15 @@ def record_conflict(
     props = (server or {}).get("properties") or {}
     nid = props.get("neighbourhood_id") if layer != "neighbourhoods" else (server or {}).get("id")
     if nid is None and feature_id is not None:
-        nid = _last_neighbourhood(conn, layer, feature_id)
+        nid = last_neighbourhood(conn, layer, feature_id)
     return record(
         conn, uid=uid, source=source, op=op, layer=layer, payload=payload, state=OPEN, feature_id=feature_id,
         base_version=base_version, neighbourhood_id=nid, server=server, message=message,
     )  # fmt: skip
 
 
-def _last_neighbourhood(conn: psycopg.Connection, layer: str, feature_id: int) -> int | None:
-    """Where a feature lay when it was last seen (a deleted one: its last history entry the user may read)."""
+def last_neighbourhood(conn: psycopg.Connection, layer: str, feature_id: int) -> int | None:
+    """Where a feature lies, or lay when it was last seen (a deleted one: its last history entry the user may read)."""
     row = conn.execute(
         "SELECT coalesce((after->>'neighbourhood_id')::bigint, (before->>'neighbourhood_id')::bigint) "
         "FROM mahalle.history WHERE layer = %s AND feature_id = %s ORDER BY version DESC, id DESC LIMIT 1",

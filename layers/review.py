@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from core.crs import STORAGE
 from core.errors import InvalidInput, NotFound
@@ -19,7 +20,33 @@ from layers.catalogue import Catalogue
 from layers.observations import LAYER as OBSERVATIONS
 
 ACTIONS = ("feature", "intervention", "task", "accept", "reject")
+_WAITING = (
+    "SELECT id, uid, category, note, accuracy_m, captured_at, observer, review_status, neighbourhood_id, created_by, "
+    "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM public.observations WHERE review_status = 'new' "
+)
+_MINE = (
+    "SELECT id, uid, category, note, review_status, review_note, became_kind, became_layer, became_id, captured_at "
+    "FROM public.observations WHERE created_by = mahalle.user_name() ORDER BY captured_at DESC LIMIT 500"
+)
 NOT_A_TARGET = ("observations", "neighbourhoods", "interventions")
+
+
+def waiting(conn: psycopg.Connection, neighbourhood_id: int | None = None) -> list[dict[str, Any]]:
+    """New observations waiting for a planner (those the user may read), oldest first, with their photos."""
+    where = "AND neighbourhood_id = %s " if neighbourhood_id else ""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(_WAITING + where + "ORDER BY captured_at, id LIMIT 500",
+                           [neighbourhood_id] if neighbourhood_id else []).fetchall()  # fmt: skip
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for photo in attachments.listing(conn, OBSERVATIONS.name, [o["id"] for o in rows]):
+        photos.setdefault(photo["feature_id"], []).append(photo)
+    return [{**o, "photos": photos.get(o["id"], [])} for o in rows]
+
+
+def reported_by_me(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """The user's own observations and what became of them, newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(_MINE).fetchall()
 
 
 def _observation(conn: psycopg.Connection, oid: int) -> dict[str, Any]:

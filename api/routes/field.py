@@ -28,7 +28,7 @@ from core.errors import InvalidInput, MahalleError, PayloadTooLarge
 from core.settings import Settings
 from gis import field_extract
 from importers import field_sync, photos, uploads
-from layers import attachments, field_changes
+from layers import attachments, field_changes, review
 from layers.catalogue import Catalogue
 
 router = APIRouter(tags=["field"], responses=problems(400, 401, 403, 404, 422))
@@ -91,17 +91,7 @@ def field_sync_batch(request: Request, body: Sync, conn: Conn, catalogue: Cat, a
 
 @router.get("/field/mine", dependencies=USER, summary="What became of my observations and changes")
 def field_mine(conn: Conn) -> JSONResponse:
-    rows = conn.execute(
-        "SELECT id, uid, category, note, review_status, review_note, became_kind, became_layer, became_id, "
-        "captured_at FROM public.observations WHERE created_by = mahalle.user_name() "
-        "ORDER BY captured_at DESC LIMIT 500"
-    ).fetchall()
-    keys = ("id", "uid", "category", "note", "review_status", "review_note", "became_kind", "became_layer",
-            "became_id", "captured_at")  # fmt: skip
-    return _json({
-        "observations": [dict(zip(keys, r, strict=True)) for r in rows],
-        "changes": field_changes.of_author(conn),
-    })  # fmt: skip
+    return _json({"observations": review.reported_by_me(conn), "changes": field_changes.of_author(conn)})
 
 
 # Photos, in resumable pieces ------------------------------------------------------------------------

@@ -3,7 +3,7 @@ decisions on them (``layers.review``). Reviewing is the planners' work; the data
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +18,7 @@ from api.schemas import field as bodies
 from api.schemas import problems, reader, request_body
 from api.schemas.planning import AnyNeighbourhood
 from core.db import attributed
-from layers import attachments, field_changes, planning, review
+from layers import field_changes, planning, review
 from layers.catalogue import Catalogue
 
 router = APIRouter(tags=["review"], responses=problems(400, 401, 403, 404, 422))
@@ -31,28 +31,13 @@ Decision = Annotated[bodies.DecisionIn, Depends(reader(bodies.DecisionIn, *JSON)
 Resolution = Annotated[bodies.ResolveIn, Depends(reader(bodies.ResolveIn, *JSON))]
 Id = Annotated[int, InPath(ge=1, le=2**63 - 1)]
 
-_OBSERVATION = (
-    "SELECT id, uid, category, note, accuracy_m, captured_at, observer, review_status, neighbourhood_id, "
-    "created_by, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM public.observations WHERE review_status = 'new' "
-)
-
-
-def _observations(conn: psycopg.Connection, nid: int | None) -> list[dict[str, Any]]:
-    query = _OBSERVATION + ("AND neighbourhood_id = %s " if nid else "") + "ORDER BY captured_at, id LIMIT 500"
-    cur = conn.execute(query, [nid] if nid else [])
-    names = [c.name for c in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
 
 @router.get("/review", dependencies=PLAN, summary="What waits for a planner: new observations and conflicts")
 def review_queue(request: Request, conn: Conn, neighbourhood: AnyNeighbourhood = None) -> JSONResponse:
     nid = planning.neighbourhood_id(conn, neighbourhood) if neighbourhood else None
-    observations = _observations(conn, nid)
-    photos: dict[int, list[dict[str, Any]]] = {}
-    for row in attachments.listing(conn, "observations", [o["id"] for o in observations]):
-        photos.setdefault(row["feature_id"], []).append(described(request, row))
+    observations = review.waiting(conn, nid)
     for o in observations:
-        o["photos"] = photos.get(o["id"], [])
+        o["photos"] = [described(request, photo) for photo in o["photos"]]
     conflicts = field_changes.open_conflicts(conn, nid)
     return JSONResponse(jsonable_encoder({"observations": observations, "conflicts": conflicts}))
 

@@ -329,7 +329,7 @@ def test_only_changes_the_user_could_make_are_kept_for_review(viewer, field, db)
     stale = {"uid": str(uuid.uuid4()), "op": "update", "layer": "parcels", "id": pid, "base_version": version,
              "properties": {"land_use": "vacant"}}  # fmt: skip
     (by_viewer,) = sync(viewer, stale)
-    assert by_viewer["status"] == "rejected" and "may not update" in by_viewer["message"], by_viewer
+    assert by_viewer["status"] == "rejected" and "may not change" in by_viewer["message"], by_viewer
     (by_field,) = sync(field, {**stale, "uid": str(uuid.uuid4())})
     assert by_field["status"] == "rejected" and "field workers change only" not in by_field["message"]
     results = sync(
