@@ -87,6 +87,9 @@ def prepare_schema(admin_db: psycopg.Connection) -> None:
     """In the database itself, as a superuser: the extensions only a superuser may create, and the objects an
     earlier version made as the superuser handed to the owner (so migrations, run as the owner, can change them)."""
     admin_db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    # Distances along the street network (coverage indicators); without it they are straight lines, and say so.
+    if admin_db.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pgrouting'").fetchone():
+        admin_db.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
     for function in LEAKPROOF:
         admin_db.execute(sql.SQL("ALTER FUNCTION {} LEAKPROOF").format(sql.SQL(function)))
     owner = sql.Identifier(OWNER_ROLE)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the system packages Mahalle needs are present: Python venv, PostgreSQL server + PostGIS,
+# Make sure the system packages Mahalle needs are present: Python venv, PostgreSQL server + PostGIS + pgRouting,
 # GDAL's command-line tools (interoperability tests), Node.js/npm (front-end packages) and Chromium
 # (browser tests and report screenshots). As root on Debian/Ubuntu they are installed
 # with apt-get; otherwise the exact command to run is printed and the script fails.
@@ -46,14 +46,17 @@ if [ -z "$pg_bin" ]; then
 fi
 major=$(basename "$(dirname "$pg_bin")")
 share=$("$pg_bin/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$major")
-if [ ! -f "$share/extension/postgis.control" ]; then
-  pkg="postgresql-$major-postgis-3"
+# PostGIS, and pgRouting for distances along the street network (coverage indicators).
+extensions=()
+[ -f "$share/extension/postgis.control" ] || extensions+=("postgresql-$major-postgis-3")
+[ -f "$share/extension/pgrouting.control" ] || extensions+=("postgresql-$major-pgrouting")
+if [ ${#extensions[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing: $pkg"
-    apt_install "$pkg"
+    echo "installing: ${extensions[*]}"
+    apt_install "${extensions[@]}"
   else
-    echo "PostGIS is missing for PostgreSQL $major." >&2
-    echo "Run: sudo apt-get install -y $pkg" >&2
+    echo "PostgreSQL $major lacks extensions Mahalle needs." >&2
+    echo "Run: sudo apt-get install -y ${extensions[*]}" >&2
     exit 1
   fi
 fi
