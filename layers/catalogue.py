@@ -16,13 +16,16 @@ from layers import (
     assets,
     blighted_plots,
     interventions,
+    needs,
     neighbourhoods,
     observations,
     outputs,
     parcels,
+    referrals,
     service_points,
     streets,
     tasks,
+    visits,
     workshops,
 )
 from layers.spec import Layer
@@ -41,6 +44,9 @@ CORE_LAYERS: tuple[Layer, ...] = (
     assets.LAYER,
     observations.LAYER,
     tasks.LAYER,
+    visits.LAYER,
+    referrals.LAYER,
+    needs.LAYER,
     outputs.LAYER,
 )
 

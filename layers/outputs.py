@@ -83,6 +83,22 @@ LAYER = Layer(
             tr("Service point", "محل خدمت", "نقطة الخدمة", "Σημείο εξυπηρέτησης"),
             references="service_points",
         ),
+        Attribute(
+            "visit_id",
+            "reference",
+            tr("Counted from visit", "از بازدید", "من الزيارة", "Από την επίσκεψη", fr="Compté de la visite"),
+            references="visits",
+            help=tr("Filled by the database: change the visit instead", fr="Rempli par la base : modifiez la visite"),
+        ),
+        Attribute(
+            "referral_id",
+            "reference",
+            tr("Counted from referral", "از ارجاع", "من الإحالة", "Από την παραπομπή", fr="Compté de l'orientation"),
+            references="referrals",
+            help=tr(
+                "Filled by the database: change the referral instead", fr="Rempli par la base : modifiez l'orientation"
+            ),
+        ),
         _count("female", tr("Women and girls", "زن", "إناث", "Γυναίκες")),
         _count("male", tr("Men and boys", "مرد", "ذكور", "Άνδρες")),
         _count("age_0_14", tr("Aged 0-14", "۰ تا ۱۴ سال", "من 0 إلى 14 سنة", "Ηλικίας 0-14")),

@@ -1,5 +1,10 @@
-"""The neighbourhood's social and public resources: mosques, schools, clinics, NGOs, bus stops …"""
+"""The neighbourhood's social and public resources: mosques, schools, clinics, NGOs, bus stops …
 
+With what they offer, for whom and how many people a week they can take, the service points are the directory of
+services that recorded needs and referrals are matched against (the same categories: ``layers/services.py``).
+"""
+
+from layers.services import AUDIENCE, SERVICE
 from layers.spec import Attribute, Layer, choices, tr
 
 STATUS = choices(
@@ -50,6 +55,13 @@ LAYER = Layer(
         Attribute("category", "choice", tr("Category", "دسته", "الفئة", "Κατηγορία"), required=True, choices=CATEGORY),
         Attribute("provider", "text", tr("Provider", "ارائه‌دهنده", "الجهة المقدمة", "Πάροχος"), max_length=200),
         Attribute("services", "text", tr("Services", "خدمات", "الخدمات", "Υπηρεσίες")),
+        Attribute("offers", "choices", tr("Offers", "خدمات قابل ارائه", "يقدّم", "Προσφέρει", fr="Propose"),
+                  choices=SERVICE),
+        Attribute("audience", "choices", tr("For whom", "برای چه کسانی", "لمن", "Για ποιους", fr="Pour qui"),
+                  choices=AUDIENCE),
+        Attribute("capacity", "integer", tr("Capacity (people a week)", "ظرفیت (نفر در هفته)", "السعة (أشخاص أسبوعياً)",
+                  "Δυναμικότητα (άτομα την εβδομάδα)", fr="Capacité (personnes par semaine)"), minimum=0,
+                  unit="people/week"),  # fmt: skip
         Attribute("contact", "text", tr("Contact", "تماس", "الاتصال", "Επικοινωνία"), max_length=200),
         Attribute(
             "opening_hours",

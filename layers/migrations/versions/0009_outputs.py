@@ -23,7 +23,7 @@ TARGETS = "task_targets"
 
 def upgrade() -> None:
     conn = op.get_bind().connection.driver_connection
-    layer = outputs.LAYER
+    layer = outputs.LAYER.without("visit_id").without("referral_id")  # added by 0011, with the layers they name
     # 0007 and 0008 register the catalogue as it is when they run, which may name this layer before its table
     # exists: registered anew, the registry's triggers protect it (row-level security, permits, delete guard).
     conn.execute("DELETE FROM mahalle.layer_registry WHERE name = %s", (layer.name,))
