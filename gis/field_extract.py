@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from core.crs import STORAGE
 from core.errors import NotFound
@@ -84,7 +85,19 @@ def extract(conn: psycopg.Connection, catalogue: Catalogue, code: str) -> dict[s
         "neighbourhood": {"id": nid, "code": row[1], "name": row[2], "outline": row[3]},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "layers": layers,
+        "tasks": _open_tasks(conn, nid),
     }
+
+
+def _open_tasks(conn: psycopg.Connection, nid: int) -> list[dict[str, Any]]:
+    """The neighbourhood's tasks still under way, for what field staff record against them (a mobile unit's
+    visits): as the user may read them (row-level security), goals last."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT id, title, domain, level, status FROM public.tasks WHERE neighbourhood_id = %s "
+            "AND status NOT IN ('done', 'cancelled') ORDER BY level = 'goal', title, id",
+            [nid],
+        ).fetchall()
 
 
 def _collection(conn: psycopg.Connection, layer: Layer, nid: int) -> str:
@@ -104,5 +117,6 @@ def to_json(package: dict[str, Any]) -> str:
     head = {k: v for k, v in hood.items() if k != "outline"}
     return (
         f'{{"neighbourhood": {json.dumps(head, ensure_ascii=False)[:-1]}, "outline": {hood["outline"]}}}, '
-        f'"generated_at": {json.dumps(package["generated_at"])}, "layers": {{{layers}}}}}'
+        f'"generated_at": {json.dumps(package["generated_at"])}, "layers": {{{layers}}}, '
+        f'"tasks": {json.dumps(package.get("tasks", []), ensure_ascii=False)}}}'
     )

@@ -31,7 +31,7 @@ export function closeSheet() {
   document.body.classList.remove("sheet-open");
 }
 
-function openSheet(...children) {
+export function openSheet(...children) {
   const box = sheet();
   clear(box);
   box.append(...children);
@@ -40,7 +40,7 @@ function openSheet(...children) {
   box.scrollTop = 0;
 }
 
-const closeButton = () => el("button", { type: "button", class: "btn sheet-close", "aria-label": t("detail.close"),
+export const closeButton = () => el("button", { type: "button", class: "btn sheet-close", "aria-label": t("detail.close"),
   title: t("detail.close"), onclick: closeSheet, text: "×" });
 
 // Photos ---------------------------------------------------------------------------------------------
@@ -85,23 +85,69 @@ async function keepPhotos(list, target) {
 
 // A new observation ----------------------------------------------------------------------------------
 
-export function openObservation() {
-  const layer = layerOf("observations");
-  if (!layer) { toast(t("field.no_catalogue"), "error"); return; }
-  const category = attribute(layer, "category");
-  const photos = [];
-  const place = { source: gps.position ? "gps" : null, point: null };
+/** Where a report is: the GPS fix (the default once there is one), a tap on the map, or (when `optional`) none.
+ * Returns the controls, and `render` to call when the GPS moves. */
+export function placeChooser(place, { optional = false } = {}) {
   const where = el("p", { class: "place", id: "place-text" });
-  const error = el("p", { class: "form-error", role: "alert", hidden: true });
-  const renderPlace = () => {
+  const render = () => {
     if (place.source === "gps") {
       where.textContent = gps.position
         ? t("field.place_gps", { accuracy: Math.round(gps.position.accuracy) }) : t("field.gps_waiting");
     } else if (place.source === "tap" && place.point) {
       where.textContent = t("field.place_tap", { lat: formatNumber(place.point.lat, { maximumFractionDigits: 5 }),
         lon: formatNumber(place.point.lon, { maximumFractionDigits: 5 }) });
-    } else where.textContent = t("field.place_none");
+    } else where.textContent = optional ? t("field.place_optional") : t("field.place_none");
   };
+  const buttons = el("div", { class: "button-row" },
+    el("button", { type: "button", class: "btn btn-big", id: "place-gps", text: t("field.use_gps"),
+      onclick: () => { place.source = "gps"; place.point = null; render(); } }),
+    el("button", { type: "button", class: "btn btn-big", id: "place-tap", text: t("field.tap_map"), onclick: async () => {
+      const box = sheet();
+      box.hidden = true;
+      const hint = $("#pick-hint");
+      clear(hint).append(el("span", { text: t("field.tap_hint") }), " ",
+        el("button", { type: "button", class: "btn btn-small", text: t("dialog.cancel"), onclick: () => cancelPick() }));
+      hint.hidden = false;
+      const point = await pickPoint();
+      hint.hidden = true;
+      box.hidden = false;
+      if (point) { place.source = "tap"; place.point = point; }
+      render();
+    } }),
+    optional ? el("button", { type: "button", class: "btn btn-big", id: "place-none", text: t("field.no_place"),
+      onclick: () => { place.source = null; place.point = null; render(); } }) : null);
+  render();
+  placeListener = render;
+  gps.listeners.add(render);
+  return { elements: [el("div", { class: "field-label" }, t("field.place")), where, buttons], render };
+}
+
+/** The point of `place`, asking to confirm a poor GPS fix: { point, accuracy } or { error }; { point: null } when
+ * no place was chosen and none is needed. */
+export async function placePoint(place, { optional = false } = {}) {
+  if (place.source === "gps") {
+    if (!gps.position) return { error: t("field.gps_waiting") };
+    const accuracy = gps.position.accuracy;
+    if (accuracy > settings.maxAccuracy) {
+      const ok = await confirmDialog(t("field.accuracy_confirm", { accuracy: Math.round(accuracy), limit: settings.maxAccuracy }),
+        t("field.place_anyway"));
+      if (!ok) return { error: t("field.accuracy_refused") };
+    }
+    return { point: { lat: gps.position.lat, lon: gps.position.lon }, accuracy };
+  }
+  if (place.source === "tap" && place.point) return { point: place.point, accuracy: null };
+  return optional ? { point: null, accuracy: null } : { error: t("field.place_needed") };
+}
+
+export const pointGeometry = (point) => ({ type: "Point", coordinates: [round(point.lon), round(point.lat)] });
+
+export function openObservation() {
+  const layer = layerOf("observations");
+  if (!layer) { toast(t("field.no_catalogue"), "error"); return; }
+  const category = attribute(layer, "category");
+  const photos = [];
+  const place = { source: gps.position ? "gps" : null, point: null };
+  const error = el("p", { class: "form-error", role: "alert", hidden: true });
   const select = el("select", { id: "obs-category", name: "category", required: true, class: "wide" },
     el("option", { value: "", text: t("field.choose") }),
     (category ? category.choices : []).map((c) => el("option", { value: c.value, text: label(c.label) || c.value })));
@@ -116,60 +162,27 @@ export function openObservation() {
   el("div", { class: "sheet-head" }, el("h2", { text: t("field.new_observation") }), closeButton()),
   el("label", { class: "field-label", for: "obs-category" }, `${attributeLabel(layer, "category")} *`), select,
   el("label", { class: "field-label", for: "obs-note" }, attributeLabel(layer, "note")), note,
-  el("div", { class: "field-label" }, t("field.place")), where,
-  el("div", { class: "button-row" },
-    el("button", { type: "button", class: "btn btn-big", id: "place-gps", text: t("field.use_gps"),
-      onclick: () => { place.source = "gps"; place.point = null; renderPlace(); } }),
-    el("button", { type: "button", class: "btn btn-big", id: "place-tap", text: t("field.tap_map"), onclick: async () => {
-      const box = sheet();
-      box.hidden = true;
-      const hint = $("#pick-hint");
-      clear(hint).append(el("span", { text: t("field.tap_hint") }), " ",
-        el("button", { type: "button", class: "btn btn-small", text: t("dialog.cancel"), onclick: () => cancelPick() }));
-      hint.hidden = false;
-      const point = await pickPoint();
-      hint.hidden = true;
-      box.hidden = false;
-      if (point) { place.source = "tap"; place.point = point; }
-      renderPlace();
-    } })),
+  ...placeChooser(place).elements,
   el("div", { class: "field-label" }, t("field.photos")), photoPicker(photos),
   error,
   el("div", { class: "button-row sheet-actions" },
     el("button", { type: "submit", class: "btn btn-primary btn-big", id: "obs-save", text: t("field.save_observation") }),
     el("button", { type: "button", class: "btn btn-big", text: t("dialog.cancel"), onclick: closeSheet })));
-  renderPlace();
   openSheet(form);
-  placeListener = renderPlace;
-  gps.listeners.add(renderPlace);
 }
 
 async function saveObservation(category, note, place, photos) {
   if (!category) return { error: t("field.category_needed") };
-  let point;
-  let accuracy = null;
-  if (place.source === "gps") {
-    if (!gps.position) return { error: t("field.gps_waiting") };
-    point = { lat: gps.position.lat, lon: gps.position.lon };
-    accuracy = gps.position.accuracy;
-    if (accuracy > settings.maxAccuracy) {
-      const ok = await confirmDialog(t("field.accuracy_confirm", { accuracy: Math.round(accuracy), limit: settings.maxAccuracy }),
-        t("field.place_anyway"));
-      if (!ok) return { error: t("field.accuracy_refused") };
-    }
-  } else if (place.source === "tap" && place.point) {
-    point = place.point;
-  } else {
-    return { error: t("field.place_needed") };
-  }
+  const { point, accuracy, error } = await placePoint(place);
+  if (error) return { error };
   const uid = uuid();
   const properties = { category, captured_at: new Date().toISOString() };
   if (note.trim()) properties.note = note.trim();
-  if (accuracy !== null) properties.accuracy_m = Math.round(accuracy * 10) / 10;
+  if (accuracy !== null && accuracy !== undefined) properties.accuracy_m = Math.round(accuracy * 10) / 10;
   if (me.user) properties.observer = me.user.full_name || me.user.name;
   const categoryLabel = label((attribute(layerOf("observations"), "category").choices.find((c) => c.value === category) || {}).label) || category;
   await queueChange({ uid, op: "create", layer: "observations", properties,
-    geometry: { type: "Point", coordinates: [round(point.lon), round(point.lat)] }, label: categoryLabel });
+    geometry: pointGeometry(point), label: categoryLabel });
   await keepPhotos(photos, { change: uid, layer: "observations", feature_uid: uid });
   toast(t("field.queued"), "ok");
   hooks.changed();

@@ -23,7 +23,8 @@ function stateChip(state) {
 }
 
 function changeTitle(change) {
-  const what = change.op === "create" ? t("field.kind_observation") : change.op === "update" ? t("field.kind_update") : t("field.kind_delete");
+  const created = change.layer === "visits" ? t("field.kind_visit") : t("field.kind_observation");
+  const what = change.op === "create" ? created : change.op === "update" ? t("field.kind_update") : t("field.kind_delete");
   return el("div", { class: "card-head" }, el("strong", { text: change.label || change.layer }), " ", el("span", { class: "muted", text: what }));
 }
 

@@ -16,6 +16,7 @@ import * as lists from "./lists.js";
 import { centreOn, drawExtract, drawQueued, fitPending, hooks as mapHooks, inNeighbourhood, initMap, showPosition, translateMap, view } from "./map.js";
 import { clearAll, clearOverrides, db, getValue, liveQuery, persist, setValue, snapshot } from "./store.js";
 import * as sync from "./sync.js";
+import { openVisit } from "./visit.js";
 import { formatBytes, gps } from "./util.js";
 
 const TABS = ["map", "queue", "mine", "device"];
@@ -352,6 +353,11 @@ async function main() {
     if (gps.position) centreOn(gps.position); else toast(gps.error === "denied" ? t("field.gps_denied") : t("field.gps_waiting"), "info");
   });
   $("#report").addEventListener("click", () => forms.openObservation());
+  $("#visit").addEventListener("click", async () => {
+    const code = await getValue("current");
+    const kept = code && (await db.extracts.get(code));
+    openVisit(kept && kept.package);
+  });
   window.addEventListener("online", renderNet);
   window.addEventListener("offline", renderNet);
   window.addEventListener("hashchange", showTab);

@@ -1,12 +1,12 @@
 // Small helpers of field mode: sizes, hashing, the GPS state shared by the modules.
 
-import { locale } from "../i18n.js";
+import { numberFormat } from "../i18n.js";
 
 /** "2.4 MB", "380 kB" in the language's digits and unit names (Intl). */
 export function formatBytes(bytes) {
   const mb = bytes / (1024 * 1024);
   const [value, unit] = mb >= 0.95 ? [mb, "megabyte"] : [Math.max(bytes / 1024, 1), "kilobyte"];
-  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
+  return numberFormat({ style: "unit", unit, unitDisplay: "short", maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
 }
 
 export async function sha256Hex(blob) {
