@@ -14,7 +14,22 @@ from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
 from api.ogc import tiles as ogc_tiles
-from api.routes import auth, docs, field, field_package, health, home, layers, planning, review, transfer, web
+from api.routes import (
+    auth,
+    coverage,
+    docs,
+    field,
+    field_package,
+    groups,
+    health,
+    home,
+    layers,
+    planning,
+    review,
+    transfer,
+    vocabulary,
+    web,
+)
 from api.runtime import Database, announce_first_admin, ensure_first_admin, load_demo_if_empty, open_database
 from core.db import make_pool
 from core.settings import Settings, get_settings
@@ -77,6 +92,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(field.router)
     app.include_router(field_package.router)
     app.include_router(review.router)
+    app.include_router(groups.router)
+    app.include_router(vocabulary.router)
+    app.include_router(coverage.router)
     return app
 
 

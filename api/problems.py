@@ -70,6 +70,12 @@ def _property(exc: Any) -> dict[str, object]:
     return {"property": getattr(exc, "column", None)}
 
 
+def _rule(exc: RuleViolation) -> dict[str, object]:
+    """The attribute at fault and, when the database named it, the rule and its parameters (the web app words
+    the refusal in the user's language from them; ``detail`` stays the database's English sentence)."""
+    return {**_property(exc), "rule": exc.rule, "params": exc.params if exc.rule else None}
+
+
 def _no_headers(exc: Any) -> dict[str, str]:
     return {}
 
@@ -114,7 +120,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     Conflict: Problem(409, "Conflict"),
     TransitionNotAllowed: Problem(409, "Transition not allowed", members=_next_states),
     HasDependents: Problem(409, "Other records depend on this one"),
-    RuleViolation: Problem(422, "The data breaks a rule of the layer"),
+    RuleViolation: Problem(422, "The data breaks a rule of the layer", members=_rule),
     Unauthenticated: Problem(401, "Log in first", headers=_authenticate),
     Forbidden: Problem(403, "Your roles do not allow this"),
     TooManyAttempts: Problem(429, "Too many attempts", headers=_retry_after),

@@ -7,6 +7,9 @@ it (the property at fault, the current version, the allowed next states) as data
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import psycopg
 
 
@@ -57,12 +60,26 @@ class Conflict(MahalleError):
 
 
 class RuleViolation(MahalleError):
-    """The database refused a change because it breaks a rule of the data model."""
+    """The database refused a change because it breaks a rule of the data model.
 
-    def __init__(self, message: str, column: str | None = None, sqlstate: str | None = None):
+    ``rule`` and ``params`` name the rule and its parameters when the database said them (the DETAIL of the
+    layers' rules is JSON text ``{"rule": "not_in_list", "params": {"attribute": "tenure", …}}``), so a client
+    can word the refusal in its user's language; ``str(err)`` stays the database's English message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        column: str | None = None,
+        sqlstate: str | None = None,
+        rule: str | None = None,
+        params: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.column = column
         self.sqlstate = sqlstate
+        self.rule = rule
+        self.params = params
 
     @classmethod
     def from_db(cls, exc: psycopg.Error) -> RuleViolation:
@@ -70,7 +87,22 @@ class RuleViolation(MahalleError):
         message = diag.message_primary or str(exc)
         if diag.constraint_name and diag.table_name and not diag.message_primary.startswith(diag.table_name + " "):
             message = f"{diag.table_name}: {message}"
-        return cls(message, column=diag.column_name, sqlstate=diag.sqlstate)
+        rule, params = rule_of(diag.message_detail)
+        return cls(message, column=diag.column_name, sqlstate=diag.sqlstate, rule=rule, params=params)
+
+
+def rule_of(detail: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """The rule code and parameters of a DETAIL the layers' rules wrote; (None, None) for any other detail."""
+    if not detail or not detail.startswith("{"):
+        return None, None
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict) or not isinstance(data.get("rule"), str):
+        return None, None
+    params = data.get("params")
+    return data["rule"], params if isinstance(params, dict) else {}
 
 
 class TransitionNotAllowed(Conflict):

@@ -6,7 +6,8 @@ the history), so a before/after comparison is exact. Definitions are in docs/pla
 * a neighbourhood holds the features whose ``neighbourhood_id`` is it; a drawn polygon holds the
   features whose point-on-surface lies inside it, and the part of each street inside it;
 * services that serve an area (parks, schools, clinics) are counted wherever they are, also just
-  across the boundary; distances are straight lines on the ellipsoid (geography).
+  across the boundary; distances are straight lines on the ellipsoid (geography), except coverage's: along the
+  street network where there is one, each category with its own distance (gis/coverage.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import shapely
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from core import i18n
 from core.errors import InvalidInput, NotFound
-from layers import interventions, parcels, workshops
+from gis import coverage
+from layers import groups, interventions, parcels, service_points, workshops
+from layers.spec import text_in
 
 PAVED = tuple(c.value for c in interventions.PAVING_SURFACE)
 FORMAL_TENURE = ("registered_deed", "public")  # a title the state recognises
@@ -31,8 +35,7 @@ STILL_BLIGHTED = ("identified", "secured")
 ACTIVE_WORKSHOP = ("active", "warned")  # still operating
 NOT_LIT = ("unlit", "partial")
 SCHOOLS = ("school",)
-CLINICS = ("clinic", "hospital")
-PARK_M, SCHOOL_M, CLINIC_M = 300, 500, 500  # coverage distances
+# Coverage distances are the office's settings per service category (public.coverage_rules, gis/coverage.py).
 UNLIT_NEAR_SCHOOL_M, BLIGHT_NEAR_SCHOOL_M, WORKSHOP_NEAR_HOMES_M = 200, 100, 50
 
 assert set(FORMAL_TENURE) <= set(parcels.LAYER.attribute("tenure").values)
@@ -41,13 +44,27 @@ assert set(ACTIVE_WORKSHOP) | {"sealed"} <= set(workshops.LAYER.attribute("statu
 
 @dataclass(frozen=True)
 class Scope:
-    """Where indicators are computed: a neighbourhood (by id) or a drawn polygon (hex EWKB)."""
+    """Where indicators are computed: one or several neighbourhoods (by id) or a drawn polygon (hex EWKB).
+
+    Several neighbourhoods (a roll-up) count their features once each, their populations summed (unknown if any
+    is unknown) and their boundaries' union as the area; ``code`` is then their codes, comma-separated."""
 
     area: str  # hex EWKB, EPSG:4326
-    neighbourhood_id: int | None = None
+    neighbourhood_ids: tuple[int, ...] = ()
     code: str | None = None
     name: str | None = None
     population: int | None = None
+    codes: tuple[str, ...] = ()
+    group: str | None = None  # the named group the neighbourhoods were chosen by
+
+    @property
+    def neighbourhood_id(self) -> int | None:
+        """The neighbourhood of a one-neighbourhood scope."""
+        return self.neighbourhood_ids[0] if len(self.neighbourhood_ids) == 1 else None
+
+    @property
+    def rollup(self) -> bool:
+        return len(self.neighbourhood_ids) > 1 or self.group is not None
 
 
 def end_of_day(day: date) -> datetime:
@@ -56,14 +73,52 @@ def end_of_day(day: date) -> datetime:
 
 
 def neighbourhood_scope(conn: psycopg.Connection, code: str) -> Scope:
+    return neighbourhoods_scope(conn, [code])
+
+
+def neighbourhoods_scope(conn: psycopg.Connection, codes: list[str], group: tuple[str, str] | None = None) -> Scope:
+    """The neighbourhoods of ``codes`` (in that order, each once), or of ``group`` (code, name) when given.
+    Row-level security shows only the neighbourhoods the user may read, so an unreadable code is unknown."""
+    codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    if not codes:
+        raise InvalidInput("name at least one neighbourhood (its code)", "neighbourhood")
     row = conn.execute(
-        "SELECT id, code, name, population, encode(ST_AsEWKB(geom), 'hex') FROM public.neighbourhoods WHERE code = %s",
-        (code,),
+        "SELECT array_agg(n.id ORDER BY x.o), array_agg(n.code ORDER BY x.o), "
+        "string_agg(n.name, ', ' ORDER BY x.o), CASE WHEN bool_and(n.population IS NOT NULL) "
+        "THEN sum(n.population) END, encode(ST_AsEWKB(ST_Multi(ST_Union(n.geom))), 'hex') "
+        "FROM unnest(%s::text[]) WITH ORDINALITY x(code, o) JOIN public.neighbourhoods n ON n.code = x.code",
+        (codes,),
     ).fetchone()
-    if row is None:
-        raise NotFound(f"There is no neighbourhood with code {code!r}.")
-    nid, code, name, population, area = row
-    return Scope(area, nid, code, name, population)
+    ids, found, name, population, area = row
+    missing = [c for c in codes if c not in (found or [])]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        raise NotFound(f"There is no neighbourhood with code {names}." if len(missing) == 1 else
+                       f"There are no neighbourhoods with codes {names}.")  # fmt: skip
+    if len(ids) == 1 and group is None:  # the boundary as stored: one neighbourhood's output is as before
+        area = conn.execute("SELECT encode(ST_AsEWKB(geom), 'hex') FROM public.neighbourhoods WHERE id = %s",
+                            (ids[0],)).fetchone()[0]  # fmt: skip
+    if group is not None:
+        return Scope(area, tuple(ids), group[0], group[1], population, tuple(found), group[0])
+    return Scope(area, tuple(ids), ",".join(found), name, population, tuple(found))
+
+
+MAX_CODES = 500  # neighbourhoods one roll-up may name
+
+
+def scope_of(conn: psycopg.Connection, neighbourhood: str | None = None, group: str | None = None) -> Scope:
+    """The scope a request names: ``neighbourhood`` (a code, or codes separated by commas) or ``group``."""
+    if bool(neighbourhood) == bool(group):
+        raise InvalidInput("give either neighbourhood (a code, or codes separated by commas) or group", "neighbourhood")
+    if group:
+        name, _, codes = groups.member_codes(conn, group)
+        if not codes:
+            raise NotFound(f"The group {group!r} has no neighbourhood you may read.")
+        return neighbourhoods_scope(conn, codes, (group, name))
+    codes = (neighbourhood or "").split(",")
+    if len(codes) > MAX_CODES:
+        raise InvalidInput(f"a roll-up may name at most {MAX_CODES} neighbourhoods", "neighbourhood")
+    return neighbourhoods_scope(conn, codes)
 
 
 def parse_polygon(value: Any) -> shapely.Geometry:
@@ -122,15 +177,15 @@ def _sources(at: datetime | None) -> sql.Composable:
 
 def _inside(scope: Scope, lines: bool = False) -> sql.Composable:
     """Whether row ``f`` belongs to the scope."""
-    if scope.neighbourhood_id is not None:
-        return sql.SQL("f.neighbourhood_id = %(nid)s")
+    if scope.neighbourhood_ids:
+        return sql.SQL("f.neighbourhood_id = ANY(%(nids)s)")
     if lines:
         return sql.SQL("ST_Intersects(f.geom, (SELECT a FROM area))")
     return sql.SQL("ST_Intersects((SELECT a FROM area), ST_PointOnSurface(f.geom))")
 
 
 def _street_length(scope: Scope) -> sql.Composable:
-    if scope.neighbourhood_id is not None:
+    if scope.neighbourhood_ids:  # a street counts whole in the neighbourhood it belongs to
         return sql.SQL("ST_Length(f.geom::geography)")
     return sql.SQL("ST_Length(ST_Intersection(f.geom, (SELECT a FROM area))::geography)")
 
@@ -140,7 +195,8 @@ class _Query:
 
     def __init__(self, conn: psycopg.Connection, scope: Scope, at: datetime | None):
         self.conn, self.scope, self.at = conn, scope, at
-        self.params = {"at": at, "area": scope.area, "nid": scope.neighbourhood_id}
+        self.params = {"at": at, "area": scope.area, "nid": scope.neighbourhood_id,
+                       "nids": list(scope.neighbourhood_ids)}  # fmt: skip
 
     def rows(self, body: str, **fmt: Any) -> list[dict[str, Any]]:
         values = {k: v if isinstance(v, sql.Composable) else sql.Literal(v) for k, v in fmt.items()}
@@ -243,33 +299,8 @@ def _green_space(q: _Query) -> dict[str, Any]:
 
 
 def _coverage(q: _Query) -> dict[str, Any]:
-    (row,) = q.rows(
-        "WITH homes AS (SELECT f.geom::geography AS g FROM s_parcels f WHERE {inside} AND f.land_use = 'residential'), "
-        "near AS (SELECT (SELECT a FROM area)::geography AS a), "
-        "parks AS (SELECT f.geom::geography AS g FROM s_parcels f, near WHERE f.land_use = 'park' "
-        "          AND ST_DWithin(f.geom::geography, near.a, {park_m})), "
-        "schools AS (SELECT f.geom::geography AS g FROM s_service_points f, near WHERE f.category = ANY({schools}) "
-        "          AND ST_DWithin(f.geom::geography, near.a, {school_m})), "
-        "clinics AS (SELECT f.geom::geography AS g FROM s_service_points f, near WHERE f.category = ANY({clinics}) "
-        "          AND ST_DWithin(f.geom::geography, near.a, {clinic_m})) "
-        "SELECT count(*) AS homes, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM parks p WHERE ST_DWithin(p.g, h.g, {park_m}))) AS park, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM schools s WHERE ST_DWithin(s.g, h.g, {school_m}))) AS school, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM clinics c WHERE ST_DWithin(c.g, h.g, {clinic_m}))) AS clinic "
-        "FROM homes h",
-        park_m=PARK_M,
-        school_m=SCHOOL_M,
-        clinic_m=CLINIC_M,
-        schools=list(SCHOOLS),
-        clinics=list(CLINICS),
-    )
-    homes = row["homes"]
-    return {
-        "residential_parcels": homes,
-        "park_300m_pct": _pct(row["park"], homes),
-        "school_500m_pct": _pct(row["school"], homes),
-        "clinic_500m_pct": _pct(row["clinic"], homes),
-    }
+    """Per service category with a rule: the share of the scope's homes within its distance (gis/coverage.py)."""
+    return coverage.measure(q.conn, _sources(q.at), _inside(q.scope), q.params)
 
 
 def _priorities(q: _Query) -> dict[str, list[dict[str, Any]]]:
@@ -318,13 +349,16 @@ def compute(conn: psycopg.Connection, scope: Scope, as_of: date | datetime | Non
     at = end_of_day(as_of) if isinstance(as_of, date) and not isinstance(as_of, datetime) else as_of
     q = _Query(conn, scope, at)
     area_m2 = conn.execute("SELECT ST_Area(%s::geometry::geography)", (scope.area,)).fetchone()[0]
+    where = {
+        "neighbourhood": scope.code,
+        "name": scope.name,
+        "area_m2": round(area_m2, 1),
+        "polygon": None if scope.neighbourhood_ids else json.loads(shapely.to_geojson(shapely.from_wkb(scope.area))),
+    }
+    if scope.rollup:  # a roll-up names its neighbourhoods (and the group they were chosen by)
+        where |= {"neighbourhoods": list(scope.codes), "group": scope.group, "population": scope.population}
     return {
-        "scope": {
-            "neighbourhood": scope.code,
-            "name": scope.name,
-            "area_m2": round(area_m2, 1),
-            "polygon": None if scope.neighbourhood_id else json.loads(shapely.to_geojson(shapely.from_wkb(scope.area))),
-        },
+        "scope": where,
         "as_of": as_of.isoformat() if as_of is not None else None,
         "streets": _streets(q),
         "parcels": _parcels(q),
@@ -350,10 +384,9 @@ SUMMARY: tuple[tuple[str, str, str, str], ...] = (
     ("polluting_sealed", "workshops", "sealed", "count"),
     ("service_points", "service_points", "total", "count"),
     ("green_per_resident", "green_space", "m2_per_resident", "m2"),
-    ("park_coverage", "coverage", "park_300m_pct", "%"),
-    ("school_coverage", "coverage", "school_500m_pct", "%"),
-    ("clinic_coverage", "coverage", "clinic_500m_pct", "%"),
 )
+# Besides, one line per coverage rule: ``coverage_<category>``, the % of homes within its distance (see summary).
+COVERAGE = "coverage_"
 
 
 # Indicators where a fall is an improvement (the report colours changes by whether they are better).
@@ -361,4 +394,25 @@ LOWER_IS_BETTER = frozenset({"blighted_count", "blighted_area", "polluting_activ
 
 
 def summary(indicators: dict[str, Any]) -> dict[str, float | int | None]:
-    return {key: indicators[section][field] for key, section, field, _ in SUMMARY}
+    """The SUMMARY figures, then the coverage of each category with a rule (``coverage_school`` …): the rules are
+    the office's current settings, so a start and an end computed together have the same keys."""
+    values = {key: indicators[section][field] for key, section, field, _ in SUMMARY}
+    values |= {COVERAGE + c["category"]: c["pct"] for c in indicators["coverage"]["by_category"]}
+    return values
+
+
+def units(values: dict[str, Any]) -> dict[str, str]:
+    """The unit of each figure of a ``summary``."""
+    known = {key: unit for key, _, _, unit in SUMMARY}
+    return {key: known.get(key, "%") for key in values}
+
+
+def label(key: str, lang: str) -> str:
+    """The report's label of a ``summary`` figure in ``lang``; a coverage figure names its category."""
+    if not key.startswith(COVERAGE):
+        return i18n.text(lang, "report", f"indicator.{key}")
+    category = key.removeprefix(COVERAGE)
+    choices = {c.value: c.label for c in service_points.LAYER.attribute("category").choices}
+    choices["park"] = next(c.label for c in parcels.LAYER.attribute("land_use").choices if c.value == "park")
+    name = text_in(choices[category], lang) if category in choices else category
+    return i18n.text(lang, "report", "indicator.coverage", category=name)

@@ -215,4 +215,7 @@ def _again(conn: psycopg.Connection, change: Change, before: field_changes.Recei
 
 def _rejected(uid: str | None, exc: MahalleError) -> dict[str, Any]:
     message = f"{exc}: these are kept by the server" if isinstance(exc, ReadOnlyProperties) else str(exc)
-    return {"uid": uid, "status": "rejected", "message": message, "property": getattr(exc, "column", None)}
+    result = {"uid": uid, "status": "rejected", "message": message, "property": getattr(exc, "column", None)}
+    if getattr(exc, "rule", None):  # a rule of the layer the database named: the app words it in its language
+        result |= {"rule": exc.rule, "params": exc.params}  # type: ignore[attr-defined]
+    return result

@@ -26,6 +26,7 @@ from layers import (
     streets,
     tasks,
     visits,
+    vocabulary,
     workshops,
 )
 from layers.spec import Layer
@@ -85,7 +86,7 @@ def core_catalogue() -> Catalogue:
 
 
 def load_catalogue(conn: psycopg.Connection) -> Catalogue:
-    """Core layers plus the custom layers registered in this database."""
+    """Core layers plus the custom layers registered in this database, with the database's value lists."""
     cat = core_catalogue()
     rows = conn.execute(
         "SELECT spec FROM mahalle.layer_registry WHERE kind = 'custom' ORDER BY created_at, name"
@@ -102,4 +103,5 @@ def load_catalogue(conn: psycopg.Connection) -> Catalogue:
         "SELECT name FROM mahalle.layer_registry r WHERE coalesce((to_jsonb(r)->>'public')::boolean, true)"
     ).fetchall()
     cat.public = frozenset(name for (name,) in public)
+    vocabulary.apply(cat.layers, conn)  # the value lists as the office keeps them
     return cat

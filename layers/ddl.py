@@ -7,6 +7,8 @@ derivation, version stamping and history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 from psycopg import sql
 
@@ -34,14 +36,24 @@ def column_sql(a: Attribute) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
-def attribute_checks(layer: Layer, a: Attribute) -> list[sql.Composable]:
-    """Backstop CHECK constraints; the validation trigger gives the friendlier message first."""
+VALUE_FORMAT = "^[a-z][a-z0-9_]{0,62}$"  # an entry of a value list (mahalle.vocabulary_value_format)
+VALUES_FORMAT = "^([a-z][a-z0-9_]{0,62}(,|$))*$"
+
+
+def attribute_checks(layer: Layer, a: Attribute, value_lists: bool = True) -> list[sql.Composable]:
+    """Backstop CHECK constraints; the validation trigger gives the friendlier message first. A value list is the
+    database's (``value_lists``, migration 0013: ``mahalle.vocabulary``, which a CHECK cannot read), else the
+    catalogue's as a CHECK (migrations going down)."""
     col = sql.Identifier(a.name)
     out: list[tuple[str, sql.Composable]] = []
-    if a.type == "choice":
+    if a.type == "choice" and not value_lists:
         out.append(("values", sql.SQL("{} IN ({})").format(col, sql.SQL(", ").join(map(sql.Literal, a.values)))))
-    if a.type == "choices":
+    if a.type == "choices" and not value_lists:
         out.append(("values", sql.SQL("{} <@ {}::text[]").format(col, sql.Literal(list(a.values)))))
+    if a.type == "choice" and value_lists:  # what a CHECK can still say: the value is shaped like an entry
+        out.append(("value_format", sql.SQL("{} ~ {}").format(col, sql.Literal(VALUE_FORMAT))))
+    if a.type == "choices" and value_lists:
+        out.append(("value_format", sql.SQL("array_to_string({}, ',') ~ {}").format(col, sql.Literal(VALUES_FORMAT))))
     if a.minimum is not None:
         out.append(("min", sql.SQL("{} >= {}").format(col, sql.Literal(a.minimum))))
     if a.maximum is not None:
@@ -100,7 +112,7 @@ def create_table(layer: Layer) -> sql.Composed:
         sql.SQL("CONSTRAINT {} UNIQUE (source, source_id)").format(sql.Identifier(f"{layer.name}_source_key")),
     ]
     for a in layer.attributes:
-        items += attribute_checks(layer, a)
+        items += attribute_checks(layer, a, value_lists=layer.kind != "custom")
         if a.type == "reference":
             items.append(
                 sql.SQL("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES public.{} (id)").format(
@@ -122,53 +134,60 @@ def create_table(layer: Layer) -> sql.Composed:
     return sql.SQL("CREATE TABLE public.{} (\n  {}\n)").format(t, sql.SQL(",\n  ").join(items))
 
 
-def validation_function(layer: Layer) -> sql.Composed:
-    """A per-layer plpgsql trigger that explains, in a planner's words, what is wrong with a row."""
+def validation_function(layer: Layer, rule_codes: bool = True, value_lists: bool = True) -> sql.Composed:
+    """A per-layer plpgsql trigger that explains, in a planner's words, what is wrong with a row.
+
+    Besides its English MESSAGE each refusal carries, with ``rule_codes``, a DETAIL of JSON text
+    ``{"rule": <code>, "params": {...}}`` from which a client words it in the user's language (docs/api.md).
+    """
     who = "who"
     lines: list[str] = []
+    layer_name = quote(layer.name)
 
-    def fail(code: str, column: str | None, message_sql: str) -> str:
+    def fail(code: str, column: str | None, message_sql: str, rule: str, **params: str) -> str:
         col = f", COLUMN = {sql.Literal(column).as_string()}" if column else ""
-        return f"RAISE EXCEPTION USING ERRCODE = '{code}'{col}, MESSAGE = {who} || ': ' || {message_sql};"
+        detail = f", DETAIL = {rule_detail(rule, layer=layer_name, **params)}" if rule_codes else ""
+        return f"RAISE EXCEPTION USING ERRCODE = '{code}'{col}, MESSAGE = {who} || ': ' || {message_sql}{detail};"
 
     if layer.has_geometry:
         want = sql.Literal(layer.geometry_type.upper()).as_string()  # type: ignore[union-attr]
         if layer.geometry_required:
-            lines.append(
-                f"IF NEW.geom IS NULL THEN {fail('23502', 'geom', quote('the feature has no geometry'))} END IF;"
-            )
+            nothing = fail("23502", "geom", quote("the feature has no geometry"), "no_geometry")
+            lines.append(f"IF NEW.geom IS NULL THEN {nothing} END IF;")
         lines.append(f"NEW.geom := mahalle.prepare_geometry(NEW.geom, {want}, {who});")
     for a in layer.attributes:
         col = f"NEW.{sql.Identifier(a.name).as_string()}"
         name = quote(a.name)
+        value = f"to_jsonb({col})"
         if a.required:
             msg = f"{name} || {quote(' is required')}"
-            lines.append(f"IF {col} IS NULL THEN {fail('23502', a.name, msg)} END IF;")
-        if a.type == "choice":
-            values = ", ".join(sql.Literal(v).as_string() for v in a.values)
-            msg = f"format('%s %L is not one of: %s', {name}, {col}, {quote(', '.join(a.values))})"
-            lines.append(f"IF {col} NOT IN ({values}) THEN {fail('23514', a.name, msg)} END IF;")
-        if a.type == "choices":
-            arr = sql.Literal(list(a.values)).as_string()
-            msg = f"format('%s %s: only these values are allowed: %s', {name}, {col}, {quote(', '.join(a.values))})"
-            lines.append(f"IF NOT ({col} <@ {arr}::text[]) THEN {fail('23514', a.name, msg)} END IF;")
+            lines.append(f"IF {col} IS NULL THEN {fail('23502', a.name, msg, 'required', attribute=name)} END IF;")
+        if a.type in ("choice", "choices") and value_lists and layer.kind != "custom":
+            lines.append(_value_list_check(layer, a, fail))
+        elif a.type in ("choice", "choices"):
+            lines.append(_declared_list_check(layer, a, fail))
         if a.minimum is not None:
             low = quote(a.minimum)
             msg = f"format('%s must be at least %s (got %s)', {name}, {low}, {col})"
-            lines.append(f"IF {col} < {low} THEN {fail('23514', a.name, msg)} END IF;")
+            refuse = fail("23514", a.name, msg, "minimum", attribute=name, minimum=low, value=value)
+            lines.append(f"IF {col} < {low} THEN {refuse} END IF;")
         if a.maximum is not None:
             high = quote(a.maximum)
             msg = f"format('%s must be at most %s (got %s)', {name}, {high}, {col})"
-            lines.append(f"IF {col} > {high} THEN {fail('23514', a.name, msg)} END IF;")
+            refuse = fail("23514", a.name, msg, "maximum", attribute=name, maximum=high, value=value)
+            lines.append(f"IF {col} > {high} THEN {refuse} END IF;")
         if a.max_length is not None:
             most = quote(a.max_length)
             msg = f"format('%s is longer than %s characters', {name}, {most})"
-            lines.append(f"IF char_length({col}) > {most} THEN {fail('23514', a.name, msg)} END IF;")
+            length = f"char_length({col})"
+            refuse = fail("23514", a.name, msg, "too_long", attribute=name, max_length=most, length=length)
+            lines.append(f"IF {length} > {most} THEN {refuse} END IF;")
     for check in layer.checks:
         expr = check.sql
         for a in (*layer.attribute_names, "id"):
             expr = _qualify(expr, a)
-        lines.append(f"IF NOT ({expr}) THEN {fail('23514', None, quote(check.message))} END IF;")
+        refuse = fail("23514", None, quote(check.message), "check", check=quote(check.name))
+        lines.append(f"IF NOT ({expr}) THEN {refuse} END IF;")
     body = (
         "DECLARE\n  who text := format('%s %s', TG_TABLE_NAME,\n"
         "    CASE WHEN TG_OP = 'INSERT' THEN 'new feature' ELSE 'feature ' || NEW.id END);\n"
@@ -177,6 +196,61 @@ def validation_function(layer: Layer) -> sql.Composed:
     return sql.SQL("CREATE OR REPLACE FUNCTION mahalle.{}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
         sql.Identifier(f"validate_{layer.name}"), sql.Literal(body)
     )
+
+
+def _declared_list_check(layer: Layer, a: Attribute, fail: Callable[..., str]) -> str:
+    """The check of a value-list attribute against the catalogue's list as declared (custom layers; databases
+    before migration 0013)."""
+    col = f"NEW.{sql.Identifier(a.name).as_string()}"
+    name = quote(a.name)
+    value = f"to_jsonb({col})"
+    if a.type == "choice":
+        values = ", ".join(sql.Literal(v).as_string() for v in a.values)
+        msg = f"format('%s %L is not one of: %s', {name}, {col}, {quote(', '.join(a.values))})"
+        allowed = f"to_jsonb(ARRAY[{values}]::text[])"
+        refuse = fail("23514", a.name, msg, "not_in_list", attribute=name, value=value, allowed=allowed)
+        return f"IF {col} NOT IN ({values}) THEN {refuse} END IF;"
+    arr = sql.Literal(list(a.values)).as_string()
+    msg = f"format('%s %s: only these values are allowed: %s', {name}, {col}, {quote(', '.join(a.values))})"
+    wrong = f"to_jsonb(ARRAY(SELECT unnest({col}) EXCEPT SELECT unnest({arr}::text[])))"
+    allowed = f"to_jsonb({arr}::text[])"
+    refuse = fail("23514", a.name, msg, "values_not_allowed", attribute=name, values=wrong, allowed=allowed)
+    return f"IF NOT ({col} <@ {arr}::text[]) THEN {refuse} END IF;"
+
+
+def _value_list_check(layer: Layer, a: Attribute, fail: Callable[..., str]) -> str:
+    """The check of a value-list attribute against the database's list (``mahalle.vocabulary``): an entry not
+    retired, or the value the row already has (a retired entry stays on the rows that have it)."""
+    col = f"NEW.{sql.Identifier(a.name).as_string()}"
+    kept = f"CASE WHEN TG_OP = 'UPDATE' THEN OLD.{sql.Identifier(a.name).as_string()} END"
+    # Until migration 0013 has made the database's lists (earlier migrations build this function too), the
+    # catalogue's list as declared: PL/pgSQL plans the branch that names mahalle.value_allowed only when it runs.
+    before = _declared_list_check(layer, a, fail)
+    args = f"{quote(layer.name)}, {quote(a.name)}"
+    allowed_now = f"mahalle.allowed_values({args})"
+    listed = f"array_to_string({allowed_now}, ', ')"
+    name = quote(a.name)
+    if a.type == "choice":
+        msg = f"format('%s %L is not one of: %s', {name}, {col}, {listed})"
+        refuse = fail("23514", a.name, msg, "not_in_list", attribute=name, value=f"to_jsonb({col})",
+                      allowed=f"to_jsonb({allowed_now})")  # fmt: skip
+        return (
+            f"IF {NO_LISTS} THEN {before} ELSIF NOT mahalle.value_allowed({args}, {col}, {kept}) THEN {refuse} END IF;"
+        )
+    msg = f"format('%s %s: only these values are allowed: %s', {name}, {col}, {listed})"
+    wrong = f"to_jsonb(ARRAY(SELECT unnest({col}) EXCEPT SELECT unnest({allowed_now})))"
+    refuse = fail("23514", a.name, msg, "values_not_allowed", attribute=name, values=wrong,
+                  allowed=f"to_jsonb({allowed_now})")  # fmt: skip
+    return f"IF {NO_LISTS} THEN {before} ELSIF NOT mahalle.values_allowed({args}, {col}, {kept}) THEN {refuse} END IF;"
+
+
+NO_LISTS = "to_regclass('mahalle.vocabulary') IS NULL"
+
+
+def rule_detail(rule: str, **params: str) -> str:
+    """The DETAIL of a refusal: JSON text naming the rule and its parameters (SQL expressions, values quoted)."""
+    pairs = ", ".join(f"{quote(key)}, {expr}" for key, expr in params.items())
+    return f"jsonb_build_object('rule', {quote(rule)}, 'params', jsonb_build_object({pairs}))::text"
 
 
 def quote(value: object) -> str:

@@ -26,6 +26,7 @@ READ_ONLY = (
 # tokens, sessions, audit log or jobs. Row-level security narrows the layers and the history to their rights.
 LOGIN_READS = (
     "mahalle.layer_registry",
+    "mahalle.vocabulary",  # the value lists, with their labels (QGIS value maps)
     "mahalle.history",
     "mahalle.intervention_transitions",
     "mahalle.intervention_kind_rules",

@@ -76,6 +76,7 @@ class Choice:
     value: str
     label: dict[str, str]
     color: str | None = None  # styling hint for the layer's key attribute
+    retired: bool = False  # stays on the rows that have it, not offered for new values (layers/vocabulary.py)
 
 
 def choices(*items: tuple[str, dict[str, str]] | tuple[str, dict[str, str], str]) -> tuple[Choice, ...]:
@@ -95,6 +96,9 @@ class Attribute:
     maximum: float | None = None
     max_length: int | None = None
     references: str | None = None  # layer name, for type "reference"
+    # A value list the code follows (a lifecycle, the board's columns): the office translates its entries, and
+    # adds or retires none (mahalle.vocabulary refuses).
+    fixed: bool = False
     help: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -172,6 +176,12 @@ class Layer:
         data = asdict(self)
         if not self.field_editable:  # custom definitions have no such key (mahalle.create_custom_layer)
             del data["field_editable"]
+        for a in data["attributes"]:  # nor has a definition's value list a retired entry, or a fixed list
+            if not a["fixed"]:
+                del a["fixed"]
+            for c in a["choices"]:
+                if not c["retired"]:
+                    del c["retired"]
         return data
 
     @classmethod

@@ -32,6 +32,7 @@ const VENDOR = {
   vectorgrid: ["leaflet.vectorgrid/dist", ["Leaflet.VectorGrid.bundled.min.js"]],
   chartjs: ["chart.js/dist", ["chart.umd.min.js"]],
   dexie: ["dexie/dist", ["dexie.mjs"]],
+  jalaali: ["jalaali-js/dist", ["index.js"]],
 };
 
 const digest = (...paths) => {
@@ -79,7 +80,8 @@ const { count, size, warnings } = await generateSW({
   cleanupOutdatedCaches: true,
   cacheId: "mahalle",
   directoryIndex: null,
-  ignoreURLParametersMatching: [/^__WB_REVISION__$/],
+  // `/field?lang=fa` is the precached /field: the page reads the language from its address itself.
+  ignoreURLParametersMatching: [/^__WB_REVISION__$/, /^lang$/],
   runtimeCaching: [
     { urlPattern: ({ request, url }) => request.mode === "navigate" && url.pathname === "/", ...networkFirst("mahalle-pages") },
     { urlPattern: ({ url }) => url.pathname === "/layers" || url.pathname.startsWith("/layers/"), ...networkFirst("mahalle-data") },

@@ -179,4 +179,14 @@ def render_admin(
         activity=activity_rows,
         audit=audit_rows,
         zone=time_zone(),
+        # for web/static/js/admin-vocabulary.js, which fills {value} itself
+        vocabulary_strings={key: t(key, value="{value}") for key in VOCABULARY_STRINGS},
     )
+
+
+# The value lists' editor (a script on the admin page) says these in the page's language.
+VOCABULARY_STRINGS = tuple(
+    f"admin.vocab.{k}"
+    for k in ("list", "value", "state", "save", "retire", "restore", "remove", "add", "added", "saved", "removed",
+              "retired", "office", "catalogue", "fixed", "new_value", "value_help", "remove_confirm", "failed")
+)  # fmt: skip

@@ -22,7 +22,8 @@ import folium
 from xstatic.pkg import leaflet as xleaflet
 
 from gis.indicators import LOWER_IS_BETTER
-from layers import interventions, tasks
+from gis.indicators import label as indicator_label
+from layers import interventions, outputs, tasks
 from web import csp
 from web import report_i18n as i18n
 from web.templates import render
@@ -31,6 +32,7 @@ from web.templates import render
 PALETTE = ("#e65100", "#6d4c41", "#fbc02d", "#2e7d32", "#1565c0", "#c62828", "#43a047", "#8e24aa", "#00838f")
 KIND_LABELS = {c.value: c.label for c in interventions.KIND}
 DOMAIN_LABELS = {c.value: c.label for c in tasks.DOMAIN}
+OUTPUT_LABELS = {c.value: c.label for c in outputs.KIND}
 
 
 def kind_color(kind: str) -> str:
@@ -57,6 +59,14 @@ def leaflet_assets() -> tuple[str, str]:
 
 def kind_label(kind: str, lang: str) -> str:
     return i18n.label(KIND_LABELS[kind], lang) if kind in KIND_LABELS else kind
+
+
+def domain_label(domain: str, lang: str) -> str:
+    return i18n.label(DOMAIN_LABELS[domain], lang) if domain in DOMAIN_LABELS else domain
+
+
+def output_label(kind: str, lang: str) -> str:
+    return i18n.label(OUTPUT_LABELS[kind], lang) if kind in OUTPUT_LABELS else kind
 
 
 def _targets_text(targets: dict[str, int], lang: str) -> str:
@@ -102,7 +112,7 @@ def _indicator_rows(ind: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         change = ind["change"][key]
         rows.append(
             {
-                "label": i18n.t(f"indicator.{key}", lang),
+                "label": indicator_label(key, lang),
                 "start": i18n.number(ind["start"][key], lang, decimals)
                 + (suffix if ind["start"][key] is not None else ""),
                 "end": i18n.number(ind["end"][key], lang, decimals) + (suffix if ind["end"][key] is not None else ""),
@@ -168,13 +178,50 @@ def _charts(d: dict[str, Any], lang: str) -> dict[str, Any]:
     pct_keys = [k for k, u in ind["units"].items() if u == "%"]
     return {
         "indicators": bar_chart(
-            [(i18n.t(f"indicator.{k}", lang), [ind["start"][k], ind["end"][k]]) for k in pct_keys], lang, 100, 1
+            [(indicator_label(k, lang), [ind["start"][k], ind["end"][k]]) for k in pct_keys], lang, 100, 1
         ),
         "tasks": bar_chart(
             [(i18n.label(DOMAIN_LABELS[k], lang), [n]) for k, n in d["tasks_completed"]["by_domain"].items()], lang
         ),
         "kinds": bar_chart([(kind_label(r["kind"], lang), [r["interventions"]]) for r in d["achievements"]], lang),
+        "outcomes": bar_chart(
+            [(domain_label(k, lang), [n]) for k, n in d.get("outcomes", {}).get("by_domain", {}).items()], lang
+        ),
     }
+
+
+def _ages(row: dict[str, Any], lang: str) -> str:
+    values = [row.get(band) for band in outputs.AGE_BANDS]
+    return "" if all(v is None for v in values) else " / ".join(i18n.number(v, lang) for v in values)
+
+
+def _outcome_rows(d: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    return [
+        {
+            "domain": domain_label(r["domain"], lang),
+            "kind": output_label(r["kind"], lang),
+            "quantity": _quantity(r["quantity"], r["unit"], lang),
+            "female": "" if r["female"] is None else i18n.number(r["female"], lang),
+            "male": "" if r["male"] is None else i18n.number(r["male"], lang),
+            "ages": _ages(r, lang),
+        }
+        for r in d.get("outcomes", {}).get("by_kind", [])
+    ]
+
+
+def _target_rows(d: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    return [
+        {
+            "domain": domain_label(r["domain"], lang),
+            "kind": output_label(r["kind"], lang),
+            "tasks": i18n.number(r["tasks"], lang),
+            "planned": _quantity(r["planned"], r["unit"], lang),
+            "achieved": _quantity(r["achieved"], r["unit"], lang),
+            "pct": "" if r["achieved_pct"] is None else i18n.number(r["achieved_pct"], lang, 1) + " %",
+            "in_period": _quantity(r["achieved_in_period"], r["unit"], lang),
+        }
+        for r in d.get("outcomes", {}).get("targets", [])
+    ]
 
 
 # Map -----------------------------------------------------------------------------------------------
@@ -247,8 +294,9 @@ def map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
 # Page ----------------------------------------------------------------------------------------------
 
 
-def render_report(report: Any, lang: str) -> str:
-    lang = i18n.lang_or_default(lang)
+def render_report(report: Any, lang: str, digits: str | None = None) -> str:
+    """The page in ``lang``, its numbers in ``digits`` (a CLDR numbering system) when not the language's own."""
+    lang = i18n.with_digits(i18n.lang_or_default(lang), digits)
     d = report.data
     hood = d["neighbourhood"]
     leaflet_js, leaflet_css = leaflet_assets()
@@ -267,6 +315,11 @@ def render_report(report: Any, lang: str) -> str:
         "population": i18n.number(hood.get("population"), lang),
         "period": period,
         "generated": i18n.t("report.generated", lang, date=i18n.format_date(_iso(d["generated_on"]), lang)),
+        "members": i18n.join([h["name"] for h in d.get("neighbourhoods", [])], lang),
+        "data_start": d.get("data_start")
+        and i18n.t("report.data_start", lang, date=i18n.format_date(_iso(d["data_start"]), lang)),
+        "outcome_rows": _outcome_rows(d, lang),
+        "target_rows": _target_rows(d, lang),
         "lines": [achievement_line(r, lang) for r in d["achievements"]],
         "kind_rows": [
             {
@@ -281,7 +334,7 @@ def render_report(report: Any, lang: str) -> str:
             for r in d["achievements"]
         ],
         "task_rows": [
-            {"domain": i18n.label(DOMAIN_LABELS.get(k, {"en": k}), lang), "count": i18n.number(n, lang)}
+            {"domain": domain_label(k, lang), "count": i18n.number(n, lang)}
             for k, n in d["tasks_completed"]["by_domain"].items()
         ],
         "tasks_total": i18n.number(d["tasks_completed"]["total"], lang),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # isort: off
 from api.cli import transfer, planning, serve, db, layers, history, users, field  # noqa: F401  (they register the commands)
+from api.cli import groups  # noqa: F401  (after planning: mahalle group …)
+from api.cli import vocabulary  # noqa: F401  (mahalle vocabulary …)
+from api.cli import coverage  # noqa: F401  (mahalle coverage …)
 
 # isort: on
 from api.cli.base import app

@@ -25,9 +25,7 @@ from api.schemas.planning import (
     AnyNeighbourhood,
     AsOfDay,
     IdPath,
-    LastDay,
     LayerPath,
-    NeighbourhoodCode,
     OutputKindPath,
 )
 from core.db import attributed
@@ -309,17 +307,27 @@ def remove_task_target(tid: IdPath, kind: OutputKindPath, conn: Conn, actor: Act
 # Indicators and reports ----------------------------------------------------------------------------
 
 
+# One neighbourhood, several (a roll-up: codes separated by commas) or a named group of neighbourhoods.
+Neighbourhoods = Annotated[
+    str | None,
+    Query(max_length=4000, pattern=r"^[^\x00]*$", description="Neighbourhood code, or codes separated by commas"),
+]
+GroupCode = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="Group of neighbourhoods")]
+PeriodDay = {"min_length": 10, "max_length": 10, "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
 @router.get(
     "/indicators",
     dependencies=READ_HEAVY,
-    summary="Indicators of a neighbourhood, now or as of a date",
+    summary="Indicators of a neighbourhood, several (roll-up) or a group, now or as of a date",
 )
 def get_indicators(
     conn: HeavyConn,
-    neighbourhood: NeighbourhoodCode,
+    neighbourhood: Neighbourhoods = None,
+    group: GroupCode = None,
     as_of: AsOfDay = None,
 ) -> dict[str, Any]:
-    return indicators.compute(conn, indicators.neighbourhood_scope(conn, neighbourhood), as_of)
+    return indicators.compute(conn, indicators.scope_of(conn, neighbourhood, group), as_of)
 
 
 @router.post("/indicators", summary="Indicators of a drawn polygon: {geometry: GeoJSON polygon, as_of?}",
@@ -332,17 +340,23 @@ def post_indicators(body: Area, conn: HeavyConn) -> dict[str, Any]:
 @router.get(
     "/reports/achievement",
     dependencies=READ_HEAVY,
-    summary="Achievement report of a neighbourhood for a period (HTML or JSON)",
+    summary="Achievement report of a neighbourhood, several (roll-up) or a group, for a period (HTML or JSON)",
 )
 def achievement_report(
     conn: HeavyConn,
-    neighbourhood: NeighbourhoodCode,
-    start: Annotated[date, Query(alias="from", description="First day (YYYY-MM-DD)")],
-    end: LastDay,
+    start: Annotated[str, Query(alias="from", description="First day (YYYY-MM-DD, in `calendar`)", **PeriodDay)],
+    end: Annotated[str, Query(alias="to", description="Last day (YYYY-MM-DD, in `calendar`)", **PeriodDay)],
+    neighbourhood: Neighbourhoods = None,
+    group: GroupCode = None,
+    calendar: Literal["gregorian", "jalali"] = "gregorian",
     format: Literal["html", "json"] = "html",
     lang: Literal[LANGUAGES] = "en",  # type: ignore[valid-type]  # one per catalogue in core/i18n/
+    digits: Annotated[
+        Literal["latn", "arab", "arabext"] | None, Query(description="Digits of the HTML page, e.g. latn for Arabic")
+    ] = None,
 ) -> Response:
-    built = report.achievement(conn, neighbourhood, start, end)
+    first, last = report.parse_day(start, calendar, "from"), report.parse_day(end, calendar, "to")
+    built = report.achievement(conn, indicators.scope_of(conn, neighbourhood, group), first, last)
     if format == "json":
         return JSONResponse(built.data)
-    return HTMLResponse(report_page.render_report(built, lang))
+    return HTMLResponse(report_page.render_report(built, lang, digits))

@@ -45,6 +45,7 @@ VENDOR = {
     "chartjs": "chart.js/dist",
     "swagger-ui": "swagger-ui-dist",  # /docs (api/routes/docs.py)
     "dexie": "dexie/dist",  # IndexedDB: the outbox and field mode's queue
+    "jalaali": "jalaali-js/dist",  # Jalali ↔ Gregorian dates: the Persian date picker (web/static/js/jalali.js)
 }
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")

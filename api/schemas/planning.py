@@ -53,8 +53,21 @@ LastDay = Annotated[date, Query(alias="to", le=LAST_DAY, description="Last day (
 
 
 def choice_of(layer: Layer, name: str) -> Any:
-    """The values of a value-list attribute as a ``Literal`` type (an enum in OpenAPI)."""
-    return Literal[tuple(layer.attribute(name).values)]  # type: ignore[valid-type]
+    """A value of a value-list attribute: the office changes the lists at run time (``/vocabularies``), so the
+    database decides whether it is one (and says which are); the catalogue's entries are the examples."""
+    a = layer.attribute(name)
+    if a.fixed:  # a lifecycle: the list never changes, so it is checked here (an enum in OpenAPI)
+        return Literal[tuple(a.values)]  # type: ignore[valid-type]
+    return Annotated[
+        str,
+        Field(
+            max_length=63,
+            pattern=r"^[a-z][a-z0-9_]{0,62}$",
+            strict=True,
+            examples=list(a.values),
+            description=f"An entry of the value list (GET /vocabularies/{layer.name}/{name})",
+        ),
+    ]
 
 
 # --- properties from the catalogue -------------------------------------------------------------------
@@ -65,10 +78,12 @@ def attribute_type(a: Attribute) -> Any:
     bounds = {k: v for k, v in (("ge", a.minimum), ("le", a.maximum)) if v is not None}
     if a.type == "text":
         return Annotated[str, Field(max_length=a.max_length or MAX_TEXT, strict=True)]
-    if a.type == "choice":
+    if a.type == "choice" and a.fixed:
         return Literal[tuple(a.values)]  # type: ignore[valid-type]
+    if a.type == "choice":  # the lists change at run time: the database checks the value (choice_of)
+        return Annotated[str, Field(max_length=63, strict=True, examples=list(a.values))]
     if a.type == "choices":
-        return Annotated[list[Literal[tuple(a.values)]], Field(max_length=len(a.values))]  # type: ignore[valid-type]
+        return Annotated[list[Annotated[str, Field(max_length=63, strict=True)]], Field(max_length=100)]
     if a.type == "integer":
         return Annotated[int, Field(strict=True, **{"ge": -INT4 - 1, "le": INT4, **bounds})]
     if a.type == "reference":

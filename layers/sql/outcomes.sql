@@ -211,6 +211,32 @@ BEGIN
   RETURN OLD;
 END $$;
 
+-- A task's column and its progress never contradict each other ------------------------------------------------
+
+-- BEFORE INSERT OR UPDATE on tasks, after the derived progress is set (a25_progress): a task with progress is no
+-- longer "to do" (it moves to "in progress"); a task made done whose progress is set by hand is 100 % done, and a
+-- hand-set progress reaching 100 % makes it done. A progress that comes from targets or interventions stays what
+-- they say, in every column: on a done card it reads as what the task achieved.
+CREATE FUNCTION mahalle.task_status_follows_progress() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  by_hand boolean := NEW.id IS NULL OR mahalle.task_progress_source(NEW.id) = 'manual';
+  progress_moved boolean := TG_OP = 'INSERT' OR NEW.progress IS DISTINCT FROM OLD.progress;
+  status_moved boolean := TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status;
+BEGIN
+  IF NEW.status = 'done' AND by_hand AND status_moved THEN
+    NEW.progress := 100;
+  ELSIF NEW.status = 'todo' AND coalesce(NEW.progress, 0) > 0 THEN
+    NEW.status := 'in_progress';
+  END IF;
+  IF NEW.status = 'in_progress' AND by_hand AND progress_moved AND NEW.progress >= 100 THEN
+    NEW.status := 'done';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER a26_status BEFORE INSERT OR UPDATE ON public.tasks
+  FOR EACH ROW EXECUTE FUNCTION mahalle.task_status_follows_progress();
+
 -- Field workers record visits, referrals and needs too (a mobile unit's counts), where they work.
 CREATE OR REPLACE FUNCTION mahalle.role_allows(role text, action text, layer text) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT CASE role

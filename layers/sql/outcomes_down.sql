@@ -1,5 +1,7 @@
 -- Undoes layers/sql/outcomes.sql (migration 0011 going down); the tables and columns go in the migration.
 DROP TRIGGER IF EXISTS a04_counted ON public.outputs;
+DROP TRIGGER IF EXISTS a26_status ON public.tasks;
+DROP FUNCTION IF EXISTS mahalle.task_status_follows_progress();
 DROP FUNCTION IF EXISTS mahalle.guard_counted_output(), mahalle.sync_counted_outputs(), mahalle.drop_counted_outputs(),
   mahalle.counted_outputs(text, jsonb), mahalle.counted_place(), mahalle.need_place(),
   mahalle.referenced_neighbourhood(text, text, text, bigint) CASCADE;

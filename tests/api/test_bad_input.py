@@ -83,7 +83,8 @@ def valid_path_values(ids: dict[str, int]) -> dict[str, str]:
             "iid": str(ids["interventions"]), "tid": str(ids["tasks"]), "job_id": str(UUID(int=7)),
             "tms": "WebMercatorQuad", "z": "15", "y": "9483", "x": "18651", "lang": "en", "package": "leaflet",
             "path": "leaflet.js", "oid": "1", "change_id": "1", "uid": str(UUID(int=11)), "aid": "1",
-            "kind": "people_reached"}  # fmt: skip
+            "code": "HKI",
+            "kind": "people_reached", "category": "school", "attribute": "surface", "value": "cobbles"}  # fmt: skip
 
 
 def path_params(template: str) -> list[str]:
@@ -191,6 +192,11 @@ def example_bodies(ids: dict[str, int]) -> dict[tuple[str, str], Any]:
                                      "feature_id": ids["streets"]},
         ("POST", "/review/observations/{oid}"): {"action": "reject", "reason": "duplicate"},
         ("POST", "/review/conflicts/{change_id}"): {"keep": "server"},
+        ("PUT", "/neighbourhood-groups/{code}"): {"name": "Helsinki", "kind": "municipality",
+                                                  "neighbourhoods": [CODE]},
+        ("PUT", "/coverage-rules/{category}"): {"distance_m": 400},
+        ("PUT", "/vocabularies/{layer}/{attribute}/{value}"): {"label": {"en": "Cobbles", "fa": "سنگفرش"},
+                                                               "color": "#795548", "retired": False},
     }  # fmt: skip
 
 
@@ -378,6 +384,8 @@ def test_ids_that_are_not_ids_are_400(client, iid):
         ("PATCH", "/interventions/{iid}", {"properties": {}, "links": []}, "links"),
         ("POST", "/indicators", {"geometry": POLYGON, "as_of": 20260101}, "as_of"),
         ("POST", "/indicators", {"geometry": POLYGON, "area": 1}, "area"),
+        ("PUT", "/neighbourhood-groups/HKI", {"name": "H", "kind": "city"}, "kind"),
+        ("PUT", "/coverage-rules/school", {"distance_m": "far"}, "distance_m"),
     ],
 )
 def test_bodies_breaking_their_schema_are_422_naming_the_property(client, ids, method, url, body, field):

@@ -481,7 +481,47 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         ),
         {role: 401 for role in ROLES},
     ),  # open to all: a wrong password is 401 whoever asks
+    "define a group of neighbourhoods": (
+        ("PUT", "/neighbourhood-groups/{code}"),
+        lambda w: ("PUT", "/neighbourhood-groups/HKI", {"json": {"name": "Helsinki", "neighbourhoods": [CODE, B]}}),
+        ADMINS,
+    ),
+    "remove a group of neighbourhoods": (
+        ("DELETE", "/neighbourhood-groups/{code}"),
+        lambda w: _group(w),
+        ADMINS,
+    ),
+    "set a coverage distance": (
+        ("PUT", "/coverage-rules/{category}"),
+        lambda w: ("PUT", "/coverage-rules/school", {"json": {"distance_m": 450}}),
+        ADMINS,
+    ),
+    "remove a coverage distance": (("DELETE", "/coverage-rules/{category}"), lambda w: _coverage_rule(w), ADMINS),
+    "add or translate a value-list entry": (
+        ("PUT", "/vocabularies/{layer}/{attribute}/{value}"),
+        lambda w: ("PUT", "/vocabularies/interventions/kind/traffic_signs", {"json": {"label": {"en": "Signs"}}}),
+        ADMINS,
+    ),
+    "remove a value-list entry": (
+        ("DELETE", "/vocabularies/{layer}/{attribute}/{value}"),
+        lambda w: _vocabulary_entry(w),
+        ADMINS,
+    ),
 }
+
+
+def _vocabulary_entry(w: World) -> Request:
+    made = w.client.put("/vocabularies/interventions/kind/road_works", json={"label": {"en": "Road works"}},
+                        headers=ADMIN_HEADERS)  # fmt: skip
+    assert made.status_code in (200, 201), made.text
+    return "DELETE", "/vocabularies/interventions/kind/road_works", {}
+
+
+def _group(w: World) -> Request:
+    body = {"name": "G1", "neighbourhoods": [CODE]}
+    made = w.client.put("/neighbourhood-groups/G1", json=body, headers=ADMIN_HEADERS)
+    assert made.status_code in (200, 201), made.text
+    return "DELETE", "/neighbourhood-groups/G1", {}
 
 
 def _observation_change() -> dict[str, Any]:
@@ -548,6 +588,12 @@ def _untarget(w: World) -> Request:
     planned = w.client.put(f"/tasks/{tid}/targets/hires", json={"target": 16}, headers=ADMIN_HEADERS)
     assert planned.status_code == 200, planned.text
     return "DELETE", f"/tasks/{tid}/targets/hires", {}
+
+
+def _coverage_rule(w: World) -> Request:
+    made = w.client.put("/coverage-rules/library", json={"distance_m": 800}, headers=ADMIN_HEADERS)
+    assert made.status_code in (200, 201), made.text
+    return "DELETE", "/coverage-rules/library", {}
 
 
 def _my_token(w: World) -> Request:

@@ -8,6 +8,7 @@ and headers; If-Match is parsed by one dependency.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Iterator
 
@@ -16,9 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import problems
+from api.app import create_app
 from api.deps import IfMatch, etag
 from api.heavy import RETRY_BUSY_S, RETRY_OVER_BUDGET_S, Busy, OverBudget
 from api.problems import PROBLEMS, problem_for, problem_of, status_of
+from api.runtime import Database
 from core.errors import (
     Conflict,
     HasDependents,
@@ -27,10 +30,14 @@ from core.errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    RuleViolation,
     TransitionNotAllowed,
+    rule_of,
 )
+from core.settings import Settings
 from layers.catalogue import UnknownLayer
 from layers.spec import SpecError
+from tests.auth import ADMIN_HEADERS
 
 PACKAGES = ("core", "layers", "gis", "importers", "api")
 SKIP = ("layers.migrations",)  # Alembic's env and revisions run only inside Alembic
@@ -136,6 +143,67 @@ def test_a_refused_transition_lists_the_allowed_next_states():
     refused = problem_for(TransitionNotAllowed("no", "proposed", "in_progress", ["approved", "cancelled"]))
     assert refused.status_code == 409
     assert b'"property":"status","current":"proposed","allowed":["approved","cancelled"]' in refused.body
+
+
+def test_a_broken_rule_names_the_rule_and_its_parameters():
+    params = {"layer": "parcels", "attribute": "tenure", "value": "x", "allowed": ["informal", "public"]}
+    error = RuleViolation("parcels new feature: tenure 'x' is not one of: informal, public", "tenure", "23514",
+                          rule="not_in_list", params=params)  # fmt: skip
+    body = json.loads(problem_for(error).body)
+    assert body["status"] == 422 and body["property"] == "tenure"
+    assert (body["rule"], body["params"]) == ("not_in_list", params)
+    assert body["detail"].startswith("parcels new feature: tenure 'x'")  # the English sentence stays
+    plain = json.loads(problem_for(RuleViolation("parcels: a rule of the layer", "tenure")).body)
+    assert plain["property"] == "tenure" and "rule" not in plain and "params" not in plain
+
+
+@pytest.mark.parametrize(
+    ("detail", "expected"),
+    [
+        ('{"rule": "required", "params": {"attribute": "title"}}', ("required", {"attribute": "title"})),
+        ('{"rule": "check"}', ("check", {})),
+        (None, (None, None)),
+        ("", (None, None)),
+        ("Key (uid)=(1) already exists.", (None, None)),  # PostgreSQL's own details are not ours
+        ("{not json", (None, None)),
+        ('{"code": 3}', (None, None)),
+        ('{"rule": 3, "params": {}}', (None, None)),
+    ],
+)
+def test_only_our_json_detail_is_a_rule(detail, expected):
+    assert rule_of(detail) == expected
+
+
+@pytest.fixture
+def app_client(db_url: str) -> Iterator[TestClient]:
+    settings = Settings(database_url=db_url, load_demo=False)
+    with TestClient(create_app(settings, database=Database(db_url)), headers=ADMIN_HEADERS) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("properties", "rule", "params"),
+    [
+        ({"kind": "scrap", "status": "asleep"}, "not_in_list", {"attribute": "status", "value": "asleep"}),
+        ({"kind": "scrap", "name": "x" * 201}, "too_long", {"attribute": "name", "max_length": 200}),
+        (
+            {"kind": "scrap", "polluting": False, "pollutants": ["smoke"]},
+            "check",
+            {"check": "pollutants_need_polluting"},
+        ),
+    ],
+)
+def test_the_api_answers_a_broken_rule_with_its_code(app_client, properties, rule, params):
+    point = {"type": "Point", "coordinates": [24.94, 60.17]}
+    feature = {"type": "Feature", "geometry": point, "properties": properties}
+    response = app_client.post(
+        "/ogc/collections/workshops/items", json=feature, headers={"Content-Type": "application/geo+json"}
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["rule"] == rule and body["params"]["layer"] == "workshops", body
+    assert {k: body["params"][k] for k in params} == params
+    assert body["detail"]
 
 
 @pytest.fixture(scope="module")

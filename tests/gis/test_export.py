@@ -62,9 +62,10 @@ def test_geopackage_has_every_layer_a_data_dictionary_aliases_value_lists_and_st
             "SELECT label_fa, value_list FROM mahalle_data_dictionary WHERE layer = 'streets' AND field = 'surface'"
         ).fetchone()
         assert row[0] == "پوشش سطح"
-        assert {"value": "earth", "label": {"en": "Earth", "fa": "خاکی", "ar": "ترابي", "el": "Χωμάτινος"}} in (
-            json.loads(row[1])
-        )
+        assert {
+            "value": "earth",
+            "label": {"en": "Earth", "fa": "خاکی", "ar": "ترابي", "el": "Χωμάτινος", "fr": "Terre"},
+        } in (json.loads(row[1]))
         alias = lite.execute(
             "SELECT name, constraint_name FROM gpkg_data_columns "
             "WHERE table_name = 'streets' AND column_name = 'surface'"

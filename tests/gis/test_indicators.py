@@ -77,13 +77,12 @@ def test_indicators_of_a_neighbourhood(conn, hood):
     assert result["service_points"]["by_category"] == {"clinic": 1, "mosque": 1, "school": 1}
     park = measure(conn, "parcels", hood["park"], "ST_Area")
     assert result["green_space"]["m2_per_resident"] == round(park / 2000, 2)
-    # the near home is next to the park and the school; the far one next to the clinic only
-    assert result["coverage"] == {
-        "residential_parcels": 2,
-        "park_300m_pct": 50.0,
-        "school_500m_pct": 50.0,
-        "clinic_500m_pct": 50.0,
-    }
+    # the near home is next to the park and the school, the far one next to the clinic; distances run along the
+    # streets, and the near home's street does not reach the school's (they are not joined): not covered
+    assert result["coverage"]["homes"] == 2
+    assert result["coverage"]["pct"] == {"park": 50.0, "school": 0.0, "clinic": 50.0, "hospital": 0.0}
+    assert {c["method"] for c in result["coverage"]["by_category"]} == {"network"}
+    assert indicators.summary(result)["coverage_school"] == 0.0
     priorities = result["priorities"]
     assert [s["id"] for s in priorities["unlit_streets_near_schools"]] == [hood["earth_unlit"]]
     assert priorities["unlit_streets_near_schools"][0]["school"] == "S1"
@@ -157,3 +156,24 @@ def test_bad_polygons_are_refused_naming_the_field(conn, value, fragment):
 def test_an_unknown_neighbourhood_is_not_found(conn):
     with pytest.raises(NotFound, match="no neighbourhood with code 'ZZ'"):
         indicators.neighbourhood_scope(conn, "ZZ")
+
+
+def test_a_roll_up_of_two_neighbourhoods_adds_them_up(conn, hood):
+    """B: one paved street, half lit, and 500 residents; A and B together are A's figures plus B's."""
+    b_area = "SRID=4326;MULTIPOLYGON(((24.93 60.10, 24.95 60.10, 24.95 60.11, 24.93 60.11, 24.93 60.10)))"
+    conn.execute("INSERT INTO neighbourhoods (code, name, population, geom) VALUES ('B', 'Beta', 500, %s)", (b_area,))
+    insert(conn, "streets", line(24.931, 60.101, 0.008), surface="asphalt", lighting="unlit")
+    insert(conn, "parcels", square(24.935, 60.105), land_use="residential", tenure="informal")
+    a, b = (indicators.compute(conn, indicators.neighbourhood_scope(conn, c)) for c in ("A", "B"))
+    both = indicators.compute(conn, indicators.scope_of(conn, "A,B"))
+    assert both["scope"]["neighbourhoods"] == ["A", "B"] and both["scope"]["population"] == 2500
+    assert both["streets"]["count"] == 4
+    assert both["streets"]["length_m"] == pytest.approx(a["streets"]["length_m"] + b["streets"]["length_m"], abs=0.1)
+    lit = a["streets"]["lit_m"] / (a["streets"]["length_m"] + b["streets"]["length_m"])
+    assert both["streets"]["lit_pct"] == pytest.approx(100 * lit, abs=0.06)  # from the sums, not a mean of %
+    assert both["parcels"]["by_tenure"] == {"informal": 2, "registered_deed": 1, "public": 1}
+    assert both["parcels"]["formalised_pct"] == 50.0
+    assert both["green_space"]["m2_per_resident"] == round(both["green_space"]["park_m2"] / 2500, 2)
+    assert both["service_points"] == a["service_points"]  # B has none
+    with pytest.raises(NotFound, match="'ZZ'"):
+        indicators.scope_of(conn, "A,ZZ")

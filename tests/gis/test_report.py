@@ -60,7 +60,9 @@ def test_the_json_report_groups_completed_works_by_kind(demo):
     assert data["tasks_completed"]["by_domain"]["urban_physical"] == 1
     assert data["tasks_completed"]["total"] == 2
     # the paving made the streets paved between the start and the end of the year
-    assert data["indicators"]["start"]["street_length"] == 0  # nothing was mapped on 1 January
+    # nothing was mapped on 1 January: the data start on 1 March, and the indicators compare from then
+    assert data["data_start"] == "2026-03-01" and data["indicators"]["compared_from"] == "2026-03-02T00:00:00"
+    assert data["indicators"]["start"]["street_length"] == data["indicators"]["end"]["street_length"] > 0
     assert data["indicators"]["end"]["paved_pct"] > 0
     later = report.achievement(demo, CODE, date(2026, 10, 2), date(2026, 12, 31)).data
     assert later["achievements"] == [] and later["tasks_completed"]["total"] == 0

@@ -8,9 +8,10 @@ import psycopg
 
 from core.db import attributed
 from layers import planning
-from tests.layers.test_outputs import IN_A, A, B, act_as, hoods, one, progress, refused, task  # noqa: F401
+from tests.layers import test_outputs
+from tests.layers.test_outputs import IN_A, act_as, one, progress, refused, task
 
-__all__ = ["hoods"]  # the fixture, shared with test_outputs
+hoods = test_outputs.hoods  # the two neighbourhoods A and B, as a fixture here too
 
 
 def service(conn: psycopg.Connection, where: str = IN_A, category: str = "school") -> int:
@@ -168,3 +169,24 @@ def test_field_workers_record_visits_referrals_and_needs_where_they_work_only(co
     act_as(conn, "vic", "viewer", a)
     err = refused(conn, "INSERT INTO referrals (date, need, people) VALUES ('2026-10-06', 'food', 1)")
     assert isinstance(err, psycopg.errors.InsufficientPrivilege)
+
+
+def test_a_tasks_column_and_its_progress_never_contradict_each_other(conn, hoods):
+    tid = task(conn, hoods[0])
+    state = lambda: conn.execute("SELECT status, progress FROM tasks WHERE id = %s", (tid,)).fetchone()  # noqa: E731
+    conn.execute("UPDATE tasks SET progress = 30 WHERE id = %s", (tid,))
+    assert state() == ("in_progress", 30)  # work has started: no longer "to do"
+    conn.execute("UPDATE tasks SET status = 'done' WHERE id = %s", (tid,))
+    assert state() == ("done", 100)  # progress by hand: done is 100 %
+    conn.execute("UPDATE tasks SET status = 'in_progress', progress = 80 WHERE id = %s", (tid,))
+    assert state() == ("in_progress", 80)  # reopened
+    conn.execute("UPDATE tasks SET progress = 100 WHERE id = %s", (tid,))
+    assert state() == ("done", 100)
+    targeted = task(conn, hoods[0], "Hires")
+    conn.execute("INSERT INTO task_targets (task_id, kind, target) VALUES (%s, 'hires', 16)", (targeted,))
+    conn.execute("INSERT INTO outputs (task_id, kind, quantity, date) VALUES (%s, 'hires', 4, '2026-10-01')",
+                 (targeted,))  # fmt: skip
+    assert conn.execute("SELECT status, progress FROM tasks WHERE id = %s", (targeted,)).fetchone() == (
+        "in_progress", 25)  # fmt: skip
+    conn.execute("UPDATE tasks SET status = 'done' WHERE id = %s", (targeted,))  # closed below target: it says so
+    assert conn.execute("SELECT status, progress FROM tasks WHERE id = %s", (targeted,)).fetchone() == ("done", 25)

@@ -44,7 +44,9 @@ def test_an_intervention_is_linked_to_an_existing_task_listed_in_its_panel_and_u
     page.click("#link-task")
     item = box.locator(f'li[data-task-id="{task["id"]}"]')
     item.wait_for()
-    assert "Resurface the bazaar lane" in item.inner_text() and "To do" in item.inner_text()
+    # Its progress comes from the intervention now, and a task with progress is no longer "to do".
+    assert "Resurface the bazaar lane" in item.inner_text() and "In progress" in item.inner_text()
+    assert api.get(f"/tasks/{task['id']}").json()["progress"] > 0
     assert {"layer": "interventions", "feature_id": iid, "weight": None} in links(api, task["id"])
     # Linked now, it is no longer offered.
     assert page.locator(f'#task-choice option[value="{task["id"]}"]').count() == 0

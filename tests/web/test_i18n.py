@@ -109,3 +109,43 @@ def test_french_in_the_browser_and_in_the_report(session, api):
                                                      "to": "2026-12-31", "format": "html", "lang": "fr"})  # fmt: skip
     assert report.status_code == 200 and '<html lang="fr" dir="ltr">' in report.text
     assert "Bilan des réalisations" in report.text and "Du 1 janvier 2026 au 31 décembre 2026" in report.text
+
+
+def test_every_count_of_the_web_app_has_the_plural_forms_of_each_language():
+    """A `ui` string given as plural forms has every CLDR category the language's rule gives a count up to 1,000
+    (Arabic: zero, one, two, few, many, other), so i18n.js never falls back to `other` where the language says
+    otherwise (French "many" is for millions: "1 000 000 de …", where `other` will do)."""
+    counted = {key for key, value in i18n.CATALOGUES["en"].strings["ui"].items() if isinstance(value, dict)}
+    assert {"table.selected", "table.exported", "table.count", "board.showing", "field.waiting"} <= counted
+    for lang in i18n.CATALOGUES.values():
+        categories = {lang.locale.plural_form(n) for n in range(1001)}
+        for key in counted:
+            value = lang.strings["ui"].get(key)
+            assert isinstance(value, dict), (lang.code, key, "a count needs its plural forms")
+            assert categories <= set(value), (lang.code, key, sorted(categories - set(value)))
+    arabic = i18n.CATALOGUES["ar"].strings["ui"]["table.selected"]
+    assert set(arabic) == {"zero", "one", "two", "few", "many", "other"}
+
+
+def test_the_browser_and_the_server_agree_on_the_jalali_calendar():
+    """The date picker's conversion (jalaali-js, from npm) gives the day the reports' (jdatetime) gives, over years."""
+    import datetime
+
+    import jdatetime
+
+    module = ROOT / "node_modules" / "jalaali-js" / "dist" / "index.js"
+    assert module.is_file(), "run `make setup` (npm ci)"
+    days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=d) for d in range(0, 365 * 12, 7)]
+    script = (
+        f"import({json.dumps(module.as_uri())}).then((j) => {{ const out = [];"
+        f" for (const iso of {json.dumps([d.isoformat() for d in days])}) {{"
+        " const [y, m, d] = iso.split('-').map(Number); const r = j.toJalaali(y, m, d);"
+        " const back = j.toGregorian(r.jy, r.jm, r.jd); out.push([r.jy, r.jm, r.jd, back.gy, back.gm, back.gd]); }"
+        " console.log(JSON.stringify(out)); });"
+    )
+    run = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
+    for day, (jy, jm, jd, gy, gm, gd) in zip(days, json.loads(run.stdout), strict=True):
+        j = jdatetime.date.fromgregorian(date=day)
+        assert (jy, jm, jd) == (j.year, j.month, j.day), day
+        assert datetime.date(gy, gm, gd) == day
+    assert jdatetime.date(1404, 1, 1).togregorian() == datetime.date(2025, 3, 21)

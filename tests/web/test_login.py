@@ -195,7 +195,8 @@ def test_field_staff_change_only_the_attributes_of_their_role(visitor: Session):
     page = log_in(visitor, "reza")
     assert "HKI-CENTRE" in page.locator("#user-roles").inner_text()
     drawable = page.locator("#edit-layer option").evaluate_all("options => options.map((o) => o.value)")
-    assert drawable == ["observations", "outputs"]  # they report what they find and count; they do not draw streets
+    # They report what they find and count (a mobile unit's visits, needs by area); they do not draw streets.
+    assert drawable == ["observations", "visits", "needs", "outputs"]
     page.locator("#layer-assets").check()
     go(page, 60.1675, 24.9445, 19)
     fid = page.evaluate("mahalle.mapState.overlays.assets.geo.getLayers()[0].feature.id")

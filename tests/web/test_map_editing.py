@@ -102,7 +102,7 @@ def test_draw_a_street_and_a_parcel_fill_the_forms_and_find_them_through_the_api
     # The database refuses the width; its message shows next to the field and the edit stays in the form.
     error = page.locator('.field[data-name="width_m"] .field-error')
     error.wait_for()
-    assert "width_m must be at least 0" in error.inner_text()
+    assert "Width must be at least 0 (got -3)" in error.inner_text()  # the rule, worded in the user's language
     assert form.locator('[name="name"]').input_value() == "Kuja ya Majaribio"
     assert features(api, "streets", "name = 'Kuja ya Majaribio'") == []
     shot(page, "form-server-message")
@@ -217,7 +217,7 @@ def test_a_save_without_connection_is_kept_and_sent_when_it_returns(session, api
     page.click("#save")
     banner = page.locator("#outbox")
     banner.wait_for()
-    assert "1 edit(s) not sent yet" in banner.inner_text()
+    assert "1 edit not sent yet" in banner.inner_text()  # (CLDR plural forms)
     kept = page.evaluate(STORED)  # IndexedDB, through outbox.js
     assert kept[0]["body"]["properties"]["name"] == "Offline lane, edited in the field"
     assert api.get(f"/ogc/collections/streets/items/{fid}").json()["properties"]["name"] == "Offline lane"

@@ -1,18 +1,22 @@
-// HTTP with the server: problem details become ApiError (detail, property, current ETag);
+// HTTP with the server: problem details become ApiError (detail, property, current ETag; a broken rule of a
+// layer worded in the user's language by rules.js);
 // a request that never reached the server is an ApiError with `offline` set. Unsafe requests carry the
 // session's CSRF token; a 401 (not logged in, or the session ended) is announced to the page
 // ("mahalle:unauthorized", app.js shows a login link) and thrown like any refusal.
 
+import { problemText } from "./rules.js";
 import { csrfToken } from "./session.js";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export class ApiError extends Error {
   constructor(status, body, etag, offline = false) {
-    super((body && (body.detail || body.title)) || `HTTP ${status}`);
+    // A rule of a layer the database named (`rule`, `params`) in the user's language, else the server's words.
+    super(problemText(body) || `HTTP ${status}`);
     this.status = status;
     this.body = body || {};
     this.property = this.body.property || null;
+    this.rule = this.body.rule || null;
     this.etag = etag || null;
     this.offline = offline;
   }

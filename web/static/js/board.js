@@ -10,7 +10,7 @@ import { buildForm } from "./form.js";
 import { formatDate, formatNumber, label, t } from "./i18n.js";
 import { highlight } from "./mapview.js";
 import { canPlan, errorNode } from "./session.js";
-import { goalOf, openTaskDialog } from "./taskcard.js";
+import { goalOf, openTaskDialog, PROGRESS_TEXT } from "./taskcard.js";
 
 const state = { domain: "", assignee: "", goal: "", all: false };
 let byId = new Map();  // the board's tasks, for each card's goal
@@ -106,7 +106,7 @@ function card(task) {
     el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(progress),
       "aria-label": t("board.progress") },
     el("span", { style: { width: `${Math.max(0, Math.min(100, progress))}%` } })),
-    el("p", { class: "progress-text", text: t(task.progress_source === "interventions" ? "board.progress_derived" : "board.progress_manual",
+    el("p", { class: "progress-text", text: t(PROGRESS_TEXT[task.progress_source] || "board.progress_manual",
       { pct: formatNumber(progress, { maximumFractionDigits: 0 }) }) }),
     el("div", { class: "card-actions" }, planner ? move_ : null,
       el("button", { type: "button", class: "btn btn-small", dataset: { showTask: task.id }, onclick: () => showOnMap(task.id), text: t("board.show_on_map") })));

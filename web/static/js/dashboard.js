@@ -8,7 +8,7 @@ import { formatDate, formatNumber, isRTL, label, language, locale, t } from "./i
 import { errorNode } from "./session.js";
 
 const PERCENTAGES = [["paved_pct", "streets"], ["lit_pct", "streets"], ["formalised_pct", "parcels"],
-  ["cleared_pct", "blighted_plots"], ["park_300m_pct", "coverage"], ["school_500m_pct", "coverage"], ["clinic_500m_pct", "coverage"]];
+  ["cleared_pct", "blighted_plots"]];  // then the coverage of each service category with a distance (GET /coverage-rules)
 const charts = [];
 const state = { compare: "", from: "", to: "" };
 export const hooks = { neighbourhood: () => "" };
@@ -17,6 +17,22 @@ function choiceLabels(layerName, attrName, values) {
   const attr = attribute(layerOf(layerName), attrName);
   return values.map((v) => label((attr.choices.find((c) => c.value === v) || {}).label) || v);
 }
+/** "Homes within 500 m of: School": a park is a parcel whose land use is park, the rest service point categories. */
+function coverageLabel(c, key = "ind.coverage") {
+  const [name] = c.category === "park" ? choiceLabels("parcels", "land_use", ["park"]) : choiceLabels("service_points", "category", [c.category]);
+  return t(key, { distance: formatNumber(c.distance_m), category: name });
+}
+
+/** Each category's coverage with its distance and how it was measured: along the streets or as a straight line. */
+function coverageBox(coverage) {
+  const rows = coverage.by_category.map((c) => el("li", { dataset: { category: c.category, method: c.method } },
+    el("span", { text: `${coverageLabel(c)}: ` }),
+    el("strong", { text: c.pct === null ? "—" : `${formatNumber(c.pct, { maximumFractionDigits: 1 })} %` }),
+    el("span", { class: "muted", text: ` (${t(`ind.coverage_${c.method}`)})` })));
+  return el("section", { class: "report-box", id: "coverage" }, el("h3", { text: t("dashboard.coverage") }),
+    rows.length ? el("ul", {}, ...rows) : el("p", { class: "muted", text: t("dashboard.coverage_none") }));
+}
+
 function choiceColors(layerName, attrName, values, fallback) {
   const attr = attribute(layerOf(layerName), attrName);
   return values.map((v) => (attr.choices.find((c) => c.value === v) || {}).color || fallback);
@@ -55,6 +71,7 @@ export async function renderDashboard(container) {
       figure("service_points", now.service_points.total)),
     el("div", { class: "charts" }, box("percentages", canvases.pct), box("services", canvases.services, true),
       box("tenure", canvases.tenure), box("tasks", canvases.tasks)),
+    coverageBox(now.coverage),
     reportForm(code));
   drawCharts(canvases, now, then, board);
 }
@@ -90,8 +107,10 @@ function wrapLabel(text, max) {
 function drawCharts(canvases, now, then, board) {
   const narrow = canvases.pct.parentElement.clientWidth < 520;
   const fit = (labels) => (narrow ? labels.map((l) => wrapLabel(l, 18)) : labels);
-  const pctLabels = fit(PERCENTAGES.map(([key]) => t(`ind.${key}`)));
-  const pctData = (ind) => PERCENTAGES.map(([key, section]) => ind[section][key]);
+  const covered = now.coverage.by_category;
+  const pctLabels = fit([...PERCENTAGES.map(([key]) => t(`ind.${key}`)), ...covered.map((c) => coverageLabel(c, "ind.coverage_short"))]);
+  const pctData = (ind) => [...PERCENTAGES.map(([key, section]) => ind[section][key]),
+    ...covered.map((c) => (ind.coverage.pct || {})[c.category] ?? null)];
   const datasets = [{ label: t("dashboard.now"), data: pctData(now), backgroundColor: "#2e7d32" }];
   if (then) datasets.unshift({ label: t("dashboard.then", { date: formatDate(then.as_of) }), data: pctData(then), backgroundColor: "#90a4ae" });
   const pct = baseOptions(true);

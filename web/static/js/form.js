@@ -5,6 +5,7 @@
 import { el } from "./dom.js";
 import { formatDate, isRTL, label, language, t } from "./i18n.js";
 import { unitLabel } from "./catalogue.js";
+import { datePicker } from "./jalali.js";
 
 let counter = 0;
 
@@ -44,10 +45,13 @@ export function widget(attr, value, id) {
     const shown = el("span", { class: "calendar-hint" });
     const show = () => { shown.textContent = input.value && language() !== "en" ? formatDate(input.value) : ""; };
     input.addEventListener("input", show);
+    const node = el("span", { class: "date-field" }, input, shown);
+    // In Persian a date is typed and picked in the Jalali calendar (jalali.js); the input keeps the ISO date.
+    const typed = type === "date" ? datePicker(input, { takeId: true }) : null;
     const set = (v) => { input.value = v ? String(v).slice(0, type === "date" ? 10 : 16) : ""; show(); };
     set(value);
     const get = () => (input.value ? input.value : null);
-    return { node: el("span", { class: "date-field" }, input, shown), get, set, focus: input };
+    return { node, get, set, focus: typed || input };
   }
   if (type === "integer" || type === "number" || type === "reference") {
     const input = el("input", { id, name: attr.name, type: "text", inputmode: type === "number" ? "decimal" : "numeric", dir: "ltr",

@@ -7,7 +7,7 @@ import { ApiError, etagOf, get, request, withQuery } from "./api.js";
 import { attribute, attributeLabel, displayValue, layerOf, layerTitle, spatialLayers } from "./catalogue.js";
 import { $, clear, download, el, toast } from "./dom.js";
 import { widget } from "./form.js";
-import { formatNumber, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { highlight, mapState, reload } from "./mapview.js";
 import { editableAttributes, errorNode } from "./session.js";
 
@@ -173,7 +173,7 @@ function drawRows() {
     el("td", {}, el("button", { type: "button", class: "link", onclick: () => { state.selected = new Set([f.id]); refreshSelection(true); hooks.openFeature(layer.name, f.id); }, text: String(f.id) })),
     columns.map((n) => el("td", { text: displayValue(layer, n, f.properties[n]) })))));
   clear(nodes.table).append(head, body);
-  nodes.count.textContent = t("table.count", { shown: state.features.length, matched: state.matched });
+  nodes.count.textContent = t("table.count", { shown: state.features.length, matched: state.matched, n: state.matched });
   nodes.more.hidden = !state.next;
   refreshSelection();
 }
@@ -230,5 +230,5 @@ function exportSelection() {
   if (!features.length) { toast(t("table.none_selected"), "error"); return; }
   const body = JSON.stringify({ type: "FeatureCollection", features }, null, 1);
   download(`${state.layer.name}-selection.geojson`, body);
-  toast(t("table.exported", { n: formatNumber(features.length) }), "ok");
+  toast(t("table.exported", { n: features.length }), "ok");  // t() formats {n} and picks its plural form
 }

@@ -11,6 +11,9 @@ import { buildForm, changed, normaliseDigits } from "./form.js";
 import { formatDateTime, formatNumber, label, t } from "./i18n.js";
 import { canPlan } from "./session.js";
 
+/** How a card words its progress by where it comes from (GET /tasks: progress_source). */
+export const PROGRESS_TEXT = { interventions: "board.progress_derived", targets: "board.progress_targets", manual: "board.progress_manual" };
+
 const FIELDS = ["title", "domain", "level", "parent_id", "status", "priority", "assignee", "due_date"];
 const tasksLayer = () => layerOf("tasks");
 const statusChoice = (value) => attribute(tasksLayer(), "status").choices.find((c) => c.value === value) || {};
@@ -62,7 +65,7 @@ export async function openTaskDialog(id, { onChange = () => {} } = {}) {
   parentSelect(form, task, others, planner);
   const message = el("p", { class: "ok", id: "task-saved", role: "status", hidden: true });
   const progress = el("p", { class: "muted", id: "task-progress" });
-  const drawProgress = () => { progress.textContent = t(task.progress_source === "interventions" ? "board.progress_derived" : "board.progress_manual",
+  const drawProgress = () => { progress.textContent = t(PROGRESS_TEXT[task.progress_source] || "board.progress_manual",
     { pct: pct(task.progress) }); };
   const log = el("ol", { class: "task-log", id: "task-log" });
   const drawLog = () => {

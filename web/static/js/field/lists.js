@@ -7,6 +7,7 @@ import { attribute, attributeLabel, displayValue, layerOf } from "../catalogue.j
 import { confirmDialog } from "../dialog.js";
 import { $, append, clear, el } from "../dom.js";
 import { formatDateTime, label, t } from "../i18n.js";
+import { problemText } from "../rules.js";
 import { db, discardChange, discardPhoto, getValue, setValue } from "./store.js";
 import { formatBytes } from "./util.js";
 
@@ -91,7 +92,7 @@ export function renderQueue(box, { changes, photos }, status) {
         } })));
     }
     if (change.state === "rejected") {
-      card.append(el("p", { class: "form-error", role: "alert" }, t("field.rejected_message"), " ", el("span", { text: change.message || "" })));
+      card.append(el("p", { class: "form-error", role: "alert" }, t("field.rejected_message"), " ", el("span", { text: problemText({ ...change, detail: change.message }) })));
     }
     if (own.length) card.append(el("ul", { class: "photo-lines" }, own.map(photoLine)));
     if (change.state !== "conflict") {

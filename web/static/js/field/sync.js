@@ -87,6 +87,7 @@ async function take(change, result, summary) {
   } else {
     await db.changes.where("uid").equals(change.uid).modify({
       state: "rejected", message: result.message || "", property: result.property || null,
+      rule: result.rule || null, params: result.params || null,  // worded in the user's language (rules.js)
     });
     summary.rejected += 1;
   }
