@@ -1,8 +1,9 @@
 """Referrals between services, counted: how many people one service sent to another for a need, and how many
 of them were followed up (seen by the service they were sent to). Aggregate counts only, never a case file.
 
-A referral lies in the neighbourhood of the service that made it (else the one it went to, else its task's); with
-a task it counts in that task's outcomes as referrals made (``layers/sql/outcomes.sql``).
+A referral lies where it was made (an optional place), else in the neighbourhood of the service that made it (else
+the one it went to, else its task's); with a task it counts in that task's outcomes as referrals made (job referrals
+when the need is employment; ``layers/sql/outcomes.sql``).
 """
 
 from layers.services import SERVICE
@@ -20,11 +21,11 @@ LAYER = Layer(
         fr="Combien de personnes un service a orientées vers un autre, et combien ont été suivies ; "
         "des chiffres globaux seulement",
     ),
-    geometry_type=None,
+    geometry_type="Point",
     kind="planning",
     key_attribute="need",
     date_attribute="date",
-    geometry_required=False,
+    geometry_required=False,  # where it was made, if not at the referring service
     attributes=(
         Attribute("date", "date", tr("Date", "تاریخ", "التاريخ", "Ημερομηνία", fr="Date"), required=True),
         Attribute("from_service_id", "reference", tr("Referred by", "ارجاع‌دهنده", "الجهة المحيلة", "Παραπομπή από",

@@ -88,8 +88,8 @@ CREATE TRIGGER a21_place BEFORE INSERT OR UPDATE ON public.needs
 
 -- The outputs a visit or a referral counts ------------------------------------------------------------------
 
--- The outputs a row of visits/referrals stands for: (kind, quantity, unit, female, male); none for a referral
--- without a task (it is counted, but towards no task).
+-- The outputs a row of visits/referrals stands for: (kind, quantity, unit, female, male); a referral for
+-- employment is a job referral; none for a referral without a task (it is counted, but towards no task).
 CREATE FUNCTION mahalle.counted_outputs(_layer text, r jsonb)
 RETURNS TABLE (kind text, quantity double precision, unit text, female integer, male integer)
 LANGUAGE sql IMMUTABLE AS $$
@@ -98,7 +98,8 @@ LANGUAGE sql IMMUTABLE AS $$
                  ('visits', 'people_reached', (r ->> 'people_served')::double precision, 'people',
                   (r ->> 'female')::integer, (r ->> 'male')::integer),
                  ('visits', 'sessions_given', (r ->> 'sessions')::double precision, 'sessions', NULL, NULL),
-                 ('referrals', 'referrals_made', (r ->> 'people')::double precision, 'people', NULL, NULL))
+                 ('referrals', CASE r ->> 'need' WHEN 'employment' THEN 'job_referrals' ELSE 'referrals_made' END,
+                  (r ->> 'people')::double precision, 'people', NULL, NULL))
          AS v(layer, kind, quantity, unit, female, male)
    WHERE v.layer = _layer AND v.quantity > 0 AND (r ->> 'task_id') IS NOT NULL
 $$;

@@ -196,7 +196,7 @@ def test_field_staff_change_only_the_attributes_of_their_role(visitor: Session):
     assert "HKI-CENTRE" in page.locator("#user-roles").inner_text()
     drawable = page.locator("#edit-layer option").evaluate_all("options => options.map((o) => o.value)")
     # They report what they find and count (a mobile unit's visits, needs by area); they do not draw streets.
-    assert drawable == ["observations", "visits", "needs", "outputs"]
+    assert drawable == ["observations", "visits", "referrals", "needs", "outputs"]
     page.locator("#layer-assets").check()
     go(page, 60.1675, 24.9445, 19)
     fid = page.evaluate("mahalle.mapState.overlays.assets.geo.getLayers()[0].feature.id")

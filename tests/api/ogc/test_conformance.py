@@ -19,7 +19,7 @@ def test_landing_openapi_and_conformance(client):
 def test_collections_match_their_own_documents(client):
     ids = {c["id"] for c in ogc.check_collections(client)}
     assert {"parcels", "streets", "blighted_plots", "workshops", "service_points", "assets", "interventions",
-            "observations", "outputs", "visits", "needs", "neighbourhoods"} == ids  # fmt: skip
+            "observations", "outputs", "visits", "referrals", "needs", "neighbourhoods"} == ids  # fmt: skip
 
 
 def test_paging_returns_every_feature_exactly_once(client, demo_conn):

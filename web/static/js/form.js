@@ -2,9 +2,10 @@
 // help text. The browser does not validate (novalidate): the server decides, and its message is shown
 // next to the field it names.
 
+import { get as fetchJson } from "./api.js";
+import { layerOf, unitLabel } from "./catalogue.js";
 import { el } from "./dom.js";
 import { formatDate, isRTL, label, language, t } from "./i18n.js";
-import { unitLabel } from "./catalogue.js";
 import { datePicker } from "./jalali.js";
 
 let counter = 0;
@@ -53,7 +54,8 @@ export function widget(attr, value, id) {
     const get = () => (input.value ? input.value : null);
     return { node, get, set, focus: typed || input };
   }
-  if (type === "integer" || type === "number" || type === "reference") {
+  if (type === "reference") return referenceWidget(attr, value, id);
+  if (type === "integer" || type === "number") {
     const input = el("input", { id, name: attr.name, type: "text", inputmode: type === "number" ? "decimal" : "numeric", dir: "ltr",
       class: "num" });
     const set = (v) => { input.value = v === null || v === undefined ? "" : String(v); };
@@ -73,6 +75,45 @@ export function widget(attr, value, id) {
     : el("input", { id, name: attr.name, type: "text", dir: "auto" });
   input.value = value ?? "";
   return { node: input, get: () => (input.value === "" ? null : input.value), set: (v) => { input.value = v ?? ""; } };
+}
+
+/** A reference to a feature of another layer (a visit's task, an output's service point): typed as its id, or
+ * picked by name from a list of that layer's features the user may read, loaded the first time the field is used. */
+function referenceWidget(attr, value, id) {
+  const list = el("datalist", { id: `${id}-options` });
+  const input = el("input", { id, name: attr.name, type: "text", inputmode: "search", dir: "auto", class: "ref",
+    list: list.id, autocomplete: "off" });
+  const names = new Map();  // id → shown text
+  const show = (v) => (v === null || v === undefined || v === "" ? "" : names.get(Number(v)) || String(v));
+  let loaded = null;
+  const load = () => (loaded ||= referenceOptions(attr.references).then((options) => {
+    for (const [key, text] of options) {
+      names.set(key, `${text} · #${key}`);
+      list.append(el("option", { value: `${text} · #${key}` }));
+    }
+    if (/^\d+$/.test(input.value.trim())) input.value = show(input.value.trim());
+  }).catch(() => {}));
+  input.addEventListener("focus", load);
+  const set = (v) => { input.value = show(v); if (v !== null && v !== undefined && v !== "") load(); };
+  set(value);
+  // The id: "#12" at the end of a picked name, or a number typed; any other text goes to the server as it is, so
+  // the server names the problem.
+  const get = () => {
+    const text = normaliseDigits(input.value.trim());
+    if (text === "") return null;
+    const picked = text.match(/#(\d+)$/) || text.match(/^(\d+)$/);
+    return picked ? Number(picked[1]) : text;
+  };
+  return { node: el("span", { class: "ref-field" }, input, list), get, set, focus: input };
+}
+
+/** [id, name] of the features of `layerName` the user may read: tasks by title, other layers by their label. */
+async function referenceOptions(layerName) {
+  if (layerName === "tasks") return (await fetchJson("/tasks")).map((task) => [task.id, task.title]);
+  const layer = layerOf(layerName);
+  const labelAttr = layer && layer.label_attribute;
+  const data = await fetchJson(`/ogc/collections/${encodeURIComponent(layerName)}/items?limit=1000`);
+  return data.features.map((f) => [f.id, (labelAttr && f.properties[labelAttr]) || `${label(layer.title)}`]);
 }
 
 /** Persian and Arabic-Indic digits typed on a Persian keyboard read as numbers. */
