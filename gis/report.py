@@ -9,6 +9,8 @@ What is in it (docs/planning.md has the definitions):
   by sex and age band; the targets of the scope's tasks, planned vs achieved by the end of the range;
 * indicator changes from the start of the range to its end, both read from the history (``as of``); a range
   that starts before the first recorded data compares from the end of that first day (``data_start``);
+* needs matched to services: per category, the needs recorded, the open services offering it and their capacity,
+  the referrals made for it (``gis.needs``);
 * a map (folium, Leaflet inlined so the file opens offline) and SVG charts in the HTML version.
 
 The scope is one neighbourhood, several (a roll-up: every figure summed over them, percentages recomputed
@@ -32,8 +34,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from core.errors import InvalidInput
-from gis import indicators
-from layers import interventions, outputs, tasks
+from gis import indicators, needs
+from layers import interventions, outputs, tasks, vocabulary
 
 CALENDARS = ("gregorian", "jalali")
 LAST_DAY = date(9999, 12, 30)  # the last day whose end a datetime can hold
@@ -44,6 +46,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class Report:
     data: dict[str, Any]  # the JSON report
     geo: dict[str, Any] = field(default_factory=dict)  # map context for the HTML version
+    labels: dict[tuple[str, str], dict[str, dict[str, str]]] = field(default_factory=dict)  # the office's lists
 
 
 def parse_day(text: str, calendar: str, name: str) -> date:
@@ -301,6 +304,7 @@ def achievement(
             "targets": _targets(conn, nids, start, end),
         },
         "indicators": _indicator_changes(conn, scope, baseline, until),
+        "needs_and_services": needs.needs_and_services(conn, nids, start, end),
     }
     if scope.rollup:  # which neighbourhoods were added up
         data["group"] = scope.group
@@ -319,4 +323,4 @@ def achievement(
             for d in done
         ]
     }
-    return Report(_jsonable(data), geo)
+    return Report(_jsonable(data), geo, vocabulary.labels(conn))

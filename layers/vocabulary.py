@@ -133,3 +133,11 @@ def remove(conn: psycopg.Connection, layer: str, attribute: str, value: str) -> 
     ).fetchone()
     if deleted is None:
         raise NotFound(f"{layer}.{attribute} has no entry {value!r}")
+
+
+def labels(conn: psycopg.Connection) -> dict[tuple[str, str], dict[str, dict[str, str]]]:
+    """{(layer, attribute): {value: label}} of every list as the office keeps it (reports word values with it)."""
+    out: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for row in entries(conn):
+        out.setdefault((row["layer"], row["attribute"]), {})[row["value"]] = row["label"]
+    return out

@@ -31,7 +31,7 @@ from core.db import with_role
 from core.roles import OWNER_ROLE
 from core.settings import Settings
 from importers.demo import CODE as A
-from tests.auth import token_for
+from tests.auth import ADMIN_HEADERS, token_for
 
 B = "B-NORTH"
 B_POLYGON = "SRID=4326;MULTIPOLYGON(((24.96 60.18, 24.97 60.18, 24.97 60.19, 24.96 60.19, 24.96 60.18)))"
@@ -48,7 +48,7 @@ class Programme:
     nasrin: dict[str, str]  # field worker of B (the mobile unit)
 
     def call(self, who: dict[str, str], method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        response = self.client.request(method, path, headers=who, **kwargs)
+        response = self.client.request(method, path, **{"headers": who, **kwargs})
         assert response.status_code == expect, response.text
         return response.json() if response.content else None
 
@@ -121,6 +121,24 @@ def test_a_year_of_a_social_programme(programme: Programme) -> None:
                                           "team": ["psychologist", "social_worker", "driver"],
                                           "services": ["counselling"], "place_name": "Partner school"},
                      IN_B)  # fmt: skip
+    # The office counts something its lists did not have: elected alley representatives (64 planned).
+    p.call(ADMIN_HEADERS, "PUT", "/vocabularies/outputs/kind/alley_representatives", 201,
+           json={"label": {"en": "Alley representatives elected", "fa": "نمایندگان کوچه انتخاب‌شده"}})  # fmt: skip
+    elections = p.task(A, "Elect alley representatives", "social", {"alley_representatives": 64})
+    p.record(p.leila, "outputs", {"task_id": elections, "kind": "alley_representatives", "quantity": 64,
+                                  "date": "2027-04-20"})  # fmt: skip
+
+    # Needs counted by area, and the services that answer them: a spring survey, then an autumn one for the same
+    # neighbourhood (the latest counts); housing, which no service of A offers.
+    for day, households in (("2027-03-10", 40), ("2027-10-10", 30)):
+        p.record(p.farid, "needs", {"category": "employment", "count": households, "unit": "households",
+                                    "date": day, "found_by": "survey", "neighbourhood_id": p.nids[A]})  # fmt: skip
+    p.record(p.farid, "needs", {"category": "housing", "count": 12, "date": "2027-10-10",
+                                "neighbourhood_id": p.nids[A]})  # fmt: skip
+    p.call(p.leila, "PATCH", f"/ogc/collections/service_points/items/{services[1]['id']}",
+           json={"properties": {"offers": ["employment", "vocational_training"], "capacity": 25}},
+           headers={"If-Match": f'"{services[1]["properties"]["version"]}"', **p.leila})  # fmt: skip
+
     # Nobody records the other neighbourhood's outcomes.
     p.record(p.nasrin, "outputs", {"task_id": school, "kind": "children_back_to_school", "quantity": 99,
                                    "date": "2027-03-01"}, expect=403)  # fmt: skip
@@ -128,7 +146,17 @@ def test_a_year_of_a_social_programme(programme: Programme) -> None:
 
     a, b, both = p.report(neighbourhood=A), p.report(neighbourhood=B), p.report(neighbourhood=f"{A},{B}")
     assert by_kind(a) == {("social", "children_back_to_school"): 100, ("economic", "certificates"): 225,
-                          ("economic", "hires"): 16, ("economic", "job_referrals"): 60}  # fmt: skip
+                          ("economic", "hires"): 16, ("economic", "job_referrals"): 60,
+                          ("social", "alley_representatives"): 64}  # fmt: skip
+    needs = {r["category"]: r for r in a["needs_and_services"]}
+    assert {k: needs["employment"][k] for k in ("households", "referred", "followed_up", "unserved")} == {
+        "households": 30,
+        "referred": 60,
+        "followed_up": 50,
+        "unserved": False,
+    }  # the autumn survey counts
+    assert needs["employment"]["services"] >= 1 and needs["employment"]["capacity"] >= 25
+    assert needs["housing"]["unserved"] is True and a["needs_and_services"][0]["category"] == "housing"
     assert by_kind(b) == {("social_work", "people_reached"): 312, ("social_work", "sessions_given"): 48,
                           ("social_work", "outreach_visits"): 24}  # fmt: skip
     school_row = next(r for r in a["outcomes"]["by_kind"] if r["kind"] == "children_back_to_school")
@@ -143,10 +171,11 @@ def test_a_year_of_a_social_programme(programme: Programme) -> None:
     summed = {k: tuple(x + y for x, y in zip(targets(a).get(k, (0, 0)), targets(b).get(k, (0, 0)), strict=True))
               for k in targets(a) | targets(b)}  # fmt: skip
     assert targets(both) == summed
-    assert both["outcomes"]["by_domain"] == {"social": 100, "economic": 301, "social_work": 384}
+    assert both["outcomes"]["by_domain"] == {"social": 164, "economic": 301, "social_work": 384}
 
     # Progress follows the targets: each task's column and bar say the same.
     progress = {tid: p.call(p.leila, "GET", f"/tasks/{tid}") for tid in (school, training, jobs, counselling)}
+    assert p.call(p.leila, "GET", f"/tasks/{elections}")["progress"] == 100
     assert {tid: (t["progress"], t["progress_source"], t["status"]) for tid, t in progress.items()} == {
         school: (100, "targets", "in_progress"), training: (100, "targets", "in_progress"),
         jobs: (100, "targets", "in_progress"), counselling: (100, "targets", "in_progress")}  # fmt: skip
@@ -158,3 +187,6 @@ def test_a_year_of_a_social_programme(programme: Programme) -> None:
         assert page.status_code == 200, page.text
         assert i18n.number(312, lang) in page.text and i18n.number(225, lang) in page.text, lang
         assert i18n.text(lang, "report", "section.outcomes") in page.text, lang
+        assert i18n.text(lang, "report", "section.needs") in page.text, lang
+    persian = p.client.get("/reports/achievement", headers=p.leila, params={**YEAR, "neighbourhood": A, "lang": "fa"})
+    assert "نمایندگان کوچه انتخاب‌شده" in persian.text  # the office's entry, in its own words

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from contextvars import ContextVar
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from xstatic.pkg import leaflet as xleaflet
 
 from gis.indicators import LOWER_IS_BETTER
 from gis.indicators import label as indicator_label
-from layers import interventions, outputs, tasks
+from layers import interventions, outputs, services, tasks
 from web import csp
 from web import report_i18n as i18n
 from web.templates import render
@@ -33,6 +34,11 @@ PALETTE = ("#e65100", "#6d4c41", "#fbc02d", "#2e7d32", "#1565c0", "#c62828", "#4
 KIND_LABELS = {c.value: c.label for c in interventions.KIND}
 DOMAIN_LABELS = {c.value: c.label for c in tasks.DOMAIN}
 OUTPUT_LABELS = {c.value: c.label for c in outputs.KIND}
+SERVICE_LABELS = {c.value: c.label for c in services.SERVICE}
+# The value lists as the office keeps them (entries it added or translated), for the page being rendered.
+OFFICE_LABELS: ContextVar[dict[tuple[str, str], dict[str, dict[str, str]]] | None] = ContextVar(
+    "office_labels", default=None
+)
 
 
 def kind_color(kind: str) -> str:
@@ -57,16 +63,26 @@ def leaflet_assets() -> tuple[str, str]:
 # Text ----------------------------------------------------------------------------------------------
 
 
+def _word(list_name: tuple[str, str], declared: dict[str, dict[str, str]], value: str, lang: str) -> str:
+    """A value of a list in ``lang``: the office's label, else the catalogue's, else the value itself."""
+    label = {**declared.get(value, {}), **(OFFICE_LABELS.get() or {}).get(list_name, {}).get(value, {})}
+    return i18n.label(label, lang) if label else value
+
+
 def kind_label(kind: str, lang: str) -> str:
-    return i18n.label(KIND_LABELS[kind], lang) if kind in KIND_LABELS else kind
+    return _word(("interventions", "kind"), KIND_LABELS, kind, lang)
 
 
 def domain_label(domain: str, lang: str) -> str:
-    return i18n.label(DOMAIN_LABELS[domain], lang) if domain in DOMAIN_LABELS else domain
+    return _word(("tasks", "domain"), DOMAIN_LABELS, domain, lang)
 
 
 def output_label(kind: str, lang: str) -> str:
-    return i18n.label(OUTPUT_LABELS[kind], lang) if kind in OUTPUT_LABELS else kind
+    return _word(("outputs", "kind"), OUTPUT_LABELS, kind, lang)
+
+
+def service_label(category: str, lang: str) -> str:
+    return _word(("needs", "category"), SERVICE_LABELS, category, lang)
 
 
 def _targets_text(targets: dict[str, int], lang: str) -> str:
@@ -209,6 +225,25 @@ def _outcome_rows(d: dict[str, Any], lang: str) -> list[dict[str, str]]:
     ]
 
 
+def _need_rows(d: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    def n(value: float | None) -> str:
+        return "" if value is None else i18n.number(value, lang)
+
+    return [
+        {
+            "category": service_label(r["category"], lang),
+            "households": n(r["households"]),
+            "people": n(r["people"]),
+            "services": n(r["services"]),
+            "capacity": n(r["capacity"]),
+            "referred": n(r["referred"]),
+            "followed_up": n(r["followed_up"]),
+            "unserved": r["unserved"],
+        }
+        for r in d.get("needs_and_services", [])
+    ]
+
+
 def _target_rows(d: dict[str, Any], lang: str) -> list[dict[str, str]]:
     return [
         {
@@ -297,6 +332,14 @@ def map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
 def render_report(report: Any, lang: str, digits: str | None = None) -> str:
     """The page in ``lang``, its numbers in ``digits`` (a CLDR numbering system) when not the language's own."""
     lang = i18n.with_digits(i18n.lang_or_default(lang), digits)
+    office = OFFICE_LABELS.set(getattr(report, "labels", {}))
+    try:
+        return _render(report, lang)
+    finally:
+        OFFICE_LABELS.reset(office)
+
+
+def _render(report: Any, lang: str) -> str:
     d = report.data
     hood = d["neighbourhood"]
     leaflet_js, leaflet_css = leaflet_assets()
@@ -320,6 +363,7 @@ def render_report(report: Any, lang: str, digits: str | None = None) -> str:
         and i18n.t("report.data_start", lang, date=i18n.format_date(_iso(d["data_start"]), lang)),
         "outcome_rows": _outcome_rows(d, lang),
         "target_rows": _target_rows(d, lang),
+        "need_rows": _need_rows(d, lang),
         "lines": [achievement_line(r, lang) for r in d["achievements"]],
         "kind_rows": [
             {
