@@ -112,6 +112,17 @@ def test_dashboard_charts_and_the_achievement_report(session, api):
     assert href.startswith("/reports/achievement?neighbourhood=HKI-CENTRE&from=") and "lang=en" in href
     report = api.get(href)
     assert report.status_code == 200 and "Achievement report" in report.text
+    # A named group of neighbourhoods: the report rolls up over it.
+    made = api.put("/neighbourhood-groups/HKI", json={"name": "City of Helsinki", "kind": "municipality",
+                                                      "neighbourhoods": ["HKI-CENTRE"]})  # fmt: skip
+    assert made.status_code in (200, 201), made.text
+    page.reload()
+    page.locator("#report-scope option[value='HKI']").wait_for(state="attached")
+    page.select_option("#report-scope", "HKI")
+    href = page.locator("#report-link").get_attribute("href")
+    assert href.startswith("/reports/achievement?group=HKI&from="), href
+    rolled = api.get(href.replace("format=html", "format=json"))
+    assert rolled.status_code == 200 and "HKI" in str(rolled.json()["group"]), rolled.text
 
 
 def test_persian_is_right_to_left_with_jalali_dates_and_persian_digits(session, api):

@@ -4,13 +4,13 @@
 import { get, withQuery } from "./api.js";
 import { attribute, layerOf } from "./catalogue.js";
 import { clear, el } from "./dom.js";
-import { formatDate, formatNumber, isRTL, label, language, locale, t } from "./i18n.js";
+import { digitChoices, digits, formatDate, formatNumber, isRTL, label, language, locale, t } from "./i18n.js";
 import { errorNode } from "./session.js";
 
 const PERCENTAGES = [["paved_pct", "streets"], ["lit_pct", "streets"], ["formalised_pct", "parcels"],
   ["cleared_pct", "blighted_plots"]];  // then the coverage of each service category with a distance (GET /coverage-rules)
 const charts = [];
-const state = { compare: "", from: "", to: "" };
+const state = { compare: "", from: "", to: "", scope: "" };
 export const hooks = { neighbourhood: () => "" };
 
 function choiceLabels(layerName, attrName, values) {
@@ -144,17 +144,28 @@ function reportForm(code) {
   const from = el("input", { type: "date", id: "report-from", value: state.from });
   const to = el("input", { type: "date", id: "report-to", value: state.to });
   const link = el("a", { class: "btn btn-primary", id: "report-link", target: "_blank", rel: "noopener", text: t("dashboard.open_report") });
+  // This neighbourhood, or a named group of neighbourhoods (a municipality, a programme's cities): a roll-up.
+  const scope = el("select", { id: "report-scope" }, el("option", { value: "", text: t("dashboard.report_this") }));
   const update = () => {
     state.from = from.value;
     state.to = to.value;
+    state.scope = scope.value;
     const lang = language();  // every catalogue has the report's strings (English where one lacks them)
-    link.href = withQuery("/reports/achievement", { neighbourhood: code, from: from.value, to: to.value, format: "html", lang });
+    const where = scope.value ? { group: scope.value } : { neighbourhood: code };
+    const own = digitChoices(lang)[0];  // the digits the user chose, when not the language's own
+    link.href = withQuery("/reports/achievement", { ...where, from: from.value, to: to.value, format: "html", lang,
+      digits: own && digits(lang) !== own ? digits(lang) : undefined });
   };
-  from.addEventListener("change", update);
-  to.addEventListener("change", update);
+  get("/neighbourhood-groups").then((groups) => {
+    for (const g of groups) scope.append(el("option", { value: g.code, text: t("dashboard.report_group", { name: g.name }) }));
+    scope.value = groups.some((g) => g.code === state.scope) ? state.scope : "";
+    update();
+  }).catch(() => {});
+  for (const input of [from, to, scope]) input.addEventListener("change", update);
   update();
   return el("section", { class: "report-box" }, el("h3", { text: t("dashboard.report") }),
     el("p", { class: "muted", text: t("dashboard.report_help") }),
-    el("div", { class: "row" }, el("label", { for: "report-from", text: t("dashboard.from") }), from,
+    el("div", { class: "row" }, el("label", { for: "report-scope", text: t("dashboard.report_for") }), scope,
+      el("label", { for: "report-from", text: t("dashboard.from") }), from,
       el("label", { for: "report-to", text: t("dashboard.to") }), to, link));
 }
