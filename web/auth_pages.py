@@ -129,6 +129,7 @@ def render_admin(
     users: list[dict[str, Any]],
     activity: list[dict[str, Any]],
     audit: list[dict[str, Any]],
+    neighbourhoods: list[tuple[str, str]] = (),  # (code, name): the members a group of neighbourhoods may have
 ) -> str:
     """The admin page: the users (roles, active, last login, database login, API tokens), the recent edits
     (history rows) and the audit of logins and account changes, as tables readable on a phone."""
@@ -179,8 +180,10 @@ def render_admin(
         activity=activity_rows,
         audit=audit_rows,
         zone=time_zone(),
-        # for web/static/js/admin-vocabulary.js, which fills {value} itself
+        # for web/static/js/admin-vocabulary.js and admin-groups.js, which fill {value} and {name} themselves
         vocabulary_strings={key: t(key, value="{value}") for key in VOCABULARY_STRINGS},
+        group_strings={key: t(key, name="{name}") for key in GROUP_STRINGS},
+        neighbourhoods=[list(n) for n in neighbourhoods],
     )
 
 
@@ -189,4 +192,10 @@ VOCABULARY_STRINGS = tuple(
     f"admin.vocab.{k}"
     for k in ("list", "value", "state", "save", "retire", "restore", "remove", "add", "added", "saved", "removed",
               "retired", "office", "catalogue", "fixed", "new_value", "value_help", "remove_confirm", "failed")
+)  # fmt: skip
+
+GROUP_STRINGS = tuple(
+    f"admin.groups.{k}"
+    for k in ("code", "name", "kind", "members", "save", "remove", "add", "saved", "remove_confirm", "failed",
+              "municipality", "programme", "other", "none", "code_help")
 )  # fmt: skip

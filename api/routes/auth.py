@@ -251,5 +251,6 @@ def admin_page(request: Request, conn: Conn, lang: str | None = None) -> Respons
         ],  # fmt: skip
         activity=store.recent_activity(conn),
         audit=store.recent_audit(conn),
+        neighbourhoods=conn.execute("SELECT code, name FROM public.neighbourhoods ORDER BY name, code").fetchall(),
     )
     return _html(page)

@@ -76,3 +76,22 @@ def test_an_administrator_adds_translates_and_retires_an_intervention_kind(visit
     page.locator("#vocab-table tr[data-value='proposed']").wait_for()
     assert page.locator("#vocab-new-value").count() == 0
     assert page.locator("#vocab-table button", has_text="Retire").count() == 0
+
+
+def test_an_administrator_makes_a_group_of_neighbourhoods(visitor, api, admin_user):
+    log_in(visitor, admin_user, PASSWORD)
+    page = open_page(visitor, "/admin?lang=en")
+    page.locator("body.groups-ready").wait_for(timeout=20000)
+    page.fill("#group-new-code", "not a code!")
+    page.fill("#group-new-name", "Programme cities")
+    page.click("#group-new-save")
+    page.locator("#groups .form-error").wait_for()  # the server names the problem; nothing is made
+    assert api.get("/neighbourhood-groups/not%20a%20code!").status_code in (400, 404)
+    page.fill("#group-new-code", "PROG-CITIES")
+    page.select_option("#group-new-kind", "programme")
+    page.locator("#groups fieldset").last.locator("label.check", has_text="HKI-CENTRE").locator("input").check()
+    page.click("#group-new-save")
+    page.locator("#groups fieldset[data-code='PROG-CITIES']").wait_for()
+    shot(page, "admin-groups")
+    group = api.get("/neighbourhood-groups/PROG-CITIES").json()
+    assert (group["name"], group["kind"], group["neighbourhoods"]) == ("Programme cities", "programme", ["HKI-CENTRE"])
