@@ -71,6 +71,15 @@ def test_an_administrator_adds_translates_and_retires_an_intervention_kind(visit
                             "AND value = 'traffic_signs'").fetchone()  # fmt: skip
     assert kept == (True, "تابلوهای راهنمایی و رانندگی")
 
+    # The app's intervention form no longer offers it.
+    app.reload()
+    app.wait_for_function("document.body.classList.contains('ready')", timeout=20000)
+    offered = app.evaluate(
+        "import('/static/js/form.js').then((m) => fetch('/layers/interventions').then((r) => r.json()).then((l) =>"
+        " [...m.widget(l.attributes.find((a) => a.name === 'kind'), null, 'k').node.options].map((o) => o.value)))"
+    )
+    assert "paving" in offered and "traffic_signs" not in offered
+
     # A lifecycle is translated only.
     page.select_option("#vocab-list", "interventions.status")
     page.locator("#vocab-table tr[data-value='proposed']").wait_for()

@@ -13,10 +13,12 @@ let counter = 0;
 /** One input for an attribute; returns {node, get(), set(value)}. */
 export function widget(attr, value, id) {
   const type = attr.type;
+  // A retired entry of a value list is offered only where the feature has it already.
+  const offered = (c) => !c.retired || c.value === value || (Array.isArray(value) && value.includes(c.value));
   if (type === "choice") {
     const select = el("select", { id, name: attr.name },
       el("option", { value: "", text: attr.required ? t("form.choose") : "—" }),
-      attr.choices.map((c) => el("option", { value: c.value, text: label(c.label) || c.value })));
+      attr.choices.filter(offered).map((c) => el("option", { value: c.value, text: label(c.label) || c.value })));
     if (value !== null && value !== undefined && !attr.choices.some((c) => c.value === value)) {
       select.append(el("option", { value, text: String(value) }));  // a value the list no longer has
     }
@@ -24,7 +26,7 @@ export function widget(attr, value, id) {
     return { node: select, get: () => select.value || null, set: (v) => { select.value = v ?? ""; } };
   }
   if (type === "choices") {
-    const boxes = attr.choices.map((c) => el("label", { class: "check" },
+    const boxes = attr.choices.filter(offered).map((c) => el("label", { class: "check" },
       el("input", { type: "checkbox", value: c.value, checked: Array.isArray(value) && value.includes(c.value) }),
       " ", label(c.label) || c.value));
     const node = el("div", { id, class: "checks", role: "group" }, boxes);

@@ -150,7 +150,7 @@ export function openObservation() {
   const error = el("p", { class: "form-error", role: "alert", hidden: true });
   const select = el("select", { id: "obs-category", name: "category", required: true, class: "wide" },
     el("option", { value: "", text: t("field.choose") }),
-    (category ? category.choices : []).map((c) => el("option", { value: c.value, text: label(c.label) || c.value })));
+    (category ? category.choices.filter((c) => !c.retired) : []).map((c) => el("option", { value: c.value, text: label(c.label) || c.value })));
   const note = el("textarea", { id: "obs-note", name: "note", rows: 3, class: "wide" });
   const form = el("form", { class: "sheet-form", id: "observation-form", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
