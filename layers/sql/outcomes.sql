@@ -13,21 +13,25 @@
 
 -- Where a visit or a referral lies, and what it may name ------------------------------------------------------
 
--- A referenced feature that exists and that the writer may see, else a clear refusal naming it.
+-- A referenced feature that exists and that the writer may see, else a clear refusal naming it. One that exists
+-- where the writer may not read is answered exactly like one that does not exist: no one learns of other
+-- neighbourhoods' ids by trying them.
 CREATE FUNCTION mahalle.referenced_neighbourhood(who text, _layer text, _column text, fid bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   n bigint;
   found_it boolean;
+  hidden boolean := mahalle.grants() IS NOT NULL AND mahalle.scope('read', _layer) IS NOT NULL
+                    AND mahalle.feature_neighbourhood(_layer, fid) IS NULL;
 BEGIN
-  EXECUTE format('SELECT true, neighbourhood_id FROM public.%I WHERE id = $1', _layer) INTO found_it, n USING fid;
+  IF NOT hidden THEN
+    EXECUTE format('SELECT true, neighbourhood_id FROM public.%I WHERE id = $1', _layer) INTO found_it, n USING fid;
+  END IF;
   IF found_it IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '23503', COLUMN = _column,
-      MESSAGE = format('%s: %s %s does not exist', who, replace(_layer, '_', ' '), fid);
-  END IF;
-  IF mahalle.grants() IS NOT NULL AND mahalle.scope('read', _layer) IS NOT NULL
-     AND mahalle.feature_neighbourhood(_layer, fid) IS NULL THEN
-    PERFORM mahalle.refuse(format('%s: %s %s is not one you may see', who, replace(_layer, '_', ' '), fid));
+      MESSAGE = format('%s: %s %s does not exist%s', who, replace(_layer, '_', ' '), fid,
+                       CASE WHEN mahalle.grants() IS NOT NULL AND mahalle.scope('read', _layer) IS NOT NULL
+                            THEN ' or is not one you may see' ELSE '' END);
   END IF;
   RETURN n;
 END $$;
@@ -62,6 +66,36 @@ BEGIN
      AND (TG_OP = 'INSERT' OR (r ->> 'task_id') IS DISTINCT FROM (to_jsonb(OLD) ->> 'task_id'))
      AND NOT mahalle.in_scope(task_n, mahalle.scope(action, 'outputs')) THEN
     PERFORM mahalle.refuse(format('you may not record outcomes of task %s: it lies in %s', r ->> 'task_id',
+                                  mahalle.place_name(task_n)));
+  END IF;
+  RETURN NEW;
+END $$;
+
+-- An output names its task (and service point) the same way: one that exists where the writer may not read is
+-- answered like one that does not exist (replaces the version of migration 0009, which told them apart).
+CREATE OR REPLACE FUNCTION mahalle.output_task() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  who text := format('outputs %s', CASE WHEN TG_OP = 'INSERT' THEN 'new feature' ELSE 'feature ' || NEW.id END);
+  check_rights boolean := (TG_OP = 'INSERT' OR NEW.task_id IS DISTINCT FROM OLD.task_id)
+                          AND mahalle.grants() IS NOT NULL AND pg_trigger_depth() = 1;
+  task_n bigint;
+  action text := CASE TG_OP WHEN 'INSERT' THEN 'create' ELSE 'edit' END;
+BEGIN
+  IF check_rights THEN
+    task_n := mahalle.referenced_neighbourhood(who, 'tasks', 'task_id', NEW.task_id);
+  ELSE  -- a derived output (pg_trigger_depth() > 1), or one whose task stays: no question of rights
+    SELECT t.neighbourhood_id INTO task_n FROM public.tasks t WHERE t.id = NEW.task_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = '23503', COLUMN = 'task_id',
+        MESSAGE = format('%s: task %s does not exist', who, NEW.task_id);
+    END IF;
+  END IF;
+  IF NEW.geom IS NULL OR NEW.neighbourhood_id IS NULL THEN
+    NEW.neighbourhood_id := task_n;
+  END IF;
+  IF check_rights AND NOT mahalle.in_scope(task_n, mahalle.scope(action, 'outputs')) THEN
+    PERFORM mahalle.refuse(format('you may not record outputs of task %s: it lies in %s', NEW.task_id,
                                   mahalle.place_name(task_n)));
   END IF;
   RETURN NEW;

@@ -106,7 +106,8 @@ END $$;
 CREATE TRIGGER a05_check BEFORE INSERT OR UPDATE ON mahalle.vocabulary
   FOR EACH ROW EXECUTE FUNCTION mahalle.check_vocabulary();
 
--- BEFORE DELETE: an entry in use (by any row of its layer) or of the catalogue is retired instead.
+-- BEFORE DELETE: an entry in use (by any row of its layer) or of the catalogue is retired instead (a list the
+-- catalogue no longer has, or a column gone, has no rows using it).
 CREATE FUNCTION mahalle.vocabulary_delete() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -120,7 +121,8 @@ BEGIN
   SELECT a ->> 'type' = 'choices' INTO multi
     FROM mahalle.layer_registry r, jsonb_array_elements(r.spec -> 'attributes') a
    WHERE r.name = OLD.layer AND a ->> 'name' = OLD.attribute;
-  IF to_regclass(format('public.%I', OLD.layer)) IS NOT NULL THEN
+  IF multi IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = 'public'
+                                     AND c.table_name = OLD.layer AND c.column_name = OLD.attribute) THEN
     EXECUTE format(CASE WHEN multi THEN 'SELECT count(*) FROM public.%I WHERE $1 = ANY (%I)'
                         ELSE 'SELECT count(*) FROM public.%I WHERE %I = $1' END, OLD.layer, OLD.attribute)
       INTO used USING OLD.value;

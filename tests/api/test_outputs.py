@@ -117,9 +117,9 @@ def test_targets_planned_vs_achieved_and_progress(world: World):
 def test_a_planner_of_another_neighbourhood_is_refused(world: World):
     tid = world.task()
     sent = world.client.post(ITEMS, json=output(tid, 5), headers=world.other)
-    assert sent.status_code == 403 and "not one you may see" in sent.json()["detail"]
+    assert sent.status_code == 422 and "does not exist or is not one you may see" in sent.json()["detail"]
     placed = output(tid, 5, geometry={"type": "Point", "coordinates": [24.965, 60.185]})  # in B, for A's task
-    assert world.client.post(ITEMS, json=placed, headers=world.other).status_code == 403
+    assert world.client.post(ITEMS, json=placed, headers=world.other).status_code == 422
     target = world.client.put(f"/tasks/{tid}/targets/hires", json={"target": 5}, headers=world.other)
     assert target.status_code in (403, 404)  # A's task is not even visible to B's planner
     assert world.conn.execute("SELECT count(*) FROM outputs").fetchone()[0] == 0

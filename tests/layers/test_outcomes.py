@@ -163,7 +163,7 @@ def test_field_workers_record_visits_referrals_and_needs_where_they_work_only(co
     conn.execute("INSERT INTO needs (category, count, date, neighbourhood_id) VALUES ('food', 5, '2026-10-01', %s)",
                  (a,))  # fmt: skip
     err = refused(conn, "INSERT INTO visits (task_id, date, people_served) VALUES (%s, '2026-10-05', 3)", task_b)
-    assert isinstance(err, psycopg.errors.InsufficientPrivilege)
+    assert isinstance(err, psycopg.errors.ForeignKeyViolation) and "is not one you may see" in str(err)  # hidden
     err = refused(conn, "UPDATE visits SET people_served = 99 WHERE id = %s", vid)  # field workers create only
     assert isinstance(err, psycopg.errors.InsufficientPrivilege)
     act_as(conn, "vic", "viewer", a)
@@ -190,3 +190,23 @@ def test_a_tasks_column_and_its_progress_never_contradict_each_other(conn, hoods
         "in_progress", 25)  # fmt: skip
     conn.execute("UPDATE tasks SET status = 'done' WHERE id = %s", (targeted,))  # closed below target: it says so
     assert conn.execute("SELECT status, progress FROM tasks WHERE id = %s", (targeted,)).fetchone() == ("done", 25)
+
+
+def test_a_visit_never_lands_or_probes_where_its_writer_may_not_work(conn, hoods):
+    a, b = hoods
+    task_a, task_b = task(conn, a), task(conn, b)
+    school_b = service(conn, "SRID=4326;POINT(24.93 60.105)")  # in B
+    act_as(conn, "pia", "planner", a)
+    err = refused(conn, "INSERT INTO visits (task_id, date, people_served, service_point_id) "
+                        "VALUES (%s, '2026-10-05', 3, %s)", task_a, school_b)  # fmt: skip
+    assert isinstance(err, psycopg.errors.InsufficientPrivilege) and "in neighbourhood B" in str(err)
+    vid = visit(conn, task_a, 3)
+    err = refused(conn, "UPDATE visits SET service_point_id = %s WHERE id = %s", school_b, vid)  # moved by reference
+    assert isinstance(err, psycopg.errors.InsufficientPrivilege)
+    assert one(conn, "SELECT neighbourhood_id FROM visits WHERE id = %s", vid) == a
+    # Another neighbourhood's task and a task that does not exist are answered alike.
+    hidden = refused(conn, "INSERT INTO visits (task_id, date, people_served) VALUES (%s, '2026-10-05', 1)", task_b)
+    missing = refused(conn, "INSERT INTO visits (task_id, date, people_served) VALUES (%s, '2026-10-05', 1)", 987654)
+    assert type(hidden) is type(missing) is psycopg.errors.ForeignKeyViolation
+    assert hidden.diag.message_primary.replace(str(task_b), "N") == missing.diag.message_primary.replace("987654", "N")
+    assert "does not exist or is not one you may see" in missing.diag.message_primary

@@ -176,10 +176,10 @@ def test_planners_and_field_workers_record_outputs_of_their_neighbourhood_only(c
     output(conn, task_a, 5)
     err = refused(conn, "INSERT INTO outputs (task_id, kind, quantity, date) VALUES (%s, 'hires', 1, '2026-10-01')",
                   task_b)  # fmt: skip
-    assert isinstance(err, psycopg.errors.InsufficientPrivilege)
+    assert isinstance(err, psycopg.errors.ForeignKeyViolation)  # a task hidden from the writer looks missing
     err = refused(conn, "INSERT INTO outputs (task_id, kind, quantity, date, geom) "
                         "VALUES (%s, 'hires', 1, '2026-10-01', %s)", task_b, IN_A)  # fmt: skip
-    assert f"task {task_b} is not one you may see" in str(err)  # placed in A, it still counts for B's task
+    assert f"tasks {task_b} does not exist or is not one you may see" in str(err)  # placed in A, still B's task
     err = refused(conn, "INSERT INTO task_targets (task_id, kind, target) VALUES (%s, 'hires', 3)", task_b)
     assert isinstance(err, psycopg.errors.InsufficientPrivilege)
     assert one(conn, "SELECT count(*) FROM outputs") == 1  # B's are not visible either
