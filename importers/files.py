@@ -57,8 +57,13 @@ TABLE_FORMATS = ("csv", "xlsx")
 DATA_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".fgb")
 KML_FIELDS = frozenset({"id", "id2", "name"})  # GDAL's placemark id and name, and our id renamed
 FIELD_MAP_NAME = "fields.csv"  # written by our Shapefile export: full name ↔ 10-character name
-LON_NAMES = ("lon", "lng", "long", "longitude", "x")
-LAT_NAMES = ("lat", "latitude", "y")
+# Coordinate columns by name (any case), and the x/y names that go together as a pair.
+PAIRS = (
+    ("lon", "lat"), ("lng", "lat"), ("long", "lat"), ("longitude", "latitude"), ("longitud", "latitud"),
+    ("longitud", "latitude"), ("x", "y"), ("easting", "northing"), ("point_x", "point_y"),
+)  # fmt: skip
+X_NAMES = frozenset(x for x, _ in PAIRS)
+Y_NAMES = frozenset(y for _, y in PAIRS)
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 
 
@@ -328,20 +333,31 @@ def _choose(source: SourceFile, target: str, wanted: str | None) -> list[SourceL
 
 
 def read_batches(
-    source: SourceFile, layer: SourceLayer, id_field: str | None, batch_size: int = 20_000
+    source: SourceFile,
+    layer: SourceLayer,
+    id_field: str | None,
+    where: Coordinates | None = None,
+    batch_size: int = 20_000,
 ) -> Iterator[Batch]:
-    """The features of ``layer`` in batches; geometry in the file's CRS, Z dropped."""
+    """The features of ``layer`` in batches; geometry in the file's CRS, Z dropped. ``where``: a table's
+    coordinate columns."""
     read_geometry = source.format not in TABLE_FORMATS
     prefix = f"{layer.name}:" if len(source.layers) > 1 else ""
     for start in range(0, max(layer.features, 1), batch_size):
         meta, fids, geometry, data = _read(source, layer, start, batch_size, read_geometry)
         fields = {str(name): values for name, values in zip(meta["fields"], data, strict=True)}
         if not read_geometry:
-            geoms = table_geometry(source, fields)
+            geoms = table_geometry(source, fields, where or coordinate_columns(source.name, list(fields)))
         else:
             geoms = shapely.from_wkb(geometry) if geometry is not None else np.full(len(fids), None)
         ids = _ids(source, layer, fields, fids, id_field, prefix)
         yield Batch(ids, geoms, fields)
+
+
+def read_fields(source: SourceFile, layer: SourceLayer, size: int) -> dict[str, np.ndarray]:
+    """The attribute columns of the first ``size`` features (a preview; no geometry is built)."""
+    meta, _fids, _geometry, data = _read(source, layer, 0, size, False)
+    return {str(name): values for name, values in zip(meta["fields"], data, strict=True)}
 
 
 def _read(source: SourceFile, layer: SourceLayer, start: int, size: int, read_geometry: bool) -> tuple:
@@ -380,37 +396,90 @@ def _ids(
             f"{source.name}: the id field {id_field!r} is not in {layer.name}; it has {', '.join(fields)}."
         )
     if column:
-        return [None if _blank(v) else str(v) for v in fields[column]]  # type: ignore[misc]
+        return [None if _blank(v) else id_text(v) for v in fields[column]]  # type: ignore[misc]
     return [f"{prefix}{int(fid)}" for fid in fids]
+
+
+def id_text(value: Any) -> str:
+    """An id as the file writes it: a whole number read as a float (Shapefile/Excel numbers) loses its ".0"."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (np.integer, np.floating)):
+        return str(value.item())
+    return str(value)
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value)
 
 
-def _column(fields: dict[str, np.ndarray], names: tuple[str, ...]) -> str | None:
-    lowered = {name.lower(): name for name in fields}
-    return next((lowered[n] for n in names if n in lowered), None)
+@dataclass(frozen=True)
+class Coordinates:
+    """The columns a table's geometry is built from: x and y (longitude/latitude or projected), or WKT."""
+
+    x: str | None = None
+    y: str | None = None
+    wkt: str | None = None
+
+    @property
+    def columns(self) -> set[str]:
+        return {c for c in (self.x, self.y, self.wkt) if c}
 
 
-def table_geometry(source: SourceFile, fields: dict[str, np.ndarray]) -> np.ndarray:
-    """Points from lon/lat columns, or shapes from a WKT column, for CSV and spreadsheets."""
-    lon, lat, wkt = _column(fields, LON_NAMES), _column(fields, LAT_NAMES), _column(fields, WKT_NAMES)
-    if wkt:
-        texts = np.array([None if _blank(v) else str(v) for v in fields[wkt]], dtype=object)
+def coordinate_candidates(fields: list[str]) -> dict[str, list[str]]:
+    """Columns whose names say they hold x, y or WKT (any case), in the file's order."""
+    lowered = [(f, f.lower()) for f in fields]
+    return {
+        kind: [f for f, low in lowered if low in names]
+        for kind, names in (("x", X_NAMES), ("y", Y_NAMES), ("wkt", WKT_NAMES))
+    }
+
+
+def coordinate_columns(
+    name: str, fields: list[str], x_field: str | None = None, y_field: str | None = None
+) -> Coordinates:
+    """The coordinate columns of a table: the ones named (``--x-field``/``--y-field``), else a guess made only
+    when it is unambiguous — one WKT column, or else one x/y pair whose names belong together (lon/lat,
+    longitude/latitude, x/y …; never X with Latitude)."""
+    if x_field or y_field:
+        if not (x_field and y_field):
+            raise FileProblem(f"{name}: name both coordinate columns (x and y), not only one.")
+        for column in (x_field, y_field):
+            if column not in fields:
+                raise FileProblem(f"{name}: there is no column {column!r}; its columns are: {', '.join(fields)}.")
+        return Coordinates(x=x_field, y=y_field)
+    found = coordinate_candidates(fields)
+    lowered = {f.lower(): f for f in fields}
+    pairs = [(lowered[x], lowered[y]) for x, y in PAIRS if x in lowered and y in lowered]
+    if len(found["wkt"]) == 1:  # a whole geometry (our exports add lon/lat of the same point beside it)
+        return Coordinates(wkt=found["wkt"][0])
+    if len(pairs) == 1 and not found["wkt"]:
+        return Coordinates(x=pairs[0][0], y=pairs[0][1])
+    if pairs or found["wkt"] or found["x"] or found["y"]:
+        seen = [f"{x}/{y}" for x, y in pairs] + found["wkt"]
+        seen = seen or found["x"] + found["y"]
+        raise FileProblem(
+            f"{name}: which columns hold the coordinates is not clear (it has {', '.join(seen)}); name them "
+            "(--x-field and --y-field, with --crs for projected ones such as UTM)."
+        )
+    raise FileProblem(
+        f"{name}: no coordinates found; give longitude/latitude columns (lon, lat) "
+        f"or a WKT column (wkt). Its columns are: {', '.join(fields) or 'none'}."
+    )
+
+
+def table_geometry(source: SourceFile, fields: dict[str, np.ndarray], where: Coordinates) -> np.ndarray:
+    """Points from x/y columns, or shapes from a WKT column, for CSV and spreadsheets."""
+    if where.wkt:
+        texts = np.array([None if _blank(v) else str(v) for v in fields[where.wkt]], dtype=object)
         try:
             return shapely.from_wkt(texts, on_invalid="raise")
         except shapely.errors.GEOSException as exc:
-            raise FileProblem(f"{source.name}: the column {wkt!r} holds text that is not WKT ({exc}).") from None
-    if lon and lat:
-        x, y = _numbers(source, fields, lon), _numbers(source, fields, lat)
-        points = shapely.points(x, y)
-        points[np.isnan(x) | np.isnan(y)] = None
-        return points
-    raise FileProblem(
-        f"{source.name}: no coordinates found; give longitude/latitude columns (lon, lat) "
-        f"or a WKT column (wkt). Its columns are: {', '.join(fields) or 'none'}."
-    )
+            raise FileProblem(f"{source.name}: the column {where.wkt!r} holds text that is not WKT ({exc}).") from None
+    x, y = _numbers(source, fields, where.x), _numbers(source, fields, where.y)
+    points = shapely.points(x, y)
+    points[np.isnan(x) | np.isnan(y)] = None
+    return points
 
 
 def _numbers(source: SourceFile, fields: dict[str, np.ndarray], name: str) -> np.ndarray:
@@ -423,9 +492,3 @@ def _numbers(source: SourceFile, fields: dict[str, np.ndarray], name: str) -> np
         except ValueError:
             raise FileProblem(f"{source.name}: row {i + 1}: {name} = {value!r} is not a number.") from None
     return out
-
-
-def coordinate_fields(fields: list[str]) -> set[str]:
-    """The columns a table format's geometry was built from (not attributes)."""
-    lowered = {f.lower(): f for f in fields}
-    return {lowered[n] for n in (*LON_NAMES, *LAT_NAMES, *WKT_NAMES) if n in lowered}

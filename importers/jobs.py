@@ -71,6 +71,25 @@ def get(conn: psycopg.Connection, job_id: uuid.UUID | str, kind: str | None = No
     return row
 
 
+def list_imports(conn: psycopg.Connection, user: str | None, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest import jobs (of ``user``; None: everyone's), without their reports: what a list shows."""
+    mark_stale(conn)
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            SELECT id, status, progress, message, params->>'file' AS file, params->>'layer' AS layer,
+                   coalesce((params->>'dry_run')::boolean, false) AS dry_run,
+                   coalesce((report->>'committed')::boolean, false) AS committed,
+                   created_by, created_at, finished_at
+              FROM mahalle.jobs
+             WHERE kind = 'import' AND (%(user)s::text IS NULL OR created_by = %(user)s)
+             ORDER BY created_at DESC, id
+             LIMIT %(limit)s
+            """,
+            {"user": user, "limit": limit},
+        ).fetchall()
+
+
 class Tracker:
     """Follows one job on its own connection; use as a context manager around the work."""
 

@@ -3,11 +3,13 @@
 A mapping is JSON (a file, or the body of an upload)::
 
     {
-      "fields": {"NAME_FA": "name", "Surface type": "surface", "OBJECTID": null},
+      "fields": {"NAME_FA": "name", "Surface type": "surface", "CODE": ["name_latin", "note"], "OBJECTID": null},
       "values": {"surface": {"Asphalt": "asphalt", "آسفالت": "asphalt", "خاکی": "earth"}},
       "defaults": {"lighting": "unknown"},
       "id_field": "OBJECTID"
     }
+
+A field may feed several attributes (a list) and the id as well: a mapping never loses a field it names.
 
 Fields not named there are matched automatically: by attribute name (any case, spaces or dashes for
 underscores), by the attribute's label in any catalogue language ("پوشش سطح" → surface), and by the
@@ -53,10 +55,13 @@ class ValueProblem(ValueError):
 
 @dataclass
 class Mapping:
-    fields: dict[str, str | None] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)  # source field → attributes ([]: dropped on purpose)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     id_field: str | None = None
+
+    def __post_init__(self) -> None:
+        self.fields = {str(k): _targets(v) for k, v in self.fields.items()}  # "attr" and None read as in JSON
 
     @classmethod
     def from_json(cls, data: Any, name: str = "the mapping") -> Mapping:
@@ -67,10 +72,10 @@ class Mapping:
             raise MappingError(f"{name}: unknown keys {', '.join(sorted(unknown))}.")
         try:
             return cls(
-                fields={str(k): (None if v is None else str(v)) for k, v in (data.get("fields") or {}).items()},
+                fields=dict(data.get("fields") or {}),
                 values={str(a): {str(k): str(v) for k, v in m.items()} for a, m in (data.get("values") or {}).items()},
                 defaults=dict(data.get("defaults") or {}),
-                id_field=data.get("id_field"),
+                id_field=None if data.get("id_field") in (None, "") else str(data["id_field"]),
             )
         except (AttributeError, TypeError) as exc:
             raise MappingError(f"{name}: malformed ({exc}).") from None
@@ -85,9 +90,14 @@ class Mapping:
     def check(self, layer: Layer) -> None:
         """Refuse a mapping that names attributes or values the layer does not have."""
         names = set(layer.attribute_names)
-        for source, target in self.fields.items():
-            if target is not None and target not in names:
-                raise MappingError(f"The mapping sends {source!r} to {target!r}, which {layer.name} does not have.")
+        for source, targets in self.fields.items():
+            for target in targets:
+                if target not in names:
+                    raise MappingError(f"The mapping sends {source!r} to {target!r}, which {layer.name} does not have.")
+        fed = [t for targets in self.fields.values() for t in targets]
+        twice = sorted({t for t in fed if fed.count(t) > 1})
+        if twice:
+            raise MappingError(f"The mapping fills {twice[0]!r} from more than one field; choose one.")
         for attr, table in {**self.values, **{k: {"": v} for k, v in self.defaults.items()}}.items():
             if attr not in names:
                 raise MappingError(f"The mapping gives values for {attr!r}, which {layer.name} does not have.")
@@ -95,6 +105,17 @@ class Mapping:
             bad = [v for v in table.values() if allowed and isinstance(v, str) and v not in allowed]
             if bad:
                 raise MappingError(f"The mapping maps to {bad[0]!r}, which is not a value of {attr}.")
+
+
+def _targets(value: Any) -> list[str]:
+    """A field's targets as the JSON gives them: null (dropped), one attribute, or a list of attributes."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return list(dict.fromkeys(str(v) for v in value if v not in (None, "")))
+    if isinstance(value, str):
+        return [value]
+    raise TypeError(f"{value!r} is not an attribute name or a list of them")
 
 
 def normal(text: str) -> str:
@@ -117,9 +138,13 @@ def _labels(*items: tuple[str, dict[str, str]]) -> dict[str, str]:
 class FieldPlan:
     """Which source field fills which attribute, and what was left out."""
 
-    columns: dict[str, Attribute]  # source field → attribute
-    unmapped: list[str]
-    ignored: list[str]
+    columns: list[tuple[str, Attribute]]  # (source field, attribute it fills); a field may fill several
+    unmapped: list[str]  # fields nothing matched: not imported
+    ignored: list[str]  # fields left out on purpose (by the mapping, or known structure such as our own ids)
+    how: dict[str, str] = field(default_factory=dict)  # source field → how it was matched (mapping, name, label, short)
+
+    def targets(self, source: str) -> list[str]:
+        return [a.name for s, a in self.columns if s == source]
 
 
 def plan_fields(
@@ -129,39 +154,48 @@ def plan_fields(
     short_names: dict[str, str] | None = None,
     known: frozenset[str] = frozenset(),
 ) -> FieldPlan:
-    """Match every source field to an attribute; ``known`` fields (format structure) are not reported."""
+    """Match every source field to attributes; ``known`` fields (format structure) are not reported as unmapped.
+    The mapping's fields come first, so an attribute it fills is not also guessed from another field."""
     by_name = {a.name: a for a in layer.attributes}
     lookup = _labels(*((a.name, a.label) for a in layer.attributes))
-    columns: dict[str, Attribute] = {}
-    unmapped, ignored = [], []
-    for source in fields:
-        target = _field_target(source, mapping, lookup, by_name, short_names or {})
+    plan = FieldPlan([], [], [])
+    filled = {t for targets in mapping.fields.values() for t in targets}
+    for source in sorted(fields, key=lambda f: f not in mapping.fields):
+        targets, how = _field_targets(source, mapping, lookup, by_name, short_names or {})
         full = normal((short_names or {}).get(source, source))
-        if target is None:
-            system = full in SYSTEM_FIELDS or full in known or source in mapping.fields
-            (ignored if system else unmapped).append(source)
-        elif target in {a.name for a in columns.values()}:
-            ignored.append(source)  # an earlier field already fills it
+        if how != "mapping":
+            targets = [t for t in targets if t not in filled]
+        if targets:
+            plan.columns += [(source, by_name[t]) for t in targets]
+            plan.how[source] = how or ""
+            filled.update(targets)
+        elif how is not None or full in SYSTEM_FIELDS or full in known or source in mapping.fields:
+            plan.ignored.append(source)  # dropped on purpose, our own structure, or an earlier field fills it
         else:
-            columns[source] = by_name[target]
-    return FieldPlan(columns, unmapped, ignored)
+            plan.unmapped.append(source)
+    order = {name: i for i, name in enumerate(fields)}
+    plan.columns.sort(key=lambda pair: order[pair[0]])
+    plan.unmapped.sort(key=order.__getitem__)
+    plan.ignored.sort(key=order.__getitem__)
+    return plan
 
 
-def _field_target(
+def _field_targets(
     source: str, mapping: Mapping, lookup: dict[str, str], by_name: dict[str, Attribute], short: dict[str, str]
-) -> str | None:
+) -> tuple[list[str], str | None]:
+    """The attributes ``source`` fills and how that was found (None: nothing matched)."""
     if source in mapping.fields:
-        return mapping.fields[source]
+        return mapping.fields[source], "mapping"
     if source in short and short[source] in by_name:
-        return short[source]
+        return [short[source]], "short"
     key = normal(source)
     if key in lookup:
-        return lookup[key]
+        return [lookup[key]], "name" if key == normal(lookup[key]) else "label"
     if len(source) == 10:  # a Shapefile's cut name: the one attribute it is the start of
         starts = [name for name in by_name if name.startswith(source.lower())]
         if len(starts) == 1:
-            return starts[0]
-    return None
+            return starts, "short"
+    return [], None
 
 
 class ValueMapper:

@@ -20,11 +20,11 @@ import numpy as np
 import psycopg
 
 from core.db import attributed
-from core.errors import MahalleError, PayloadTooLarge, RuleViolation
-from importers import files, validate
+from core.errors import InvalidInput, MahalleError, PayloadTooLarge, RuleViolation
+from importers import files, outside, validate
 from importers.archive import ImportLimits
 from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged
-from importers.mapping import Mapping, MappingError, ValueMapper, plan_fields
+from importers.mapping import FieldPlan, Mapping, MappingError, ValueMapper, plan_fields
 from importers.osm import read_osm
 from layers.catalogue import Catalogue
 from layers.spec import Layer
@@ -46,6 +46,40 @@ class ImportOptions:
     encoding: str | None = None  # for files that do not say
     skip_rejected: bool = False  # commit the good rows even when some are rejected
     name: str | None = None  # the file's name as the user knows it (uploads)
+    x_field: str | None = None  # a table's coordinate columns (CSV, XLSX); guessed only when unambiguous
+    y_field: str | None = None
+    outside: str = "keep"  # rows in no neighbourhood: keep (unassigned), nearest (within a distance) or reject
+    outside_distance: float | None = None  # metres, for "nearest"
+
+    def __post_init__(self) -> None:
+        if self.outside not in OUTSIDE:
+            raise InvalidInput(
+                f"What to do with rows outside every neighbourhood is one of {', '.join(OUTSIDE)}, "
+                f"not {self.outside!r}.",
+                "outside",
+            )
+        self.outside_distance = _distance(self.outside_distance)
+        if self.outside == "nearest" and self.outside_distance is None:
+            why = "Say how far (in metres) a row may lie from the nearest neighbourhood."
+            raise InvalidInput(why, "outside_distance")
+
+
+OUTSIDE = ("keep", "nearest", "reject")
+MAX_OUTSIDE_DISTANCE = 50_000.0
+
+
+def _distance(value: float | str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        metres = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"The distance to the nearest neighbourhood is a number of metres, not {value!r}.",
+                           "outside_distance") from None  # fmt: skip
+    if not 0 < metres <= MAX_OUTSIDE_DISTANCE:
+        raise InvalidInput(f"The distance to the nearest neighbourhood is between 0 and {MAX_OUTSIDE_DISTANCE:,.0f} m.",
+                           "outside_distance")  # fmt: skip
+    return metres
 
 
 @dataclass
@@ -56,6 +90,8 @@ class LayerCounts:
     unchanged: int = 0
     rejected: int = 0
     repaired: int = 0
+    outside: int = 0  # rows that lie in no neighbourhood (kept unassigned, given the nearest, or rejected)
+    assigned: int = 0  # of them, given the nearest neighbourhood
 
 
 @dataclass
@@ -71,6 +107,10 @@ class ImportReport:
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # layer → source field → attribute
     unmapped_fields: dict[str, list[str]] = field(default_factory=dict)
     ignored_fields: dict[str, list[str]] = field(default_factory=dict)
+    unused_fields: dict[str, list[str]] = field(default_factory=dict)  # every field no attribute nor the id takes
+    id_field: dict[str, str | None] = field(default_factory=dict)  # layer → the field the ids came from
+    coordinates: dict[str, dict[str, str | None]] = field(default_factory=dict)  # tables: the columns used
+    outside: dict[str, Any] = field(default_factory=dict)  # the policy for rows in no neighbourhood
     unmapped_values: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     crs: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -98,11 +138,15 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line: what was new, updated, unchanged and rejected, and whether it was written."""
-        n = {k: sum(getattr(c, k) for c in self.layers.values()) for k in ("new", "updated", "unchanged", "rejected")}
+        kinds = ("new", "updated", "unchanged", "rejected", "outside", "assigned")
+        n = {k: sum(getattr(c, k) for c in self.layers.values()) for k in kinds}
         verb = "dry run, nothing written" if self.dry_run else "committed"
+        outside = f", {n['outside']:,} outside every neighbourhood" if n["outside"] else ""
+        if n["assigned"]:
+            outside += f" ({n['assigned']:,} given the nearest)"
         return (
             f"{self.file}: {n['new']:,} new, {n['updated']:,} updated, {n['unchanged']:,} unchanged, "
-            f"{n['rejected']:,} rejected ({verb}, {self.seconds:.1f} s)"
+            f"{n['rejected']:,} rejected{outside} ({verb}, {self.seconds:.1f} s)"
         )
 
 
@@ -140,6 +184,7 @@ def run_import(
         source = files.open_source(Path(path), Path(work), limits, options.name, options.encoding, options.layer)
         default_source = "osm" if source.format == "osm" else f"file:{source.name}"
         report = ImportReport(source.name, source.format, options.source or default_source, options.dry_run)
+        report.outside = {"policy": options.outside, "distance_m": options.outside_distance}
         if source.format == "osm":
             plans, total = _osm_plans(source, catalogue, options, report, limits)
         else:
@@ -171,6 +216,7 @@ def _load(
                 progress(done, total, f"loading {plan.layer.name}")
                 locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
+                staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted
@@ -253,26 +299,38 @@ def _file_plan(
     what = f"{source.name}" + (f" ({sl.name})" if len(source.layers) > 1 else "")
     crs = validate.source_crs(sl.crs, options.crs, source.format, what)
     report.crs[sl.name] = crs.to_string()
-    table = source.format in files.TABLE_FORMATS
-    skip = files.coordinate_fields(sl.fields) if table else set()
-    id_field = options.id_field or options.mapping.id_field
-    fields = [f for f in sl.fields if f not in skip and f != id_field]
+    where = None
+    if source.format in files.TABLE_FORMATS:
+        where = files.coordinate_columns(what, sl.fields, options.x_field, options.y_field)
+        report.coordinates[sl.name] = {"x": where.x, "y": where.y, "wkt": where.wkt}
+    id_field = options.id_field or options.mapping.id_field or ("uid" if "uid" in sl.fields else None)
+    report.id_field[sl.name] = id_field
+    fields = [f for f in sl.fields if not where or f not in where.columns]  # the id field may fill attributes too
     known = files.KML_FIELDS if source.format in ("kml", "kmz") else frozenset()
     plan = plan_fields(layer, fields, options.mapping, source.field_map.get(sl.name), known)
-    report.mapping.setdefault(layer.name, {}).update({k: v.name for k, v in plan.columns.items()})
-    report.unmapped_fields.setdefault(layer.name, []).extend(plan.unmapped)
-    report.ignored_fields.setdefault(layer.name, []).extend(plan.ignored)
+    _record_fields(report, layer.name, plan, id_field)
     mapper = ValueMapper(layer, options.mapping)
     base = _defaults(layer, options.mapping, mapper)
 
     def batches() -> Iterator[Batch]:
-        for batch in files.read_batches(source, sl, id_field):
+        for batch in files.read_batches(source, sl, id_field, where):
             geoms = validate.to_wgs84(batch.geometry, crs)
             values, problems = _convert(layer, batch.fields, plan.columns, mapper)
             yield _checked(layer, batch.ids, geoms, values, problems, base, options, report, seen)
         _record_unmapped_values(report, layer.name, mapper)
 
     return _Plan(layer, batches)
+
+
+def _record_fields(report: ImportReport, layer: str, plan: FieldPlan, id_field: str | None) -> None:
+    """What became of every field: the attributes it fills, or why it was not imported (the id is used)."""
+    mapping = report.mapping.setdefault(layer, {})
+    for source, attr in plan.columns:
+        mapping[source] = f"{mapping[source]}, {attr.name}" if source in mapping else attr.name
+    report.unmapped_fields.setdefault(layer, []).extend(f for f in plan.unmapped if f != id_field)
+    report.ignored_fields.setdefault(layer, []).extend(f for f in plan.ignored if f != id_field)
+    unused = report.unused_fields.setdefault(layer, [])
+    unused.extend(f for f in plan.unmapped + plan.ignored if f != id_field and f not in unused)
 
 
 def _defaults(layer: Layer, mapping: Mapping, mapper: ValueMapper) -> dict[str, Any]:
@@ -291,12 +349,12 @@ Problems = dict[int, list[str]]  # row in batch → what is wrong with it, in th
 
 
 def _convert(
-    layer: Layer, fields: dict[str, np.ndarray], columns: dict[str, Any], mapper: ValueMapper
+    layer: Layer, fields: dict[str, np.ndarray], columns: list[tuple[str, Any]], mapper: ValueMapper
 ) -> tuple[dict[str, list[Any]], dict[str, Problems]]:
     """Every mapped source column converted to its attribute, and the problems by attribute and row."""
     values: dict[str, list[Any]] = {}
     problems: dict[str, Problems] = {}
-    for source_field, attr in columns.items():
+    for source_field, attr in columns:
         converted, found = mapper.convert_column(attr, fields[source_field])
         values[attr.name] = converted
         problems[attr.name] = {i: [p] for i, p in found.items()}

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from api.cli.base import _fail, app, console, database, err
 from core.db import connect
+from core.errors import MahalleError
 from core.settings import Settings, cli_actor, get_settings
 from gis.export import FORMATS, ExportError, ExportOptions, export, parse_bbox, parse_list
 from importers import jobs
@@ -58,21 +59,36 @@ def import_command(
     skip_rejected: Annotated[
         bool, typer.Option("--skip-rejected", help="Load the good rows even if some are rejected")
     ] = False,
+    x_field: Annotated[str | None, typer.Option(help="CSV/XLSX column of the x (longitude or easting)")] = None,
+    y_field: Annotated[str | None, typer.Option(help="CSV/XLSX column of the y (latitude or northing)")] = None,
+    outside: Annotated[
+        str, typer.Option(help="Rows in no neighbourhood: keep (unassigned), nearest (--outside-distance), reject")
+    ] = "keep",
+    outside_distance: Annotated[
+        float | None, typer.Option(help="Metres a row may lie from the nearest neighbourhood (--outside nearest)")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
 ) -> None:
     """Import a file into a layer (all or nothing; re-importing the same source updates rows)."""
-    options = ImportOptions(
-        layer=layer,
-        mapping=Mapping.load(mapping) if mapping else Mapping(),
-        crs=crs,
-        dry_run=dry_run,
-        repair=repair,
-        source=source,
-        source_layer=source_layer,
-        id_field=id_field,
-        encoding=encoding,
-        skip_rejected=skip_rejected,
-    )
+    try:
+        options = ImportOptions(
+            layer=layer,
+            mapping=Mapping.load(mapping) if mapping else Mapping(),
+            crs=crs,
+            dry_run=dry_run,
+            repair=repair,
+            source=source,
+            source_layer=source_layer,
+            id_field=id_field,
+            encoding=encoding,
+            skip_rejected=skip_rejected,
+            x_field=x_field,
+            y_field=y_field,
+            outside=outside,
+            outside_distance=outside_distance,
+        )
+    except MahalleError as exc:
+        raise _fail(str(exc)) from None
     actor = cli_actor(Settings())
     with database() as db, _progress() as bar:
         with connect(db.url, autocommit=True) as conn:
@@ -96,18 +112,24 @@ def import_command(
 
 
 def _print_import(report: ImportReport) -> None:
-    table = Table("layer", "read", "new", "updated", "unchanged", "rejected", "repaired", title=report.file)
+    columns = ("read", "new", "updated", "unchanged", "rejected", "repaired", "outside")
+    table = Table("layer", *columns, title=report.file)
     for name, c in report.layers.items():
-        table.add_row(name, *(f"{v:,}" for v in (c.read, c.new, c.updated, c.unchanged, c.rejected, c.repaired)))
+        cells = [f"{getattr(c, k):,}" for k in columns]
+        if c.assigned:
+            cells[-1] += f" ({c.assigned:,} → nearest)"
+        table.add_row(name, *cells)
     console.print(table)
     if report.rejected:
         rows = Table("layer", "row", "id", "reason", title="rejected rows (first 20)")
         for r in report.rejected[:20]:
             rows.add_row(r["layer"], str(r["row"] or "-"), str(r["source_id"]), r["reason"])
         console.print(rows)
-    for name, fields in report.unmapped_fields.items():
+    for name, fields in report.unused_fields.items():
         if fields:
             console.print(f"[yellow]{name}: fields not imported:[/] {', '.join(fields)}")
+    for warning in report.warnings:
+        console.print(f"[yellow]{warning}[/]")
     for name, attrs in report.unmapped_values.items():
         for attr, values in attrs.items():
             shown = ", ".join(f"{v} ({n})" for v, n in list(values.items())[:10])
@@ -178,7 +200,8 @@ def export_command(
             result = export(conn, load_catalogue(conn), options, out, progress, get_settings().files_folder)
         except (UnknownLayer, ExportError) as exc:
             raise _fail(str(exc)) from None
-    table = Table("layer", "features", title=str(out))
+    written = Path(result.path)
+    table = Table("layer", "features", title=str(written))
     for name, n in result.layers.items():
         table.add_row(name, f"{n:,}")
     for name, why in result.skipped.items():
@@ -186,4 +209,7 @@ def export_command(
     console.print(table)
     _write_report(report, result.to_json())
     photos_note = f", {result.photos:,} photos" if options.photos else ""
-    console.print(f"wrote {out} ({sum(result.layers.values()):,} features{photos_note}, {result.seconds:.1f} s)")
+    if written != out:
+        note = f"{options.format} holds one layer a file: the {len(result.layers)} layers are in {written}"
+        console.print(f"[yellow]{note}[/]")
+    console.print(f"wrote {written} ({sum(result.layers.values()):,} features{photos_note}, {result.seconds:.1f} s)")

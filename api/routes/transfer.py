@@ -19,10 +19,11 @@ from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -32,7 +33,7 @@ from api.deps import get_actor, get_catalogue, get_conn
 from api.heavy import HeavyConn, ImportsBusy
 from core.errors import InvalidInput, MahalleError, NotFound, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name, parse_bbox, parse_list
-from importers import files, jobs
+from importers import files, jobs, preview
 from importers.archive import ImportLimits
 from importers.mapping import Mapping, MappingError
 from importers.run import ImportOptions
@@ -70,6 +71,24 @@ async def create_import(
 async def _accept_import(
     request: Request, conn: psycopg.Connection, actor: str, limits: ImportLimits, slot: threading.Semaphore
 ) -> JSONResponse:
+    path, options = await _receive(request, limits)
+    try:
+        job_id = await run_in_threadpool(jobs.create_import, conn, options.name or path.name, options, actor)
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    url = request.app.state.pool.conninfo
+    href = str(request.url_for("get_import", job_id=str(job_id)))
+    body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
+    # Last: from here the job's thread owns the slot (and gives it back when the job ends).
+    grants = principal_of(request).grants_json()  # the job runs with the user's rights, on its own connections
+    threading.Thread(target=_run, args=(url, job_id, path, options, actor, grants, slot), daemon=True).start()
+    return JSONResponse(body, status_code=202, headers={"Location": href})
+
+
+async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, ImportOptions]:
+    """The uploaded file saved in a folder of its own (the caller removes it) and the import options of the form;
+    the cheap checks (size, type, content) are made here, so a bad file is refused before any work."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_file_bytes + CHUNK:
         raise PayloadTooLarge(f"The upload is {int(declared) / 1048576:.1f} MB; the limit is {_mb(limits)} MB.")
@@ -85,18 +104,40 @@ async def _accept_import(
     try:
         path = folder / name
         await _save(upload, path, limits)
-        await run_in_threadpool(files.precheck, path, limits, options.name or path.name)  # 413/422 now, not in the job
-        job_id = await run_in_threadpool(jobs.create_import, conn, options.name or path.name, options, actor)
+        await run_in_threadpool(files.precheck, path, limits, options.name or path.name)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    url = request.app.state.pool.conninfo
-    href = str(request.url_for("get_import", job_id=str(job_id)))
-    body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
-    # Last: from here the job's thread owns the slot (and gives it back when the job ends).
-    grants = principal_of(request).grants_json()  # the job runs with the user's rights, on its own connections
-    threading.Thread(target=_run, args=(url, job_id, path, options, actor, grants, slot), daemon=True).start()
-    return JSONResponse(body, status_code=202, headers={"Location": href})
+    return path, options
+
+
+@router.post(
+    "/imports/preview",
+    dependencies=[Depends(permit("import"))],
+    summary="What importing a file would do: its layers, first rows and the proposed mapping (writes nothing)",
+)
+async def preview_import(request: Request, catalogue: Annotated[Catalogue, Depends(get_catalogue)]) -> dict[str, Any]:
+    limits = ImportLimits()
+    path, options = await _receive(request, limits)
+    try:
+        return await run_in_threadpool(preview.preview, catalogue, path, options, limits)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@router.get(
+    "/imports",
+    dependencies=[Depends(permit("user"))],
+    summary="Past imports: yours (every one for an admin), newest first",
+)
+def list_imports(
+    request: Request,
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    principal = principal_of(request)
+    mine = None if principal.holds("admin", everywhere=True) else principal.name
+    return [_plain(job) for job in jobs.list_imports(conn, mine, limit)]
 
 
 def _mb(limits: ImportLimits) -> int:
@@ -120,7 +161,7 @@ async def _save(upload: UploadFile, path: Path, limits: ImportLimits) -> None:
 
 
 def _options(form: Any, name: str) -> ImportOptions:
-    text = {k: (str(form.get(k)).strip() or None) if form.get(k) is not None else None for k in TEXT_FIELDS}
+    text = {k: str(form.get(k)).strip() for k in TEXT_FIELDS if form.get(k) is not None and str(form.get(k)).strip()}
     flags = {k: str(form.get(k, "false")).lower() in ("1", "true", "yes", "on") for k in FLAG_FIELDS}
     mapping = Mapping()
     if form.get("mapping"):
@@ -160,11 +201,42 @@ def _run(
 def get_import(
     job_id: uuid.UUID, request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]
 ) -> dict[str, Any]:
+    return _plain(_own_job(request, conn, job_id))
+
+
+@router.get(
+    "/imports/{job_id}/report",
+    dependencies=[Depends(permit("user"))],
+    summary="An import's report as a JSON file to download",
+)
+def get_import_report(
+    job_id: uuid.UUID, request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)]
+) -> Response:
+    job = _own_job(request, conn, job_id)
+    if job.get("report") is None:
+        raise NotFound(f"the import {job_id} has no report ({job.get('message') or job['status']})")
+    stem = Path(str(job["params"].get("file") or "import")).stem
+    body = json.dumps(job["report"], ensure_ascii=False, indent=2, default=str)
+    name = f"import-report-{stem}-{str(job_id)[:8]}.json"
+    return Response(body, media_type="application/json", headers={"Content-Disposition": _attachment(name)})
+
+
+def _own_job(request: Request, conn: psycopg.Connection, job_id: uuid.UUID) -> dict[str, Any]:
     job = jobs.get(conn, job_id, "import")
     principal = principal_of(request)
     if job.get("created_by") != principal.name and not principal.holds("admin", everywhere=True):
         raise NotFound(f"there is no import {job_id} of yours")  # another user's report names their rows
+    return job
+
+
+def _plain(job: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in job.items() if k != "result_path"}
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for ``name`` in any script (RFC 6266: an ASCII fallback and the UTF-8 name)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 @router.get(
@@ -213,9 +285,10 @@ def get_export(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    written = Path(report.path)  # a layer skipped by the filters may turn a zip of several into one plain file
     return FileResponse(
-        folder / name,
+        written,
         media_type=report.media_type,
-        filename=name,
+        filename=written.name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from core.errors import MahalleError
@@ -85,6 +86,21 @@ def output_name(options: ExportOptions, layers: Sequence[str]) -> str:
     if options.format in ("geojson", "csv") and len(layers) > 1:
         return f"{base}.zip"
     return f"{base}.{'zip' if options.format == 'shp' else options.format}"
+
+
+SPLIT_FORMATS = ("geojson", "csv")  # a file per layer: several layers are zipped (or written into a folder)
+
+
+def honest_path(out: Path, fmt: str, multi: bool) -> Path:
+    """Where an export really goes: several GeoJSON/CSV layers make a .zip (or fill a folder that exists), never an
+    archive behind a .csv name; one layer is the plain file, never a .zip name on a plain file."""
+    if fmt not in SPLIT_FORMATS or out.is_dir():
+        return out
+    if multi and out.suffix.lower() != ".zip":
+        return out.with_name(out.stem + ".zip") if out.suffix.lower() == f".{fmt}" else out.with_name(out.name + ".zip")
+    if not multi and out.suffix.lower() == ".zip":
+        return out.with_suffix(f".{fmt}")
+    return out
 
 
 def choose_layers(catalogue: Catalogue, options: ExportOptions) -> list[Layer]:

@@ -23,7 +23,7 @@ from gis.export.options import (
     ExportReport,
     Progress,
     choose_layers,
-    output_name,
+    honest_path,
 )
 from gis.export.query import Rows, layer_query, skip_reason
 from gis.export.shapefile import ShpWriter
@@ -59,8 +59,7 @@ def export(
     if options.photos and options.as_of:
         raise ExportError("Photos go with the layers as they are now, not with an export as of a past date.")
     layers = choose_layers(catalogue, options)
-    media = MEDIA_TYPES["zip"] if output_name(options, [la.name for la in layers]).endswith(".zip") else None
-    report = ExportReport(options.format, str(out), media or MEDIA_TYPES[options.format])
+    report = ExportReport(options.format, str(out), MEDIA_TYPES[options.format])
     progress = progress or (lambda rows, layer: None)
     fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with tempfile.TemporaryDirectory(prefix="mahalle-export-") as work, conn.transaction():
@@ -75,6 +74,10 @@ def export(
                 queries.append((layer, *layer_query(conn, layer, options, WRITERS[options.format].geometry)))
         if not queries:
             raise ExportError("No layer is left to export with these filters.")
+        out = honest_path(out, options.format, multi=len(queries) > 1)
+        report.path = str(out)
+        if out.suffix.lower() == ".zip" or out.is_dir():
+            report.media_type = MEDIA_TYPES["zip"]
         writer = WRITERS[options.format](Path(work), out, multi=len(queries) > 1)
         _stream(conn, queries, writer, report, options.batch_size, progress)
         if options.photos:

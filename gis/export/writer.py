@@ -43,7 +43,10 @@ class Writer:
     def one_file_or_zip(self, suffix: str) -> None:
         """Finish with the one layer's file, or a zip of every layer's file when there are several."""
         files = sorted(self.work.glob(f"*.{suffix}"))
-        if self.multi:
+        if self.out.is_dir():  # a folder asked for: a file per layer in it
+            for f in files:
+                f.replace(self.out / f.name)
+        elif self.multi:
             zip_files(self.out, files, self.work)
         else:
             files[0].replace(self.out)

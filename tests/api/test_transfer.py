@@ -7,6 +7,7 @@ import json
 import time
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -170,7 +171,9 @@ def test_cli_import_dry_run_then_import_then_export(db_url, conn, tmp_path, monk
     args = ["import", "trees.geojson", "--layer", "assets", "--id-field", "ref", "--report", "r.json"]
     dry = runner.invoke(app, [*args, "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "3 new, 0 updated, 0 unchanged, 0 rejected (dry run, nothing written" in " ".join(dry.output.split())
+    said = " ".join(dry.output.split())  # no neighbourhood in this database: every row is outside, and says so
+    assert "3 new, 0 updated, 0 unchanged, 0 rejected, 3 outside every neighbourhood (dry run, nothing written" in said
+    assert "assets: 3 row(s) lie outside every neighbourhood" in said
     assert json.loads((tmp_path / "r.json").read_text())["layers"]["assets"]["new"] == 3
     assert conn.execute("SELECT count(*) FROM assets").fetchone()[0] == 0
     done = runner.invoke(app, args)
@@ -205,3 +208,60 @@ def test_an_upload_beyond_the_running_imports_is_503_before_it_is_read(client):
 def test_an_upload_named_like_a_folder_is_refused(client, name):
     response = upload(client, b"{}", name=name)
     assert response.status_code == 422 and response.json()["property"] == "file"
+
+
+GEORGIA = Path(__file__).resolve().parents[1] / "data" / "libpysal" / "georgia" / "GData_utm.csv"
+
+
+def preview(client: TestClient, content: bytes, name: str, **fields: str):
+    return client.post("/imports/preview", files={"file": (name, content)}, data=fields)
+
+
+def test_preview_shows_the_first_rows_and_the_mapping_an_import_would_use(client, conn):
+    mapping = json.dumps({"fields": {"ref": ["note"]}})
+    response = preview(client, json.dumps(TREES).encode(), "trees.geojson", layer="assets", id_field="ref",
+                       mapping=mapping)  # fmt: skip
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["format"], body["features"], body["crs"], body["id_field"]) == ("geojson", 3, "EPSG:4326", "ref")
+    fields = {f["name"]: f for f in body["fields"]}
+    assert fields["ref"]["targets"] == ["note"] and fields["ref"]["how"] == "mapping"  # the id field fills note
+    assert fields["kind"]["targets"] == ["kind"] and fields["kind"]["samples"] == ["Tree", "درخت"]
+    assert fields["note"]["targets"] == [] and body["unused_fields"] == ["note"]  # the mapping fills note from ref
+    assert body["values"] == {"kind": {"Tree": "tree", "درخت": "tree"}}  # value by label, in any language
+    assert body["rows"][0] == {"ref": "t0", "kind": "Tree", "note": FA}
+    assert conn.execute("SELECT count(*) FROM assets").fetchone()[0] == 0  # a preview writes nothing
+
+
+def test_preview_of_a_table_lists_its_coordinate_columns_and_says_when_they_are_not_clear(client):
+    content = GEORGIA.read_bytes()
+    unclear = preview(client, content, "georgia.csv", layer="service_points").json()
+    assert unclear["coordinates"]["x_field"] is None
+    assert unclear["coordinates"]["candidates"] == {"x": ["Longitud", "X"], "y": ["Latitude", "Y"], "wkt": []}
+    assert any("not clear" in p for p in unclear["problems"])
+    named = preview(client, content, "georgia.csv", layer="service_points", x_field="X", y_field="Y",
+                    crs="EPSG:26916").json()  # fmt: skip
+    assert named["coordinates"]["x_field"] == "X" and named["crs"] == "EPSG:26916" and named["problems"] == []
+    assert preview(client, b"{}", "x.geojson").status_code == 422  # no layer chosen
+    assert preview(client, b"not a zip", "x.zip", layer="assets").status_code == 422
+
+
+def test_past_imports_are_listed_with_their_report_to_download(client):
+    done = follow(client, upload(client, json.dumps(TREES).encode(), dry_run="true"))
+    listed = client.get("/imports").json()
+    assert [(j["id"], j["file"], j["layer"], j["dry_run"], j["status"]) for j in listed] == [
+        (done["id"], "trees.geojson", "assets", True, "succeeded")
+    ]
+    report = client.get(f"/imports/{done['id']}/report")
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    assert json.loads(report.content)["layers"]["assets"]["new"] == 3
+    assert client.get("/imports/00000000-0000-0000-0000-000000000000/report").status_code == 404
+
+
+def test_outside_and_coordinate_options_go_through_the_upload_form(client):
+    bad = upload(client, json.dumps(TREES).encode(), outside="nearest")
+    assert bad.status_code == 422 and "how far" in bad.json()["detail"]
+    job = follow(client, upload(client, json.dumps(TREES).encode(), outside="reject", dry_run="true"))
+    counts = job["report"]["layers"]["assets"]  # no neighbourhood in this database: every row lies outside
+    assert job["status"] == "succeeded" and (counts["outside"], counts["rejected"], counts["new"]) == (3, 3, 0)
+    assert job["report"]["outside"] == {"policy": "reject", "distance_m": None}

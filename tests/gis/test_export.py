@@ -117,6 +117,23 @@ def test_csv_has_wkt_and_lon_lat_for_points(db, tmp_path):
     assert rows[0]["wkt"].startswith("POINT(24.9450123456789")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_several_layers_in_a_file_per_layer_format_are_a_zip_or_a_folder_never_a_zip_named_csv(db, tmp_path, fmt):
+    # Before: `--out inventory.csv` of several layers wrote a zip archive named inventory.csv.
+    report = export(db, load_catalogue(db), ExportOptions(format=fmt, layers=["streets", "parcels"]),
+                    tmp_path / f"inventory.{fmt}")  # fmt: skip
+    assert report.path == str(tmp_path / "inventory.zip") and report.media_type == "application/zip"
+    assert not (tmp_path / f"inventory.{fmt}").exists()
+    assert sorted(zipfile.ZipFile(tmp_path / "inventory.zip").namelist()) == [f"parcels.{fmt}", f"streets.{fmt}"]
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    into = export(db, load_catalogue(db), ExportOptions(format=fmt, layers=["streets", "parcels"]), folder)
+    assert into.path == str(folder) and sorted(f.name for f in folder.iterdir()) == [f"parcels.{fmt}", f"streets.{fmt}"]
+    # One layer is the plain file, not a .zip name on it.
+    single = export(db, load_catalogue(db), ExportOptions(format=fmt, layers=["streets"]), tmp_path / "one.zip")
+    assert single.path == str(tmp_path / f"one.{fmt}") and not zipfile.is_zipfile(single.path)
+
+
 def test_xlsx_has_a_sheet_per_layer_a_summary_and_no_formulas(db, tmp_path):
     path, _ = run(db, tmp_path, "x.xlsx", format="xlsx", layers=["streets", "workshops", "parcels"])
     book = openpyxl.load_workbook(path)
