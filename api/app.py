@@ -13,6 +13,7 @@ from api import heavy, problems, security
 from api.metadata import Metadata
 from api.ogc import features as ogc_features
 from api.ogc import openapi as ogc_openapi
+from api.ogc import schema as ogc_schema
 from api.ogc import tiles as ogc_tiles
 from api.routes import (
     auth,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ogc_features.router)
     app.include_router(ogc_tiles.router)
     app.include_router(ogc_openapi.router)
+    app.include_router(ogc_schema.router)
     app.include_router(planning.router)
     app.include_router(transfer.router)
     app.include_router(auth.router)

@@ -14,6 +14,8 @@ from layers.spec import LANGUAGES, Layer, text_in
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+SCHEMA_JSON = "application/schema+json"
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 JSON_SCHEMA_TYPES = {
     "text": {"type": "string"},
     "integer": {"type": "integer"},
@@ -62,12 +64,33 @@ def describe(request: Request, conn: psycopg.Connection, layer: Layer, crs: tupl
             link(
                 f"{root}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "application/schema+json",
+                SCHEMA_JSON,
                 "Queryable properties",
             ),  # fmt: skip
             link(f"{root}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles"),
+            # api/ogc/schema.py: Part 5 for QGIS and the standard; a GeoJSON Feature schema for GDAL, whose 3.6 wants
+            # this exact spelling of the (case-insensitive) rel
+            link(f"{root}/schema", SCHEMA_REL, SCHEMA_JSON, "Schema of the features (OGC API – Features Part 5)"),
+            link(f"{root}/schema/geojson", "describedBy", SCHEMA_JSON, "JSON Schema of the GeoJSON features"),
         ],
     }
+
+
+def property_schema(layer: Layer, name: str, kind: str, lang: str) -> dict[str, Any]:
+    """One property's JSON Schema from the catalogue: type, title in ``lang``, value list, unit. The queryables
+    and the feature schemas (api/ogc/schema.py) both start from it."""
+    schema: dict[str, Any] = {**JSON_SCHEMA_TYPES[kind]}
+    if kind == "choices":
+        schema["items"] = {**schema["items"]}  # never share the nested dict of the constant
+    attr = next((a for a in layer.attributes if a.name == name), None)
+    schema["title"] = text_in(attr.label, lang) if attr else name.replace("_", " ")
+    if attr and attr.type == "choice":
+        schema["enum"] = list(attr.values)
+    if attr and attr.type == "choices":
+        schema["items"]["enum"] = list(attr.values)
+    if attr and attr.unit:
+        schema["x-unit"] = attr.unit
+    return schema
 
 
 def queryables(request: Request, layer: Layer) -> dict[str, Any]:
@@ -78,18 +101,8 @@ def queryables(request: Request, layer: Layer) -> dict[str, Any]:
     }
     if layer.has_geometry:
         props["geometry"] = {"format": GEOMETRY_FORMATS[layer.geometry_type], "x-ogc-role": "primary-geometry"}
-    attributes = {a.name: a for a in layer.attributes}
     for name, kind in layer.property_types().items():
-        schema: dict[str, Any] = {**JSON_SCHEMA_TYPES[kind]}
-        attr = attributes.get(name)
-        schema["title"] = text_in(attr.label, lang) if attr else name.replace("_", " ")
-        if attr and attr.type == "choice":
-            schema["enum"] = list(attr.values)
-        if attr and attr.type == "choices":
-            schema["items"]["enum"] = list(attr.values)
-        if attr and attr.unit:
-            schema["x-unit"] = attr.unit
-        props[name] = schema
+        props[name] = property_schema(layer, name, kind, lang)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base(request)}/collections/{layer.name}/queryables",

@@ -63,6 +63,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",  # api/ogc/schema.py
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/core-roles-features",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/returnables-and-receivables",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",

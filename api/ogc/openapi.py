@@ -195,6 +195,12 @@ def document(request: Request, catalogue: Catalogue, settings: Settings) -> dict
         "/collections/{collectionId}/queryables": {"get": {
             "summary": "Queryables", "operationId": "getQueryables", "parameters": [*cid, _ref("f")],
             "responses": _ok("application/schema+json")}},
+        "/collections/{collectionId}/schema": {"get": {
+            "summary": "Schema of the features (Part 5)", "operationId": "getSchema",
+            "parameters": [*cid, _ref("f"), _ref("lang")], "responses": _ok("application/schema+json")}},
+        "/collections/{collectionId}/schema/geojson": {"get": {
+            "summary": "JSON Schema of the GeoJSON features", "operationId": "getGeoJSONSchema",
+            "parameters": [*cid, _ref("f"), _ref("lang")], "responses": _ok("application/schema+json")}},
         "/tileMatrixSets": {"get": {"summary": "Tiling schemes", "operationId": "getTileMatrixSets",
                                     "responses": _ok(JSON)}},
         "/tileMatrixSets/{tileMatrixSetId}": {"get": {
