@@ -26,7 +26,9 @@ from api.routes import (
     home,
     layers,
     planning,
+    plausibility,
     review,
+    search,
     transfer,
     vocabulary,
     web,
@@ -94,9 +96,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(field.router)
     app.include_router(field_package.router)
     app.include_router(review.router)
+    app.include_router(search.router)
     app.include_router(groups.router)
     app.include_router(vocabulary.router)
     app.include_router(coverage.router)
+    app.include_router(plausibility.router)
     return app
 
 

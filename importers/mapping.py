@@ -206,6 +206,7 @@ class ValueMapper:
         self.mapping = mapping
         self.unmapped: dict[str, Counter[str]] = {}
         self._seen: dict[tuple[str, str], str | None] = {}
+        self._misses: list[str] = []  # the texts of the value being converted that fit no value of the list
         self._choices = {
             a.name: {**_labels(*((c.value, c.label) for c in a.choices)), **_explicit(mapping, a.name)}
             for a in layer.attributes
@@ -245,7 +246,7 @@ class ValueMapper:
 
     def _convert_one(self, attr: Attribute, value: Any) -> tuple[Any, str | None, list[str]]:
         """(value, problem, the texts no value of the list fits) for one source value."""
-        self._misses: list[str] = []
+        self._misses = []
         if _blank(value):
             return None, None, self._misses
         try:

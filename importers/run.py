@@ -21,7 +21,7 @@ import psycopg
 
 from core.db import attributed
 from core.errors import InvalidInput, MahalleError, PayloadTooLarge, RuleViolation
-from importers import files, outside, validate
+from importers import files, outside, plausible, validate
 from importers.archive import ImportLimits
 from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged
 from importers.mapping import FieldPlan, Mapping, MappingError, ValueMapper, plan_fields
@@ -217,6 +217,7 @@ def _load(
                 locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
+                staged -= plausible.reject_implausible(conn, plan.layer, report.source, report)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted

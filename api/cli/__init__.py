@@ -11,6 +11,7 @@ from api.cli import transfer, planning, serve, db, layers, history, users, field
 from api.cli import groups  # noqa: F401  (after planning: mahalle group …)
 from api.cli import vocabulary  # noqa: F401  (mahalle vocabulary …)
 from api.cli import coverage  # noqa: F401  (mahalle coverage …)
+from api.cli import plausibility  # noqa: F401  (mahalle plausibility …)
 
 # isort: on
 from api.cli.base import app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from pwdlib import PasswordHash
 
@@ -11,8 +12,13 @@ from core.errors import InvalidInput
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # Argon2 takes any length; a bound keeps a login request cheap
 _HASHER = PasswordHash.recommended()
-# Verified when the user name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy() -> str:
+    """Verified when the user name is unknown, so a wrong name takes as long as a wrong password (made on first
+    use: hashing costs a fifth of a second that every command of the CLI would otherwise pay at start)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -33,7 +39,7 @@ def verify(password: str, hashed: str | None) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     if hashed is None:
-        _HASHER.verify(password, _DUMMY)
+        _HASHER.verify(password, _dummy())
         return False
     try:
         return _HASHER.verify(password, hashed)

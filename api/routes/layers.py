@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import permit
 from api.deps import get_actor, get_catalogue, get_conn, metadata
+from api.schemas.planning import AnyNeighbourhood
 from core.db import attributed
+from layers import history, planning
 from layers.catalogue import Catalogue
 from layers.counts import feature_counts
 from layers.custom import create_custom_layer, drop_custom_layer, layer_from_definition
 from layers.definition import LayerDefinition
+from layers.spec import NAME_RE
 
 router = APIRouter(tags=["layers"])
 
@@ -116,3 +119,23 @@ def drop_layer(name: str, request: Request, conn: Annotated[psycopg.Connection, 
         drop_custom_layer(conn, name)
     metadata(request).invalidate()
     return Response(status_code=204)
+
+
+@router.get(
+    "/api/history/deleted",
+    dependencies=[Depends(permit("user"))],
+    tags=["history"],
+    summary="Deleted features that can be brought back: who deleted what, when, and whether you may restore it",
+)
+def deleted_features(
+    conn: Annotated[psycopg.Connection, Depends(get_conn)],
+    catalogue: Annotated[Catalogue, Depends(get_catalogue)],
+    layer: Annotated[
+        str | None, Query(max_length=48, pattern=NAME_RE.pattern, description="Only this layer's features")
+    ] = None,
+    neighbourhood: AnyNeighbourhood = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest delete first")] = 100,
+) -> list[dict[str, Any]]:
+    layers = [catalogue[layer]] if layer else list(catalogue)
+    nid = planning.neighbourhood_id(conn, neighbourhood) if neighbourhood else None
+    return history.deleted_features(conn, layers, nid, limit)

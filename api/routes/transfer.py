@@ -118,11 +118,17 @@ async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, Import
 )
 async def preview_import(request: Request, catalogue: Annotated[Catalogue, Depends(get_catalogue)]) -> dict[str, Any]:
     limits = ImportLimits()
-    path, options = await _receive(request, limits)
+    slot: threading.Semaphore = request.app.state.import_slots
+    if not slot.acquire(blocking=False):  # reading an upload is an import's first step: it shares their slots
+        raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
     try:
-        return await run_in_threadpool(preview.preview, catalogue, path, options, limits)
+        path, options = await _receive(request, limits)
+        try:
+            return await run_in_threadpool(preview.preview, catalogue, path, options, limits)
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
     finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
+        slot.release()
 
 
 @router.get(

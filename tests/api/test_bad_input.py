@@ -84,7 +84,8 @@ def valid_path_values(ids: dict[str, int]) -> dict[str, str]:
             "tms": "WebMercatorQuad", "z": "15", "y": "9483", "x": "18651", "lang": "en", "package": "leaflet",
             "path": "leaflet.js", "oid": "1", "change_id": "1", "uid": str(UUID(int=11)), "aid": "1",
             "code": "HKI",
-            "kind": "people_reached", "category": "school", "attribute": "surface", "value": "cobbles"}  # fmt: skip
+            "kind": "people_reached", "category": "school", "attribute": "surface", "value": "cobbles",
+            "rule": "max_length"}  # fmt: skip
 
 
 def path_params(template: str) -> list[str]:
@@ -105,7 +106,8 @@ def query_params(method: str, template: str, operation: dict[str, Any]) -> list[
 REQUIRED_QUERY = {"/indicators": {"neighbourhood": CODE},
                   "/reports/achievement": {"neighbourhood": CODE, "from": "2026-01-01", "to": "2026-12-31",
                                            "format": "json"},
-                  "/exports": {"format": "geojson", "layers": "neighbourhoods"}}  # fmt: skip
+                  "/exports": {"format": "geojson", "layers": "neighbourhoods"},
+                  "/search": {"q": "yard"}}  # fmt: skip
 
 
 class Findings:
@@ -195,6 +197,7 @@ def example_bodies(ids: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PUT", "/neighbourhood-groups/{code}"): {"name": "Helsinki", "kind": "municipality",
                                                   "neighbourhoods": [CODE]},
         ("PUT", "/coverage-rules/{category}"): {"distance_m": 400},
+        ("PUT", "/plausibility-rules/{layer}/{rule}"): {"value": 2500, "enabled": True},
         ("PUT", "/vocabularies/{layer}/{attribute}/{value}"): {"label": {"en": "Cobbles", "fa": "سنگفرش"},
                                                                "color": "#795548", "retired": False},
     }  # fmt: skip
@@ -386,6 +389,7 @@ def test_ids_that_are_not_ids_are_400(client, iid):
         ("POST", "/indicators", {"geometry": POLYGON, "area": 1}, "area"),
         ("PUT", "/neighbourhood-groups/HKI", {"name": "H", "kind": "city"}, "kind"),
         ("PUT", "/coverage-rules/school", {"distance_m": "far"}, "distance_m"),
+        ("PUT", "/plausibility-rules/streets/max_length", {"value": "far"}, "value"),
     ],
 )
 def test_bodies_breaking_their_schema_are_422_naming_the_property(client, ids, method, url, body, field):

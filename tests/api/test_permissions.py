@@ -426,6 +426,26 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         ),
         {"admin": 2, "planner": 2, "field": 403, "viewer": 403, "anonymous": 401},
     ),
+    "preview an import": (
+        ("POST", "/imports/preview"),
+        lambda w: (
+            "POST",
+            "/imports/preview",
+            {
+                "files": {
+                    "file": (
+                        "p.geojson",
+                        json.dumps(
+                            {"type": "FeatureCollection", "features": [feature(24.945, 60.17, category="waste")]}
+                        ),
+                        "application/geo+json",
+                    )
+                },
+                "data": {"layer": "observations"},
+            },
+        ),  # fmt: skip
+        {"admin": 200, "planner": 200, "field": 403, "viewer": 403, "anonymous": 401},
+    ),
     "sync an observation in A": (
         ("POST", "/field/sync"),
         lambda w: ("POST", "/field/sync", {"json": {"changes": [_observation_change()]}}),
@@ -497,6 +517,16 @@ CASES: dict[str, tuple[tuple[str, str], Callable[[World], Request], dict[str, in
         ADMINS,
     ),
     "remove a coverage distance": (("DELETE", "/coverage-rules/{category}"), lambda w: _coverage_rule(w), ADMINS),
+    "set a plausibility rule": (
+        ("PUT", "/plausibility-rules/{layer}/{rule}"),
+        lambda w: ("PUT", "/plausibility-rules/streets/max_length", {"json": {"value": 2500}}),
+        ADMINS,
+    ),
+    "remove a plausibility rule": (
+        ("DELETE", "/plausibility-rules/{layer}/{rule}"),
+        lambda w: _plausibility_rule(w),
+        ADMINS,
+    ),
     "add or translate a value-list entry": (
         ("PUT", "/vocabularies/{layer}/{attribute}/{value}"),
         lambda w: ("PUT", "/vocabularies/interventions/kind/traffic_signs", {"json": {"label": {"en": "Signs"}}}),
@@ -594,6 +624,12 @@ def _coverage_rule(w: World) -> Request:
     made = w.client.put("/coverage-rules/library", json={"distance_m": 800}, headers=ADMIN_HEADERS)
     assert made.status_code in (200, 201), made.text
     return "DELETE", "/coverage-rules/library", {}
+
+
+def _plausibility_rule(w: World) -> Request:
+    made = w.client.put("/plausibility-rules/parcels/max_area", json={"value": 80000}, headers=ADMIN_HEADERS)
+    assert made.status_code in (200, 201), made.text
+    return "DELETE", "/plausibility-rules/parcels/max_area", {}
 
 
 def _my_token(w: World) -> Request:

@@ -233,6 +233,13 @@ def test_preview_shows_the_first_rows_and_the_mapping_an_import_would_use(client
     assert conn.execute("SELECT count(*) FROM assets").fetchone()[0] == 0  # a preview writes nothing
 
 
+def test_preview_shows_a_value_that_fits_no_value_of_the_list_as_unmapped(client):
+    odd = {**TREES, "features": [{**TREES["features"][0], "properties": {"ref": "x", "kind": "spaceship"}}]}
+    response = preview(client, json.dumps(odd).encode(), "odd.geojson", layer="assets", id_field="ref")
+    assert response.status_code == 200, response.text
+    assert response.json()["values"] == {"kind": {"spaceship": None}}
+
+
 def test_preview_of_a_table_lists_its_coordinate_columns_and_says_when_they_are_not_clear(client):
     content = GEORGIA.read_bytes()
     unclear = preview(client, content, "georgia.csv", layer="service_points").json()

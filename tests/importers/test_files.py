@@ -275,7 +275,7 @@ def test_swapped_columns_are_found_by_the_neighbourhoods(conn, tmp_path):
         "'SRID=4326;MULTIPOLYGON(((24.93 60.16, 24.96 60.16, 24.96 60.18, 24.93 60.18, 24.93 60.16)))')"
     )
     # Swapped, Helsinki's 60.17/24.94 is still a valid longitude/latitude (in the Indian Ocean).
-    lines = ["name,category,lon,lat", "a,mosque,60.17,24.94", "b,mosque,24.94,60.17", "c,school,10.0,10.0"]
+    lines = ["name,category,lon,lat", "a,mosque,60.17,24.94", "b,mosque,24.94,60.17", "c,school,24.98,60.17"]
     (tmp_path / "s.csv").write_text("\n".join(lines), encoding="utf-8")
     report = load(conn, tmp_path / "s.csv", dry_run=True)
     assert report.rejected == [

@@ -91,7 +91,9 @@ def test_a_moved_feature_changes_neighbourhood_and_a_given_one_is_kept(conn):
 
 def test_outside_every_neighbourhood_stays_unassigned(conn):
     add_neighbourhood(conn, "INSIDE", BOUNDARY)
+    outside = lonlat(shapely.Point(X + 2000, Y))  # near enough to be plausible (docs/plausibility.md)
     nid = conn.execute(
-        "INSERT INTO assets (kind, geom) VALUES ('bench', 'SRID=4326;POINT(10 10)') RETURNING neighbourhood_id"
+        "INSERT INTO assets (kind, geom) VALUES ('bench', ST_GeomFromText(%s, 4326)) RETURNING neighbourhood_id",
+        (outside.wkt,),
     ).fetchone()[0]
     assert nid is None

@@ -92,7 +92,7 @@ def test_an_output_without_a_place_lies_in_its_tasks_neighbourhood(conn, hoods):
     far = one(
         conn,
         "INSERT INTO outputs (task_id, kind, quantity, date, geom) "
-        "VALUES (%s, 'outreach_visits', 1, '2026-10-02', 'SRID=4326;POINT(10 50)') RETURNING id",
+        "VALUES (%s, 'outreach_visits', 1, '2026-10-02', 'SRID=4326;POINT(24.96 60.105)') RETURNING id",
         tid,
     )
     assert one(conn, "SELECT neighbourhood_id FROM outputs WHERE id = %s", far) == b  # outside every one: the task's

@@ -12,9 +12,10 @@ from playwright.sync_api import Browser, Page
 from tests.web.conftest import Session, shot
 
 PHONE = {"width": 390, "height": 844}
-VIEWS = ("map", "interventions", "board", "dashboard", "review")
+VIEWS = ("map", "interventions", "board", "dashboard", "review", "transfer")
 SECTION = {"map": "#view-map", "interventions": "#planner", "board": "#view-board .board",
-           "dashboard": "#view-dashboard .figures", "review": "#view-review h2"}  # fmt: skip
+           "dashboard": "#view-dashboard .figures", "review": "#view-review h2",
+           "transfer": "#view-transfer #export-form"}  # fmt: skip
 
 
 @pytest.fixture

@@ -16,14 +16,32 @@ import * as outbox from "./outbox.js";
 import { photoSection } from "./photos.js";
 import * as planning from "./planning.js";
 import * as review from "./review.js";
+import { hooks as searchHooks, initSearch } from "./search.js";
 import { canEditAny, canPlan, isAdmin, loadSession, loginUrl, logout, me, rolesText } from "./session.js";
 import * as table from "./table.js";
+import * as transfer from "./transfer.js";
 
-const VIEWS = ["map", "interventions", "board", "dashboard", "review"];
+const VIEWS = ["map", "interventions", "board", "dashboard", "review", "transfer"];
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const sections = {};
 
 const neighbourhoodOption = () => $("#neighbourhood").selectedOptions[0];
+const NEIGHBOURHOOD_KEY = "mahalle.neighbourhood";
+
+/** The chooser sorted by name in the user's language (not by code), keeping the choice. */
+function sortNeighbourhoods() {
+  const select = $("#neighbourhood");
+  const chosen = select.value;
+  const collator = new Intl.Collator(language(), { numeric: true });
+  select.append(...[...select.options].sort((a, b) => collator.compare(a.textContent.trim(), b.textContent.trim())));
+  select.value = chosen;
+}
+
+/** The neighbourhood chosen on an earlier visit, when it is still offered. */
+function restoreNeighbourhood() {
+  const saved = localStorage.getItem(NEIGHBOURHOOD_KEY);
+  if (saved && [...$("#neighbourhood").options].some((o) => o.value === saved)) $("#neighbourhood").value = saved;
+}
 const neighbourhood = () => (neighbourhoodOption() ? neighbourhoodOption().value : "");
 const neighbourhoodId = () => (neighbourhoodOption() && neighbourhoodOption().dataset.id ? Number(neighbourhoodOption().dataset.id) : null);
 
@@ -131,6 +149,7 @@ function showView() {
   $("#view-board").hidden = view !== "board";
   $("#view-dashboard").hidden = view !== "dashboard";
   $("#view-review").hidden = view !== "review";
+  $("#view-transfer").hidden = view !== "transfer";
   for (const link of $$("nav.views a")) {
     if (link.dataset.view === "review") link.hidden = !canPlan();
     if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
@@ -142,6 +161,7 @@ function showView() {
   if (view === "board") board.renderBoard($("#view-board"));
   if (view === "dashboard") dashboard.renderDashboard($("#view-dashboard"));
   if (view === "review") review.renderReview($("#view-review"));
+  if (view === "transfer") transfer.renderTransfer($("#view-transfer"));
   document.title = `${t(`nav.${view}`)} · ${t("app.name")}`;
   renderAccount();  // the login link comes back to this view
   if (mapLike) setTimeout(() => mapState.map.invalidateSize(), 0);
@@ -149,6 +169,7 @@ function showView() {
 
 async function changeLanguage(code) {
   await setLanguage(code);
+  sortNeighbourhoods();
   mapState.map.pm.setLang("mahalle", geomanStrings(), "en");
   translateControls();
   renderSidebar();
@@ -182,10 +203,14 @@ async function main() {
   mapState.map.pm.setLang("mahalle", geomanStrings(), "en");
   mapState.onFeatureClick = onFeatureClick;
   renderSidebar();
+  restoreNeighbourhood();
+  sortNeighbourhoods();
   fitNeighbourhood();
+  initSearch($("#search"));
+  searchHooks.beforeOpen = () => { setMenu(false); if (!["map", "interventions"].includes(location.hash.slice(1) || "map")) location.hash = "#map"; };
   editor.hooks.openIntervention = (id) => planning.openIntervention(id);
   table.hooks.openFeature = (name, id) => editor.openFeature(name, id);
-  for (const hooks of [planning.hooks, board.hooks, dashboard.hooks, review.hooks]) hooks.neighbourhood = neighbourhood;
+  for (const hooks of [planning.hooks, board.hooks, dashboard.hooks, review.hooks, transfer.hooks]) hooks.neighbourhood = neighbourhood;
   review.hooks.showMap = () => { location.hash = "#map"; };
   review.hooks.openFeature = (name, id) => editor.openFeature(name, id);
   initMenu();
@@ -198,7 +223,11 @@ async function main() {
   board.hooks.neighbourhoodId = neighbourhoodId;
   board.hooks.showMap = () => { location.hash = "#map"; };
   $("#language").addEventListener("change", (e) => changeLanguage(e.target.value));
-  $("#neighbourhood").addEventListener("change", () => { fitNeighbourhood(); showView(); });
+  $("#neighbourhood").addEventListener("change", () => {
+    localStorage.setItem(NEIGHBOURHOOD_KEY, neighbourhood());
+    fitNeighbourhood();
+    showView();
+  });
   // A view chosen starts at its top (the browser scrolls to an element named like the #hash: the #map itself).
   window.addEventListener("hashchange", () => { showView(); window.scrollTo(0, 0); });
   outbox.start();

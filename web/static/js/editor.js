@@ -23,6 +23,13 @@ export const hooks = { openIntervention: null, afterSave: () => {} };
 
 const itemUrl = (layer, id) => `/ogc/collections/${layer}/items/${id}`;
 
+/** After every edit of the user's own: the layer panel's counts and an open attribute table follow it
+ * (layers-panel.js, table.js listen). `feature`: the saved feature as the server answered, when there is one. */
+export function edited(layer, kind, id = null, feature = null) {
+  hooks.afterSave(layer);
+  document.dispatchEvent(new CustomEvent("mahalle:edited", { detail: { layer, kind, id, feature } }));
+}
+
 function featureName(layer, feature) {
   const attr = layer.label_attribute;
   const text = attr && feature && feature.properties[attr];
@@ -123,7 +130,7 @@ async function saveNew() {
     closeDetail();
     toast(t("edit.created", { what: featureName(layer, created) }), "ok");
     reload(layer.name);
-    hooks.afterSave(layer.name);
+    edited(layer.name, "create", created.id, created);
     openFeature(layer.name, created.id);
   } catch (error) {
     showSaveError(error);
@@ -225,7 +232,7 @@ async function saveExisting({ etag = null, properties = null } = {}) {
     toast(t("edit.saved", { what: featureName(s.layer, result.data) }), "ok");
     closeDetail();
     reload(s.layer.name);
-    hooks.afterSave(s.layer.name);
+    edited(s.layer.name, "update", s.id, result.data);
     openFeature(s.layer.name, s.id);
   } catch (error) {
     if (error instanceof ApiError && error.status === 412) return resolveConflict(s, mine, !!body.geometry);
@@ -268,7 +275,7 @@ async function deleteFeature() {
     pushUndo({ kind: "delete", layer: s.layer.name, id: s.id, label: featureName(s.layer, s.feature) });
     toast(t("edit.deleted", { what: featureName(s.layer, s.feature) }), "ok");
     reload(s.layer.name);
-    hooks.afterSave(s.layer.name);
+    edited(s.layer.name, "delete", s.id);
   } catch (error) {
     if (error instanceof ApiError && error.status === 412) {
       toast(t("edit.delete_conflict"), "error");
@@ -302,7 +309,7 @@ export async function undoLast() {
     closeDetail();
     toast(t("edit.undone", { what: last.label }), "ok");
     reload(last.layer);
-    hooks.afterSave(last.layer);
+    edited(last.layer, last.kind === "create" ? "delete" : last.kind === "delete" ? "restore" : "update", last.id);
     if (last.kind !== "create") openFeature(last.layer, last.id);
   } catch (error) {
     // Someone changed it after this edit: undoing would overwrite them. Show the history instead.
@@ -362,7 +369,7 @@ async function restore(layerName, id, version) {
     await request("POST", `/api/history/${layerName}/${id}/restore${suffix}`);
     toast(t("history.restored"), "ok");
     reload(layerName);
-    hooks.afterSave(layerName);
+    edited(layerName, "restore", id);
     openFeature(layerName, id);
   } catch (error) {
     toast(error.message, "error");

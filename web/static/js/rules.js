@@ -1,8 +1,10 @@
 // A rule of a layer the server named: problem details (and field-sync results) carry `rule` and `params` from
-// the database's refusal (layers/ddl.py, layers/sql/rule_codes.sql; docs/api.md "Errors"). Here they become the
-// sentence in the user's language, from the "ui" keys `rule.<code>` (`rule.check.<name>` for a layer's own
-// checks): attribute names become the attribute's label, values of a list their choices' labels, numbers the
-// language's digits. Without a key for the rule, the server's English `detail` stays.
+// the database's refusal (layers/ddl.py, layers/sql/rule_codes.sql, the plausibility rules of
+// layers/sql/plausibility.sql: line_too_long, area_too_large, outside_extent, left_neighbourhood; docs/api.md
+// "Errors"). Here they become the sentence in the user's language, from the "ui" keys `rule.<code>`
+// (`rule.check.<name>` for a layer's own checks): attribute names become the attribute's label, values of a
+// list their choices' labels, numbers the language's digits. Without a key for the rule, the server's English
+// `detail` stays.
 
 import { attribute, attributeLabel, displayValue, layerOf, layerTitle } from "./catalogue.js";
 import { formatNumber, locale, t } from "./i18n.js";
@@ -77,6 +79,8 @@ export function ruleMessage(body) {
       return /^rule\.check\.[a-z0-9_]+\.[a-z0-9_]+$/.test(key) ? known(key, filled) : null;
     }
     if (body.rule === "geometry_out_of_range") Object.assign(filled, { lon: formatNumber(180), lat: formatNumber(90) });
+    // Plausibility rules (layers/sql/plausibility.sql): the neighbourhood by its name, else its code.
+    if (body.rule === "left_neighbourhood" && !filled.neighbourhood) filled.neighbourhood = filled.code || "";
     return known(`rule.${body.rule}`, filled);
   } catch (error) {
     console.warn("rule message", body.rule, error);

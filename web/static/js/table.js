@@ -223,7 +223,20 @@ async function bulkEdit(name, value) {
     failures.length ? el("ul", {}, failures.map((x) => el("li", { text: `${x.id}: ${x.why}` }))) : null);
   drawRows();
   reload(state.layer.name);
+  if (done) document.dispatchEvent(new CustomEvent("mahalle:edited", { detail: { layer: state.layer.name, kind: "bulk" } }));
 }
+
+/** The user saved, deleted or restored a feature elsewhere (the form, undo, the deleted list): the rows of that layer
+ * are read again, so the table shows it and a bulk edit sends the version just saved, not the one the table had (a
+ * 412 "changed by someone else" for the user's own save). A saved feature's row is updated at once. */
+function followEdit(event) {
+  const { layer, kind, id, feature } = event.detail || {};
+  if (kind === "bulk" || !state.layer || layer !== state.layer.name || !nodes.root || nodes.root.hidden) return;
+  const row = feature && state.features.find((f) => f.id === id);
+  if (row) { Object.assign(row, feature); drawRows(); }
+  load();
+}
+document.addEventListener("mahalle:edited", followEdit);
 
 function exportSelection() {
   const features = selectedFeatures();
