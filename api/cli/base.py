@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from api.runtime import Database, PrivilegedRole, open_database
 from core.cluster import ClusterError
 from core.errors import MahalleError
 from core.settings import Settings
 from layers.spec import SpecError
+
+if TYPE_CHECKING:
+    from api.runtime import Database
 
 app = typer.Typer(
     help="Mahalle: GIS planning and asset mapping for neighbourhood regeneration.",
@@ -34,6 +37,8 @@ def _fail(message: str) -> typer.Exit:
 @contextmanager
 def database(upgrade: bool = True) -> Iterator[Database]:
     """The configured database; the embedded cluster is reused if a running Mahalle already owns it."""
+    from api.runtime import PrivilegedRole, open_database  # alembic: only for the commands that open the database
+
     try:
         db = open_database(Settings(), upgrade=upgrade, reuse_running=True)
     except (ClusterError, PrivilegedRole) as exc:

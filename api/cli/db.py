@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from api.cli.base import app, console, database
-from api.runtime import upgrade_database
-from layers import migrate
 
 db_app = typer.Typer(help="The database: migrations and status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -25,6 +23,9 @@ def demo() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
+    from api.runtime import upgrade_database  # alembic, for the commands that migrate
+    from layers import migrate
+
     with database(upgrade=False) as db:
         upgrade_database(db, revision)
         console.print(f"database at revision {migrate.current_revision(db.migration_url)}")
@@ -33,6 +34,9 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str = "base") -> None:
     """Undo migrations down to REVISION (default: base, an empty database)."""
+    from api.runtime import upgrade_database  # alembic, for the commands that migrate
+    from layers import migrate
+
     with database(upgrade=False) as db:
         upgrade_database(db, revision, down=True)
         console.print(f"database at revision {migrate.current_revision(db.migration_url) or 'base'}")
@@ -41,6 +45,8 @@ def db_downgrade(revision: str = "base") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's migration revision and the latest one."""
+    from layers import migrate
+
     with database(upgrade=False) as db:
         console.print(f"current: {migrate.current_revision(db.url) or 'base'}  head: {migrate.head_revision()}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,10 +16,11 @@ from api.cli.base import _fail, app, console, database
 from core.db import connect
 from core.i18n import LANGUAGES
 from core.settings import Settings, cli_actor
-from gis.export import ExportError, parse_list
-from gis.field_checkout import checkout
-from importers.field_checkin import STATUSES, CheckinReport, checkin
+from gis.export.options import ExportError, parse_list
 from layers.catalogue import UnknownLayer, load_catalogue
+
+if TYPE_CHECKING:
+    from importers.field_checkin import CheckinReport
 
 field_app = typer.Typer(
     help="Take a neighbourhood's layers to QField, Mergin Maps or QGIS as a GeoPackage, and bring the edits back.",
@@ -46,6 +47,8 @@ def field_checkout(
     lang: Annotated[Lang, typer.Option(help="Language of the value lists' labels in the forms")] = Lang("en"),
 ) -> None:
     """Write a GeoPackage of the neighbourhood's features to edit in the field."""
+    from gis.field_checkout import checkout  # GDAL: only when a checkout is written (api/cli/transfer.py)
+
     actor = cli_actor(Settings())
     with database() as db, connect(db.url, autocommit=True) as conn:
         try:
@@ -66,6 +69,8 @@ def field_checkin(
     format: Annotated[Format, typer.Option("--format", help="table (for people) or json")] = Format.table,
 ) -> None:
     """Apply the field's inserts, updates and deletes; conflicts with server edits wait for review."""
+    from importers.field_checkin import checkin
+
     if not path.is_file():
         raise _fail(f"{path}: no such file")
     with database() as db, connect(db.url, autocommit=True) as conn:
@@ -77,6 +82,8 @@ def field_checkin(
 
 
 def _print(report: CheckinReport) -> None:
+    from importers.field_checkin import STATUSES
+
     counts = Table("layer", *STATUSES, title=f"check-in of {report.file} (checkout {report.checkout})")
     for name in report.layer_names():
         counts.add_row(name, *(str(n) for n in report.counts(name).values()))

@@ -15,10 +15,6 @@ from api.cli.base import _fail, app, console, database
 from core.db import connect
 from core.errors import InvalidInput
 from core.i18n import LANGUAGES
-from gis import indicators as gis_indicators
-from gis import report as gis_report
-from web import report_i18n as i18n
-from web import report_page
 
 
 class Format(StrEnum):
@@ -54,6 +50,8 @@ def _day(value: str, option: str) -> date:
 
 
 def _period_day(value: str, calendar: Calendar, option: str) -> date:
+    from gis import report as gis_report  # the planning modules (and folium) load with the commands that use them
+
     try:
         return gis_report.parse_day(value, calendar.value, option)
     except InvalidInput as exc:
@@ -75,6 +73,10 @@ def report(
     """Achievement report of a neighbourhood, several (summed) or a group, for a period."""
     if not neighbourhood and not group:
         raise _fail("give --neighbourhood CODE[,CODE…] or --group CODE")
+    from gis import indicators as gis_indicators
+    from gis import report as gis_report
+    from web import report_page
+
     first, last = _period_day(start, calendar, "--from"), _period_day(end, calendar, "--to")
     with database() as db, connect(db.url) as conn:
         built = gis_report.achievement(conn, gis_indicators.scope_of(conn, neighbourhood, group), first, last)
@@ -100,6 +102,8 @@ def indicators(
     """Neighbourhood indicators (summed over several, or a group; or of a polygon), now or as of a date."""
     if sum(bool(x) for x in (neighbourhood, group, polygon)) != 1:
         raise _fail("give one of --neighbourhood CODE[,CODE…], --group CODE or --polygon WKT")
+    from gis import indicators as gis_indicators
+
     day = _day(as_of, "--as-of") if as_of else None
     with database() as db, connect(db.url) as conn:
         scope = (
@@ -115,6 +119,9 @@ def indicators(
 
 
 def _print_indicators(result: dict[str, Any], where: str, day: date | None) -> None:
+    from gis import indicators as gis_indicators
+    from web import report_i18n as i18n
+
     units = gis_indicators.units(gis_indicators.summary(result))
     table = Table("indicator", "value", title=f"{where} — {'as of ' + day.isoformat() if day else 'now'}")
     for key, value in gis_indicators.summary(result).items():

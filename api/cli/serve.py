@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from api.cli.base import _fail, app, console
-from api.runtime import PrivilegedRole, announce_first_admin, ensure_first_admin, load_demo_if_empty, open_database
 from core.cluster import ClusterError
 from core.settings import Settings
 
@@ -25,6 +24,13 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.runtime import (  # alembic and the app: for this command only
+        PrivilegedRole,
+        announce_first_admin,
+        ensure_first_admin,
+        load_demo_if_empty,
+        open_database,
+    )
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()

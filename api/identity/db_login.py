@@ -14,6 +14,7 @@ appears in a statement the server might log.
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -21,12 +22,14 @@ from psycopg import sql
 
 from api.identity import passwords
 from api.identity.store import audit, check_name
-from api.runtime import Database
 from core.cluster import SUPERUSER
 from core.db import connect
 from core.errors import MahalleError, NotFound
 from core.roles import LOGIN_GROUP
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from api.runtime import Database
 
 LOGIN_PREFIX = "mahalle_u_"
 CONNECTION_LIMIT = 10

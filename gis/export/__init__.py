@@ -12,7 +12,8 @@ Modules: ``options`` (what to export), ``columns`` and ``query`` (the SQL that r
 ``values`` (values as the non-Arrow writers put them).
 """
 
-from gis.export.ogr import RTREE_RAM
+from typing import Any
+
 from gis.export.options import (
     BATCH,
     FORMATS,
@@ -25,8 +26,24 @@ from gis.export.options import (
     parse_bbox,
     parse_list,
 )
-from gis.export.query import layer_query as _query  # bench/findings.py times the exporter's query
-from gis.export.stream import export
+
+# The writers pull in GDAL, pandas and openpyxl: imported on first use, so that reading the options (the CLI's
+# start, the API's forms) costs nothing.
+_LAZY = {
+    "export": ("gis.export.stream", "export"),
+    "RTREE_RAM": ("gis.export.ogr", "RTREE_RAM"),
+    "_query": ("gis.export.query", "layer_query"),
+}  # fmt: skip  (bench/findings.py times the exporter's query)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module), attribute)
+
 
 __all__ = [
     "BATCH",
