@@ -3,38 +3,16 @@ refused; an edit through the API that breaks one is a 422 carrying the rule code
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli
-from api.identity import store
-from api.runtime import Database
-from core.settings import Settings
 from importers.demo import CODE
-from tests.auth import ADMIN_HEADERS, token_for
+from tests.api import office_settings
+from tests.api.office_settings import World
+from tests.auth import ADMIN_HEADERS
 
-
-@dataclass
-class World:
-    client: TestClient
-    conn: psycopg.Connection
-    planner: dict[str, str]
-    url: str
-
-
-@pytest.fixture
-def world(demo_db_url: str, tmp_path) -> Iterator[World]:
-    with psycopg.connect(demo_db_url, autocommit=True) as conn:
-        planner = token_for(conn, "amina", store.Grant("planner", CODE))
-        settings = Settings(database_url=demo_db_url, load_demo=False, data_dir=tmp_path)
-        with TestClient(create_app(settings, database=Database(demo_db_url))) as client:
-            yield World(client, conn, planner, demo_db_url)
+world = office_settings.world  # the fixture
 
 
 def rules(world: World) -> dict[tuple[str, str], dict]:
