@@ -528,8 +528,16 @@ def load_neighbourhoods(conn: psycopg.Connection) -> int:
 def fast_load(conn: psycopg.Connection, layer: Layer, limit: int | None = None) -> int:
     """Staged rows (the first ``limit``) straight into the layer's table without row triggers: for the cost-growth
     databases and the set-up layers that no scenario measures (their history is not needed, their rows and
-    indexes are the same). The neighbourhood comes from one spatial join instead of the per-row trigger."""
-    names = layer.attribute_names
+    indexes are the same). The neighbourhood comes from one spatial join instead of the per-row trigger.
+    Attributes the city does not stage (added to the layer since) are left to their defaults."""
+    staged = {
+        name
+        for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (SCHEMA, layer.name),
+        )
+    }
+    names = [n for n in layer.attribute_names if n in staged]
     cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
     scols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in names)
     table = sql.Identifier(layer.name)

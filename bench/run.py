@@ -6,7 +6,9 @@
 3. import of the parcels from the GeoPackage: ogr2ogr, then ``mahalle import``; streets and service points
    (set-up only) straight from staging;
 4. export of the parcels to GeoPackage: ogr2ogr, then ``mahalle export`` (peak RSS of the process);
-5. Mahalle, tipg and pygeoapi as servers: vector tiles, item pages, cost growth, single-feature GET/PATCH;
+5. Mahalle, tipg and pygeoapi as servers: vector tiles, item pages, cost growth, single-feature GET/PATCH (Mahalle
+   with its tile cache off, so every tile is made as the peers make theirs); then the tile cache: a kept tile vs a
+   minimal ST_AsMVT of the same tile vs its bytes from a file, and the cache's hit rate;
 6. a profile of every missed target; the table on screen and in bench/RESULTS.md.
 """
 
@@ -29,7 +31,7 @@ from rich.console import Console
 
 from api.identity import store
 from api.identity.store import Grant
-from bench import city, cluster, results, servers, transfer, workload
+from bench import city, cluster, results, servers, tilecache, transfer, workload
 from bench.findings import Findings
 from bench.measure import Peer, edit_peer, http_peer, measure, sql_peer
 from bench.results import Results, Row, Target, fmt, ratio
@@ -38,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 MAIN = "bench_main"
 PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
-PARTS = ("import", "export", "tiles", "items", "growth", "edits")
+RAW_MVT = "raw ST_AsMVT (bench's statement)"
+PARTS = ("import", "export", "tiles", "items", "growth", "edits", "cache")
 
 
 @dataclass
@@ -166,7 +169,7 @@ class Bench:
             self.guard("loading streets and service points", self.load_rest)
             self.vacuum()
             steps = {"export": self.bench_export, "tiles": self.bench_tiles, "items": self.bench_items,
-                     "growth": self.bench_growth, "edits": self.bench_edits}  # fmt: skip
+                     "growth": self.bench_growth, "edits": self.bench_edits, "cache": self.bench_cache}  # fmt: skip
             if self.cfg.only - {"import", "export"}:
                 self.guard("starting the servers", self.start_servers)
             for part, step in steps.items():
@@ -359,7 +362,14 @@ class Bench:
     def start_servers(self) -> None:
         self.say("starting Mahalle, tipg and pygeoapi")
         w = self.cfg.workers
-        self.running["mahalle"] = servers.start_mahalle(self.bc.app_url(MAIN), self.work, workers=w)  # type: ignore[union-attr]
+        # The tile cache off: the tile scenarios measure tiles made afresh, as tipg makes its own (bench_cache
+        # measures the cache on a server of its own).
+        self.running["mahalle"] = servers.start_mahalle(
+            self.bc.app_url(MAIN),
+            self.work,
+            workers=w,
+            settings={"MAHALLE_TILE_CACHE_MB": "0"},  # type: ignore[union-attr]
+        )
         for name, start in (("tipg", servers.start_tipg), ("pygeoapi", servers.start_pygeoapi)):
             self.guard(
                 f"starting {name}",
@@ -450,6 +460,68 @@ class Bench:
             *self.peer("tipg", [workload.tipg_tile(empty)]),
             sql_peer("raw ST_AsMVT", self.url(), statements),
         ]
+
+    def bench_cache(self) -> None:
+        """A kept tile (Mahalle with its cache on, a server of its own started cold) against the bench's minimal
+        ST_AsMVT of the same tile, the same bytes served as static files by uvicorn and read from a file; the
+        cache's hit rate over the whole load (warm-up included: the first request of each tile is a miss)."""
+        import random
+        from collections import Counter
+
+        rng = random.Random(self.cfg.seed + 2)
+        w = self.cfg.workers
+        root = self.work / "tiles"
+        headers = self.token(MAIN)
+        cached = servers.start_mahalle(self.bc.app_url(MAIN), self.work, "mahalle-cache", w,  # type: ignore[union-attr]
+                                       {"MAHALLE_TILE_CACHE_MB": "1024"})  # fmt: skip
+        files = None
+        try:
+            tiles_by_zoom = {z: workload.tiles(self.whole, z, workload.TILES_PER_ZOOM[z], rng) for z in tilecache.ZOOMS}
+            for tiles in tiles_by_zoom.values():
+                tilecache.write_files(cached.base_url, headers, tiles, root)
+            with self.conn() as conn:  # written through the cache: start it cold again
+                conn.execute("DELETE FROM mahalle.tile_cache")
+            files = tilecache.start_files(root, self.work, w)
+            for z, tiles in tiles_by_zoom.items():
+                seen: Counter = Counter()
+                paths = [workload.mahalle_tile(t) for t in tiles]
+                peers = [
+                    tilecache.cached_peer("mahalle, cache on", cached.base_url, paths, headers, seen),
+                    sql_peer(RAW_MVT, self.url(), [tilecache.raw_tile_sql(t) for t in tiles]),
+                    http_peer("static tile files (uvicorn)", files.base_url, [tilecache.file_url(t) for t in tiles]),
+                    tilecache.file_peer("read the tile's file", root, tiles),
+                ]
+                scenario = f"tile cache z{z} ({len(tiles)} tiles)"
+                got = self.load(scenario, peers)
+                self.add_rows(scenario, got)
+                self.cache_target(z, got, seen)
+        finally:
+            cached.stop()
+            if files is not None:
+                files.stop()
+
+    def cache_target(self, z: int, got: dict[str, Any], seen: Any) -> None:
+        hit = got.get("mahalle, cache on", {}).get("hit")
+        raw = got.get(RAW_MVT, {}).get("request")
+        static = got.get("static tile files (uvicorn)", {}).get("request")
+        read = got.get("read the tile's file", {}).get("request")
+        faster = ratio(raw.median_ms, hit.median_ms) if raw and hit else None
+        vs_static = ratio(hit.median_ms, static.median_ms) if hit and static else None
+        vs_read = ratio(hit.median_ms, read.median_ms) if hit and read else None
+        rate = tilecache.hit_rate(seen)
+        answered = seen["hit"] + seen["miss"]
+        self.say(f"tile cache z{z}: hit rate {fmt(None if rate is None else 100 * rate)} % of {answered:,} answers")
+        met = None if faster is None or vs_static is None else (faster >= 20 and vs_static <= 2)
+        self.res.targets.append(
+            Target(
+                f"tile cache z{z}",
+                "kept tile ≥ 20× faster than raw ST_AsMVT; ≤ 2× the same bytes as a static file over HTTP",
+                f"{fmt(faster)}× faster than raw; {fmt(vs_static, 2)}× a static file "
+                f"({fmt(vs_read)}× reading the file in-process); hit rate "
+                f"{fmt(None if rate is None else 100 * rate)} % of {answered:,} answers",
+                met,
+            )
+        )
 
     def bench_items(self) -> None:
         import random
@@ -649,6 +721,12 @@ NOTES = [
     "the same 200,000-feature cap; tipg does not simplify low-zoom geometry, Mahalle does (ST_Simplify by a pixel).",
     "pygeoapi: its PostgreSQL provider (SQLAlchemy + psycopg2, host = the socket folder) on the same table, "
     "served by its Starlette app under uvicorn; max_items raised to 10,000 so `limit=1000` is honoured.",
+    "Tile cache: Mahalle's tile scenarios run with `MAHALLE_TILE_CACHE_MB=0` (every tile made afresh, like the "
+    "peers'); the cache part starts a second Mahalle with the cache on, cold, and walks the same kind of tile list "
+    "round and round, so after the first pass every answer is a kept tile (`X-Tile-Cache: hit`); its hit rate counts "
+    "every answer, warm-up included. Its peers: the bench's own minimal `ST_AsMVT` statement for the tile (rows by "
+    "the buffered tile's box, no simplification), the same bytes as static files served by uvicorn (Starlette's "
+    "StaticFiles, the stack Mahalle runs on) and read from the file in the load generator's process (the floor).",
     "ogr2ogr: import with `-f PostgreSQL --config PG_USE_COPY YES` into a table of its own (with its GiST index), "
     "export with `-f GPKG` from `public.parcels`. Times are whole processes, start to exit.",
 ]

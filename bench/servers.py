@@ -102,9 +102,12 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**env, **extra}
 
 
-def start_mahalle(db_url: str, workdir: Path, name: str = "mahalle", workers: int = 1) -> Server:
+def start_mahalle(
+    db_url: str, workdir: Path, name: str = "mahalle", workers: int = 1, settings: dict[str, str] | None = None
+) -> Server:
+    """``settings``: more MAHALLE_ variables (the tile cache's size)."""
     port = free_port()
-    env = _env({"MAHALLE_DATABASE_URL": db_url, "MAHALLE_LOAD_DEMO": "false"})
+    env = _env({"MAHALLE_DATABASE_URL": db_url, "MAHALLE_LOAD_DEMO": "false", **(settings or {})})
     args = [str(BIN / "mahalle"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     return _spawn(name, args, env, workdir, "/health")
 

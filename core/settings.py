@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     max_tile_features: int = Field(
         default=200_000, description="Features in one vector tile before it is cut (and says so in a header)."
     )
+    tile_cache_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Vector tiles kept in the database (an unlogged table) up to this size, the oldest dropped "
+        "first; edits drop exactly the tiles they touch. 0: every tile is made afresh.",
+    )
     max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
     files_dir: Path | None = Field(
         default=None, description="Where photos and uploads in progress are kept; unset: data_dir/files."

@@ -1,12 +1,14 @@
 """Mapbox Vector Tiles generated in PostGIS (``ST_AsMVT``) on the WebMercatorQuad grid.
 
 Low zooms carry only what the map styles and labels by (id, key and label attributes) and simplified
-geometry; from ``DETAIL_ZOOM`` on, every attribute. Tiles are made fresh from the table, so an edit
-shows in the next request; clients revalidate with the tile's ETag.
+geometry; from ``DETAIL_ZOOM`` on, every attribute. Tiles are made from the table, or kept in the tile cache
+(gis/tile_cache.py) that every edit drops exactly where it touches, so an edit shows in the next request;
+clients revalidate with the tile's ETag.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import psycopg
@@ -90,6 +92,16 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
         params["limit"] = max_features
         data, _ = conn.execute(_statement(layer, z, ordered=True), params).fetchone()
     return bytes(data or b""), bool(truncated)
+
+
+def tile_variant(layer: Layer, z: int, max_features: int) -> str:
+    """What made a tile besides its rows (the statements and the feature limit), as a short key: a kept tile made
+    otherwise (another release, another limit, the layer's attributes changed) is not served."""
+    key = ("variant", z < DETAIL_ZOOM, max_features)
+    if key not in layer.memo:
+        text = "\n".join((_statement(layer, z, ordered=False), _statement(layer, z, ordered=True), str(max_features)))
+        layer.memo[key] = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:16]
+    return layer.memo[key]
 
 
 def _statement(layer: Layer, z: int, *, ordered: bool) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 import morecantile
@@ -16,9 +15,10 @@ from api.ogc.features import spatial_layer
 from api.ogc.media import JSON, MVT, base, link
 from core.errors import MahalleError, NotFound
 from core.settings import Settings
-from gis.tiles import MAX_ZOOM, tile, tile_attributes
+from gis import tile_cache
+from gis.tiles import MAX_ZOOM, tile, tile_attributes, tile_variant
 from layers.catalogue import Catalogue
-from layers.spec import text_in
+from layers.spec import Layer, text_in
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
@@ -130,15 +130,34 @@ def get_tile(cid: str, tms: str, z: int, y: int, x: int, request: Request, conn:
         raise MahalleError(f"zoom (tileMatrix) must be 0 to {MAX_ZOOM}, not {z}")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound(f"tile {z}/{y}/{x} lies outside the grid")
-    data, truncated = tile(conn, layer, z, x, y, settings.max_tile_features)
+    data, truncated, etag, cached = _cached_tile(conn, layer, z, x, y, settings)
     headers = {"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+    if cached is not None:
+        headers["X-Tile-Cache"] = cached
     if truncated:
         headers["Mahalle-Tile-Truncated"] = str(settings.max_tile_features)
         headers["Warning"] = f'199 mahalle "tile cut at {settings.max_tile_features} features; zoom in"'
     if not data:
         return Response(status_code=204, headers=headers)
-    etag = '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
     headers["ETag"] = etag
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=MVT, headers=headers)
+
+
+def _cached_tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int,
+                 settings: Settings) -> tuple[bytes, bool, str, str | None]:  # fmt: skip
+    """(bytes, truncated, ETag, "hit"/"miss" or None without a cache). The tile takes no parameter but its
+    address, so every request of it may share the reader's scope's kept copy; a parameter that changed the tile
+    would have to join the key (tile_variant) or bypass the cache."""
+    limit = settings.max_tile_features
+    if settings.tile_cache_mb <= 0:
+        data, truncated = tile(conn, layer, z, x, y, limit)
+        return data, truncated, tile_cache.etag_of(data) or "", None
+    variant = tile_variant(layer, z, limit)
+    found = tile_cache.lookup(conn, layer.name, z, x, y, variant)
+    if found.hit:
+        return found.data, found.truncated, found.etag or "", "hit"
+    data, truncated = tile(conn, layer, z, x, y, limit)
+    tile_cache.keep(conn, layer.name, z, x, y, variant, found.epoch, data, truncated, settings.tile_cache_mb)
+    return data, truncated, tile_cache.etag_of(data) or "", "miss"
