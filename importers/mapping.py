@@ -104,7 +104,10 @@ class Mapping:
             allowed = layer.attribute(attr).values
             bad = [v for v in table.values() if allowed and isinstance(v, str) and v not in allowed]
             if bad:
-                raise MappingError(f"The mapping maps to {bad[0]!r}, which is not a value of {attr}.")
+                raise MappingError(
+                    f"The mapping maps to {bad[0]!r}, which is not a value of {attr}; "
+                    f"its values are: {', '.join(sorted(allowed))}."
+                )
 
 
 def _targets(value: Any) -> list[str]:

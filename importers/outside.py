@@ -40,21 +40,31 @@ def settle(conn: psycopg.Connection, layer: Layer, policy: str, metres: float | 
         return 0
     if policy == "nearest":
         conn.execute(_NEAREST, {"metres": metres})
-        left = conn.execute(_COUNT).fetchone()[0]
-        counts.assigned += found - left
-        if left:
-            report.warnings.append(
-                f"{layer.name}: {left:,} row(s) lie more than {metres:,.0f} m from every neighbourhood; "
-                "they are imported with no neighbourhood."
-            )
+        counts.assigned += found - conn.execute(_COUNT).fetchone()[0]
         return 0
     if policy == "reject":
         for (source_id,) in conn.execute(_REJECT).fetchall():
             report.reject(layer.name, None, source_id, "it lies outside every neighbourhood")
         return found
+    return 0
+
+
+def warn_unassigned(conn: psycopg.Connection, layer: Layer, policy: str, metres: float | None,
+                    report: ImportReport) -> None:  # fmt: skip
+    """Say how many of the rows still to load have no neighbourhood (after every check that may reject rows)."""
+    if not (layer.has_geometry and layer.neighbourhood_scoped):
+        return
+    left = conn.execute(_COUNT).fetchone()[0]
+    if not left:
+        return
+    if policy == "nearest":
+        report.warnings.append(
+            f"{layer.name}: {left:,} row(s) lie more than {metres:,.0f} m from every neighbourhood; "
+            "they are imported with no neighbourhood."
+        )
+        return
     report.warnings.append(
-        f"{layer.name}: {found:,} row(s) lie outside every neighbourhood; they are imported with no neighbourhood "
+        f"{layer.name}: {left:,} row(s) lie outside every neighbourhood; they are imported with no neighbourhood "
         "and show in no neighbourhood's views, indicators or exports (choose to give them the nearest one, "
         "or to reject them)."
     )
-    return 0

@@ -218,6 +218,7 @@ def _load(
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
                 staged -= plausible.reject_implausible(conn, plan.layer, report.source, report)
+                outside.warn_unassigned(conn, plan.layer, options.outside, options.outside_distance, report)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted

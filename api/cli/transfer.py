@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -120,12 +121,11 @@ def import_command(
 
 def _print_import(report: ImportReport) -> None:
     columns = ("read", "new", "updated", "unchanged", "rejected", "repaired", "outside")
-    table = Table("layer", *columns, title=report.file)
+    table = Table(title=report.file, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))  # fits 80 columns
+    for name in ("layer", *columns):  # (how many were given the nearest neighbourhood: the summary line says)
+        table.add_column(name, justify="left" if name == "layer" else "right", no_wrap=True)
     for name, c in report.layers.items():
-        cells = [f"{getattr(c, k):,}" for k in columns]
-        if c.assigned:
-            cells[-1] += f" ({c.assigned:,} → nearest)"
-        table.add_row(name, *cells)
+        table.add_row(name, *(f"{getattr(c, k):,}" for k in columns))
     console.print(table)
     if report.rejected:
         rows = Table("layer", "row", "id", "reason", title="rejected rows (first 20)")
