@@ -13,7 +13,6 @@ import psycopg
 
 from bench import loadgen
 from bench.loadgen import Call, Stats
-from core.db import SESSION_SETTINGS
 
 
 @dataclass
@@ -34,15 +33,12 @@ def http_peer(name: str, base_url: str, paths: Sequence[str], headers: dict[str,
 
 
 def sql_peer(name: str, url: str, statements: Sequence[list[tuple[str, Any]]]) -> Peer:
-    """The limit: Mahalle's own statements for each request, replayed from one psycopg connection per worker
-    with the same session settings as Mahalle's pool."""
+    """The limit: the bench's own statements for each request, run from one psycopg connection per worker with
+    no session settings of its own: the cluster's (``bench.cluster.SETTINGS``), the same as every peer's."""
 
     @asynccontextmanager
     async def make(concurrency: int):
         conns = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in range(concurrency)]
-        for conn in conns:  # the session Mahalle's pool gives every request
-            for name, value in SESSION_SETTINGS.items():
-                await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
         try:
             yield loadgen.sql_replay(conns, "request")
         finally:

@@ -1,5 +1,7 @@
 """Results: one row per scenario and peer, the targets with met/missed, the machine and versions; printed as a
-rich table and written to bench/RESULTS.md."""
+rich table and written to bench/RESULTS.md — only from a clean commit: the run records ``git rev-parse HEAD`` and
+``git status --porcelain``, and from a tree with uncommitted changes it writes elsewhere (``destination``) unless
+asked to (``--allow-dirty``), and then says so at the top of the file."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 import platform
 import re
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -69,6 +72,7 @@ class Results:
     findings: list[Finding] = field(default_factory=list)
     growth: list[tuple[int, str, float | None, float | None]] = field(default_factory=list)  # size, scenario, med, p99
     settings: dict[str, str] = field(default_factory=dict)
+    peers: dict[str, str] = field(default_factory=dict)  # peer → how it was configured, one line
     notes: list[str] = field(default_factory=list)
 
     def row(self, scenario: str, peer: str) -> Row | None:
@@ -123,15 +127,16 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown(res: Results, info: dict[str, str]) -> str:
-    out = [
-        "# Benchmark results",
-        "",
-        "Written by `python -m bench` (`make bench`); every number below comes from one run.",
-        "",
-    ]
+def markdown(res: Results, info: dict[str, str], git: GitState | None = None) -> str:
+    out = ["# Benchmark results", ""]
+    if git is not None and not git.clean:
+        out += [f"> **{UNCOMMITTED}** — {git.describe()}. These figures belong to no commit.", ""]
+    out += ["Written by `python -m bench` (`make bench`); every number below comes from one run.", ""]
     out += ["## Machine and versions", "", _md_table(["", ""], [[k, v] for k, v in info.items()]), ""]
     out += ["## Run settings", "", _md_table(["", ""], [[k, v] for k, v in res.settings.items()]), ""]
+    if res.peers:
+        out += ["## How each peer was configured", ""]
+        out += [f"- **{peer}**: {line}" for peer, line in res.peers.items()] + [""]
     out += [
         "## Targets",
         "",
@@ -162,8 +167,67 @@ def markdown(res: Results, info: dict[str, str]) -> str:
     return "\n".join(out)
 
 
-def write(res: Results, path: Path, info: dict[str, str]) -> None:
-    path.write_text(markdown(res, info), encoding="utf-8")
+def write(res: Results, path: Path, info: dict[str, str], git: GitState | None = None) -> None:
+    path.write_text(markdown(res, info, git), encoding="utf-8")
+
+
+# --- the commit the results belong to -------------------------------------------------------------------
+
+UNCOMMITTED = "From uncommitted changes"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str  # git rev-parse HEAD ("" outside a repository)
+    changes: tuple[str, ...]  # git status --porcelain lines, the results file itself left out
+
+    @property
+    def clean(self) -> bool:
+        return bool(self.commit) and not self.changes
+
+    def describe(self) -> str:
+        if not self.commit:
+            return "not in a git repository"
+        if self.clean:
+            return f"{self.commit} (clean)"
+        shown = ", ".join(c.strip() for c in self.changes[:5]) + (" …" if len(self.changes) > 5 else "")
+        return f"{self.commit} with {len(self.changes)} uncommitted change(s): {shown}"
+
+    def merge(self, later: GitState) -> GitState:
+        """The state over a run: dirty if it was dirty at either end, or HEAD moved under it."""
+        changes = tuple(dict.fromkeys(self.changes + later.changes))
+        if later.commit != self.commit:
+            changes += (f"HEAD moved to {later.commit or '?'} during the run",)
+        return GitState(self.commit, changes)
+
+
+def git_state(repo: Path = REPO, ignore: Sequence[Path] = ()) -> GitState:
+    """HEAD and the uncommitted changes of ``repo`` (untracked files included), leaving out ``ignore`` (the results
+    file a previous run wrote: it changes no figure)."""
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=60)
+
+    head = git("rev-parse", "HEAD")
+    if head.returncode != 0:
+        return GitState("", ())
+    status = git("status", "--porcelain", "--untracked-files=all")
+    skip = set()
+    for path in ignore:
+        if path.resolve().is_relative_to(repo.resolve()):
+            skip.add(path.resolve().relative_to(repo.resolve()).as_posix())
+    lines = [line for line in status.stdout.splitlines() if line.strip()]
+    return GitState(head.stdout.strip(), tuple(line for line in lines if line[3:].strip('"') not in skip))
+
+
+def destination(requested: Path, canonical: Path, git: GitState, allow_dirty: bool, elsewhere: Path) -> Path:
+    """Where the results go: ``requested``, except that the committed results file (``canonical``) is written only
+    from a clean commit; from uncommitted changes it goes to ``elsewhere`` unless ``allow_dirty`` (then the file
+    says at its top that it comes from uncommitted changes)."""
+    if git.clean or allow_dirty or requested.resolve() != canonical.resolve():
+        return requested
+    return elsewhere
 
 
 # --- machine and versions ------------------------------------------------------------------------------
@@ -200,14 +264,12 @@ def _package(name: str) -> str:
         return "not installed"
 
 
-def machine_info(server_versions: dict[str, str] | None = None) -> dict[str, str]:
-    commit = _cmd(["git", "rev-parse", "--short", "HEAD"])
-    dirty = _cmd(["git", "status", "--porcelain"])
+def machine_info(git: GitState, server_versions: dict[str, str] | None = None) -> dict[str, str]:
     info = {
         "date": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {_memory()} memory, {platform.platform()}",
         "load average at start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
-        "Mahalle commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "Mahalle commit": git.describe() if git.clean else f"**{UNCOMMITTED}**: {git.describe()}",
         "Python": platform.python_version(),
         "GDAL (ogr2ogr)": _cmd(["ogr2ogr", "--version"]),
         "tipg": _package("tipg"),

@@ -9,7 +9,13 @@
 5. Mahalle, tipg and pygeoapi as servers: vector tiles, item pages, cost growth, single-feature GET/PATCH (Mahalle
    with its tile cache off, so every tile is made as the peers make theirs); then the tile cache: a kept tile vs a
    minimal ST_AsMVT of the same tile vs its bytes from a file, and the cache's hit rate;
-6. a profile of every missed target; the table on screen and in bench/RESULTS.md.
+6. a profile of every missed target; the table on screen and in bench/RESULTS.md — written only from a clean
+   commit (from uncommitted changes the results go to ``<out>/RESULTS-uncommitted.md``, or, with
+   ``--allow-dirty``, to RESULTS.md marked "From uncommitted changes" at its top).
+
+Every peer runs with the same server settings (``bench.cluster.SETTINGS``, jit off, set once for the cluster), the
+same worker processes and pool size where the server lets them be set; the "limit" peers run the bench's own
+minimal statements (``workload.limit_tile_sql``, ``workload.limit_items_sql``), not Mahalle's.
 """
 
 from __future__ import annotations
@@ -35,12 +41,14 @@ from bench import city, cluster, results, servers, tilecache, transfer, workload
 from bench.findings import Findings
 from bench.measure import Peer, edit_peer, http_peer, measure, sql_peer
 from bench.results import Results, Row, Target, fmt, ratio
+from core.roles import APP_ROLE
 
 HERE = Path(__file__).resolve().parent
 MAIN = "bench_main"
 PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
 RAW_MVT = "raw ST_AsMVT (bench's statement)"
+RAW_ITEMS = "raw json_agg (bench's statement)"
 PARTS = ("import", "export", "tiles", "items", "growth", "edits", "cache")
 
 
@@ -58,6 +66,7 @@ class Config:
     results: Path = HERE / "RESULTS.md"
     profile: bool = True
     keep: bool = False
+    allow_dirty: bool = False  # write RESULTS.md from uncommitted changes, marked so
     only: frozenset[str] = frozenset(PARTS)
 
     @property
@@ -78,6 +87,12 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip profiling missed targets")
     p.add_argument("--keep", action="store_true", help="keep the cluster's data folder afterwards")
     p.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="from uncommitted changes, write bench/RESULTS.md anyway, marked 'From uncommitted changes' (without "
+        "it such a run writes <out>/RESULTS-uncommitted.md and leaves RESULTS.md alone)",
+    )
+    p.add_argument(
         "--only",
         default=",".join(PARTS),
         help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all; the others are skipped)",
@@ -97,6 +112,7 @@ def parse_args(argv: list[str] | None) -> Config:
         results=a.results.resolve(),
         profile=a.profile,
         keep=a.keep,
+        allow_dirty=a.allow_dirty,
         only=only,
     )
 
@@ -145,6 +161,9 @@ class Bench:
 
     def run(self) -> int:
         self.work.mkdir(parents=True, exist_ok=True)
+        git = results.git_state(ignore=[Config.results, self.cfg.results])
+        if not git.clean:
+            self.say(f"[bold red]{results.UNCOMMITTED}[/]: {git.describe()}; {self.where_to(git)}")
         self.res.settings = {
             "scale": f"{self.cfg.scale:,} parcels",
             "seed": str(self.cfg.seed),
@@ -152,9 +171,11 @@ class Bench:
             f"{self.cfg.warmup:g} s warm-up",
             "concurrency": f"{self.cfg.concurrency} clients (tiles, items), {self.cfg.edit_clients} (GET/PATCH)",
             "server processes": f"{self.cfg.workers} uvicorn worker(s) each for Mahalle, tipg and pygeoapi",
+            "server settings": ", ".join(f"{k} = {v}" for k, v in cluster.SETTINGS.items())
+            + " for the whole cluster (ALTER SYSTEM), so for every peer alike",
             "parts": ", ".join(part for part in PARTS if part in self.cfg.only),
         }
-        info = results.machine_info()
+        info = results.machine_info(git)
         try:
             self.say(f"starting a PostGIS cluster in {self.cfg.out / 'pg'}")
             self.bc = cluster.start(self.cfg.out / "pg")
@@ -181,9 +202,28 @@ class Bench:
             self.shutdown()
         info["load average at end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
         results.print_tables(self.res, self.console)
-        results.write(self.res, self.cfg.results, info)
-        self.say(f"wrote {self.cfg.results}")
+        git = git.merge(results.git_state(ignore=[Config.results, self.cfg.results]))
+        info["Mahalle commit"] = results.machine_info(git)["Mahalle commit"]
+        path = self.destination(git)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        results.write(self.res, path, info, git)
+        if git.clean:
+            self.say(f"wrote {path} (commit {git.commit})")
+        elif path == self.cfg.results:
+            self.say(f"wrote {path}, marked [bold red]{results.UNCOMMITTED}[/] ({git.describe()})")
+        else:
+            self.say(f"[bold red]{results.UNCOMMITTED}[/] ({git.describe()}): {self.where_to(git)}")
         return 0
+
+    def destination(self, git: results.GitState) -> Path:
+        elsewhere = self.cfg.out / "RESULTS-uncommitted.md"
+        return results.destination(self.cfg.results, Config.results, git, self.cfg.allow_dirty, elsewhere)
+
+    def where_to(self, git: results.GitState) -> str:
+        path = self.destination(git)
+        if path != self.cfg.results:
+            return f"{self.cfg.results} is written only from a clean commit: the results go to {path} (--allow-dirty)"
+        return f"the results go to {path}, marked '{results.UNCOMMITTED}'"
 
     def server_versions(self) -> dict[str, str]:
         with self.conn("postgres") as conn:
@@ -376,6 +416,26 @@ class Bench:
                 lambda s=start, n=name: self.running.__setitem__(n, s(self.bc, MAIN, self.work, w)),  # type: ignore[operator]
             )
         self.res.notes += NOTES
+        self.describe_peers()
+
+    def describe_peers(self) -> None:
+        """One line per peer, on screen and in RESULTS.md: how it was configured, with the JIT setting a new
+        connection of its role sees (checked, not assumed)."""
+        assert self.bc is not None
+        superuser = self.bc.settings(MAIN)["jit"]
+        jit = {"mahalle": self.bc.settings(MAIN, APP_ROLE)["jit"], "tipg": superuser, "pygeoapi": superuser,
+               "raw": superuser}  # fmt: skip
+        lines = servers.describe(self.cfg.workers, self.cfg.concurrency, jit)
+        unequal = {peer: v for peer, v in jit.items() if v.split()[0] != cluster.SETTINGS["jit"]}
+        if unequal:  # an ALTER ROLE/DATABASE somewhere overrides the cluster's value: the peers would differ
+            self.say(f"[bold red]peers' jit differs from the cluster's:[/] {unequal}")
+            self.res.notes.append(f"The peers do not all run with jit = {cluster.SETTINGS['jit']}: {unequal}")
+        for peer, line in lines.items():
+            if peer in self.running or peer == "raw":
+                self.res.peers[peer] = line
+            else:
+                self.res.peers[peer] = f"not running ({line})"
+            self.say(f"[bold]{peer}[/]: {self.res.peers[peer]}")
 
     def load(self, scenario: str, peers: list[Peer], concurrency: int | None = None) -> dict[str, Any]:
         self.say(f"{scenario}: {', '.join(p.name for p in peers)}")
@@ -405,33 +465,37 @@ class Bench:
         rng = random.Random(self.cfg.seed)
         for z in workload.ZOOMS:
             tiles = workload.tiles(self.whole, z, workload.TILES_PER_ZOOM[z], rng)
-            with self.conn() as conn:
-                statements = [workload.tile_sql(conn, t) for t in tiles]
             peers = [
                 *self.peer("mahalle", [workload.mahalle_tile(t) for t in tiles]),
                 *self.peer("tipg", [workload.tipg_tile(t) for t in tiles]),
-                sql_peer("raw ST_AsMVT", self.url(), statements),
+                sql_peer(RAW_MVT, self.url(), [workload.limit_tile_sql(t) for t in tiles]),
             ]
             scenario = f"vector tiles z{z} ({len(tiles)} tiles)"
             got = self.load(scenario, peers)
-            self.add_rows(scenario, got)
-            self.tile_target(z, scenario, got, tiles, statements)
+            self.add_rows(scenario, got, tile_asks(z))
+            self.tile_target(z, scenario, got, tiles)
 
-    def add_rows(self, scenario: str, got: dict[str, Any]) -> None:
+    def add_rows(self, scenario: str, got: dict[str, Any], asked: dict[str, str] | None = None) -> None:
+        """``asked``: how each peer was asked for the scenario's requests, in the row's note."""
         for peer, by_label in got.items():
             for label, st in by_label.items():
                 name = scenario if label == "request" else f"{scenario} {label}"
-                self.res.rows.append(Row.from_stats(name, peer, st))
+                self.res.rows.append(Row.from_stats(name, peer, st, note=(asked or {}).get(peer, "")))
 
-    def tile_target(self, z: int, scenario: str, got: dict[str, Any], tiles: list, statements: list) -> None:
-        me, tipg, raw = (got.get(n, {}).get("request") for n in ("mahalle", "tipg", "raw ST_AsMVT"))
+    def mahalle_tile_sql(self, tiles: list) -> list:
+        """Mahalle's own statements for the tiles, for the profile of a missed target (EXPLAIN, variants)."""
+        with self.conn() as conn:
+            return [workload.tile_sql(conn, t) for t in tiles]
+
+    def tile_target(self, z: int, scenario: str, got: dict[str, Any], tiles: list) -> None:
+        me, tipg, raw = (got.get(n, {}).get("request") for n in ("mahalle", "tipg", RAW_MVT))
         rps = ratio(me.rps, tipg.rps) if me and tipg else None
         med = ratio(me.median_ms, raw.median_ms) if me and raw else None
         met = None if rps is None or med is None else (rps >= 1.0 and med <= 1.15)
         self.res.targets.append(
             Target(
                 f"tiles z{z}",
-                "req/s ≥ tipg's; median ≤ 1.15× raw ST_AsMVT",
+                "req/s ≥ tipg's; median ≤ 1.15× the bench's own ST_AsMVT (the independent limit)",
                 f"req/s {fmt(rps, 2)}× tipg; median {fmt(med, 2)}× raw",
                 met,
             )
@@ -443,7 +507,7 @@ class Bench:
                     f"Vector tiles z{z}",
                     self.running["mahalle"],
                     [workload.mahalle_tile(t) for t in tiles],
-                    statements,
+                    self.mahalle_tile_sql(tiles),
                     self.cfg.concurrency,
                     {"req/s vs tipg": rps, "median vs raw": med},
                     self.empty_tile_peers(),
@@ -453,12 +517,10 @@ class Bench:
     def empty_tile_peers(self) -> list[Peer]:
         """Every tile peer on a tile far from the city (in the Arctic Ocean)."""
         empty = workload.Tile(16, 0, 0)
-        with self.conn() as conn:
-            statements = [workload.tile_sql(conn, empty)]
         return [
             *self.peer("mahalle", [workload.mahalle_tile(empty)]),
             *self.peer("tipg", [workload.tipg_tile(empty)]),
-            sql_peer("raw ST_AsMVT", self.url(), statements),
+            sql_peer(RAW_MVT, self.url(), [workload.limit_tile_sql(empty)]),
         ]
 
     def bench_cache(self) -> None:
@@ -487,13 +549,13 @@ class Bench:
                 paths = [workload.mahalle_tile(t) for t in tiles]
                 peers = [
                     tilecache.cached_peer("mahalle, cache on", cached.base_url, paths, headers, seen),
-                    sql_peer(RAW_MVT, self.url(), [tilecache.raw_tile_sql(t) for t in tiles]),
+                    sql_peer(RAW_MVT, self.url(), [workload.limit_tile_sql(t) for t in tiles]),
                     http_peer("static tile files (uvicorn)", files.base_url, [tilecache.file_url(t) for t in tiles]),
                     tilecache.file_peer("read the tile's file", root, tiles),
                 ]
                 scenario = f"tile cache z{z} ({len(tiles)} tiles)"
                 got = self.load(scenario, peers)
-                self.add_rows(scenario, got)
+                self.add_rows(scenario, got, {RAW_MVT: tile_asks(z)[RAW_MVT]})
                 self.cache_target(z, got, seen)
         finally:
             cached.stop()
@@ -527,26 +589,26 @@ class Bench:
         import random
 
         boxes = workload.item_boxes(self.core, workload.ITEM_BOXES, random.Random(self.cfg.seed + 1))
-        with self.conn() as conn:
-            statements = [workload.items_sql(conn, b) for b in boxes]
         peers = [
             *self.peer("mahalle", [workload.mahalle_items(b) for b in boxes]),
             *self.peer("tipg", [workload.tipg_items(b) for b in boxes]),
             *self.peer("pygeoapi", [workload.pygeoapi_items(b) for b in boxes]),
-            sql_peer("raw GeoJSON query", self.url(), statements),
+            sql_peer(RAW_ITEMS, self.url(), [workload.limit_items_sql(b) for b in boxes]),
         ]
         scenario = f"items limit={workload.PAGE} + bbox ({len(boxes)} boxes)"
         got = self.load(scenario, peers)
         self.add_rows(scenario, got)
-        me, tipg, pyg = (got.get(n, {}).get("request") for n in ("mahalle", "tipg", "pygeoapi"))
+        me, tipg, pyg, raw = (got.get(n, {}).get("request") for n in ("mahalle", "tipg", "pygeoapi", RAW_ITEMS))
         vs_tipg = ratio(me.rps, tipg.rps) if me and tipg else None
         vs_pyg = ratio(me.rps, pyg.rps) if me and pyg else None
+        vs_raw = ratio(me.median_ms, raw.median_ms) if me and raw else None
         met = None if vs_tipg is None or vs_pyg is None else (vs_tipg >= 1.0 and vs_pyg >= 2.0)
         self.res.targets.append(
             Target(
                 "items",
                 "req/s ≥ tipg's and ≥ 2× pygeoapi's",
-                f"{fmt(vs_tipg, 2)}× tipg, {fmt(vs_pyg, 2)}× pygeoapi",
+                f"{fmt(vs_tipg, 2)}× tipg, {fmt(vs_pyg, 2)}× pygeoapi; median {fmt(vs_raw, 2)}× the bench's own "
+                "json_agg (the independent limit, for information)",
                 met,
             )
         )
@@ -557,11 +619,15 @@ class Bench:
                     "Items",
                     self.running["mahalle"],
                     [workload.mahalle_items(b) for b in boxes],
-                    statements,
+                    self.mahalle_items_sql(boxes),
                     self.cfg.concurrency,
                     {"req/s vs tipg": vs_tipg, "req/s vs pygeoapi": vs_pyg},
                 ),
             )
+
+    def mahalle_items_sql(self, boxes: list) -> list:
+        with self.conn() as conn:
+            return [workload.items_sql(conn, b) for b in boxes]
 
     def bench_growth(self) -> None:
         import random
@@ -710,26 +776,56 @@ NOTES = [
     "pygeoapi have no users and read the table as it is.",
     "All peers read the same table (`public.parcels`) in the same database through the same Unix socket; "
     "every server runs the same number of uvicorn worker processes (`--workers`) with its default access log.",
-    "Raw peer: the exact statements Mahalle runs for each request (captured from `gis.tiles.tile` and "
-    "`gis.features.query_items`), replayed with psycopg (one connection per client, autocommit and "
-    "`jit = off`, as Mahalle's pool).",
+    "Server settings: `jit = off` is set once for the whole cluster (`ALTER SYSTEM`, bench/cluster.py), so "
+    "Mahalle's pool, the raw peer, tipg and pygeoapi all run with the same value (checked from a new connection of "
+    "each peer's role; Mahalle's pool also sets `jit = off` per connection, core/db.py, which changes nothing). "
+    "Pools: Mahalle's and tipg's set to the same size per worker; pygeoapi's PostgreSQL provider has no pool "
+    "setting (SQLAlchemy's default, 5 + 10). The default 4 clients need fewer connections than any of these "
+    "pools holds.",
+    "Raw peers (the independent limit): the bench's own minimal statements, not Mahalle's — for a tile one "
+    "`ST_AsMVT` over the rows in the 64-px-buffered tile's box, simplified by one pixel below z14, every feature "
+    "kept (no reduction of features under a pixel; bench/workload.py `limit_tile_sql`); for an item page one "
+    "`json_agg` of the first 1,000 rows intersecting the box in id order with the number matched "
+    "(`limit_items_sql`). Run with psycopg, one connection per client, autocommit, no session settings of their "
+    "own.",
     "tipg sees the typmod-free `geom` column without help: its catalogue reads `postgis_typmod_type(-1)` as "
     "`Geometry` and falls back to SRID 4326, so no view or table config is needed; `TIPG_DB_TABLES` must be "
     "schema-qualified (`public.parcels`). Its DSN names the socket folder URL-encoded in the host part, because "
     "its settings reject a URL without a host. Tiles are asked with `properties=` so they carry the same "
-    "attributes as Mahalle's (key and label below z14, every attribute from z14), the same 64-px buffer and "
-    "the same 200,000-feature cap; tipg does not simplify low-zoom geometry, Mahalle does (ST_Simplify by a pixel).",
+    "attributes as Mahalle's (key and label below z14, every attribute from z14), the same 64-px buffer "
+    "(`TIPG_TILE_BUFFER`) and the same 200,000-feature cap, and below z14 with `simplify=` one pixel in degrees "
+    "(360° / 2^z / 4096), as Mahalle simplifies by one pixel. What still differs: tipg simplifies with "
+    "ST_SimplifyPreserveTopology + ST_SnapToGrid in lon/lat, Mahalle with ST_Simplify in Web Mercator (collapsed "
+    "parts kept); tipg picks rows by the unbuffered tile, Mahalle by the buffered one (the buffer only clips "
+    "tipg's geometry), and tipg orders its rows by id before its LIMIT.",
     "pygeoapi: its PostgreSQL provider (SQLAlchemy + psycopg2, host = the socket folder) on the same table, "
     "served by its Starlette app under uvicorn; max_items raised to 10,000 so `limit=1000` is honoured.",
     "Tile cache: Mahalle's tile scenarios run with `MAHALLE_TILE_CACHE_MB=0` (every tile made afresh, like the "
     "peers'); the cache part starts a second Mahalle with the cache on, cold, and walks the same kind of tile list "
     "round and round, so after the first pass every answer is a kept tile (`X-Tile-Cache: hit`); its hit rate counts "
     "every answer, warm-up included. Its peers: the bench's own minimal `ST_AsMVT` statement for the tile (rows by "
-    "the buffered tile's box, no simplification), the same bytes as static files served by uvicorn (Starlette's "
-    "StaticFiles, the stack Mahalle runs on) and read from the file in the load generator's process (the floor).",
+    "the buffered tile's box, simplified by a pixel below z14), the same bytes as static files served by uvicorn "
+    "(Starlette's StaticFiles, the stack Mahalle runs on) and read from the file in the load generator's process "
+    "(the floor).",
     "ogr2ogr: import with `-f PostgreSQL --config PG_USE_COPY YES` into a table of its own (with its GiST index), "
     "export with `-f GPKG` from `public.parcels`. Times are whole processes, start to exit.",
 ]
+
+
+def tile_asks(z: int) -> dict[str, str]:
+    """How each peer was asked for a tile of zoom ``z`` (the note of its row)."""
+    from gis.tiles import BUFFER, DETAIL_ZOOM
+
+    low = z < DETAIL_ZOOM
+    attrs = "key and label" if low else "every attribute"
+    return {
+        "mahalle": f"{attrs}; rows in the {BUFFER}-px buffer; "
+        + (servers.mahalle_low_zoom() if low else "not simplified"),
+        "tipg": f"{attrs}; buffer {BUFFER} px, rows by the unbuffered tile; "
+        + (f"simplify={workload.pixel_degrees(z):.2e}° (1 px, lon/lat)" if low else "not simplified"),
+        RAW_MVT: f"bench's ST_AsMVT: {attrs}; rows in the {BUFFER}-px buffer; "
+        + ("ST_Simplify 1 px (Web Mercator)" if low else "not simplified"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """The HTTP servers under test, each its own process on a free loopback port: Mahalle (``mahalle serve``),
 tipg and pygeoapi (uvicorn). The same number of worker processes each, uvicorn's defaults (access log on) for
-all three."""
+all three, the same connection pool size where the server lets it be set (``POOL``), the cluster's settings
+(bench/cluster.py) for all; ``describe`` says how each peer was configured, one line each."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from core.settings import Settings
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
+POOL = (1, 10)  # connections per worker process, least and most: Mahalle's and tipg's defaults, set explicitly
 
 
 @dataclass
@@ -97,7 +99,7 @@ def _wait_ready(server: Server, path: str, timeout: float = 180.0) -> None:
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAHALLE_", "TIPG_", "PYGEOAPI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAHALLE_", "TIPG_", "PYGEOAPI_", "DB_"))}
     env.pop("DATABASE_URL", None)
     return {**env, **extra}
 
@@ -107,14 +109,21 @@ def start_mahalle(
 ) -> Server:
     """``settings``: more MAHALLE_ variables (the tile cache's size)."""
     port = free_port()
-    env = _env({"MAHALLE_DATABASE_URL": db_url, "MAHALLE_LOAD_DEMO": "false", **(settings or {})})
+    env = _env({"MAHALLE_DATABASE_URL": db_url, "MAHALLE_LOAD_DEMO": "false", **mahalle_pool(), **(settings or {})})
     args = [str(BIN / "mahalle"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     return _spawn(name, args, env, workdir, "/health")
 
 
+def mahalle_pool() -> dict[str, str]:
+    return {"MAHALLE_POOL_MIN_SIZE": str(POOL[0]), "MAHALLE_POOL_MAX_SIZE": str(POOL[1])}
+
+
 def tipg_env(bc: BenchCluster, dbname: str, max_tile_features: int) -> dict[str, str]:
-    """tipg pointed at the same table, doing the same work per tile as Mahalle: same feature cap and buffer."""
+    """tipg pointed at the same table, doing the same work per tile as Mahalle: same feature cap and buffer (the
+    simplification is asked per request, bench/workload.py), the same pool size."""
     return {
+        "DB_MIN_CONN_SIZE": str(POOL[0]),  # tipg's PostgresSettings have no prefix
+        "DB_MAX_CONN_SIZE": str(POOL[1]),
         "DATABASE_URL": bc.asyncpg_url(dbname),
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_DB_TABLES": '["public.parcels"]',  # schema-qualified
@@ -209,3 +218,47 @@ def start_pygeoapi(bc: BenchCluster, dbname: str, workdir: Path, workers: int = 
     args = [str(BIN / "python"), "-m", "uvicorn", "pygeoapi.starlette_app:APP", "--host", HOST, "--port", str(port)]
     args += ["--workers", str(workers)]
     return _spawn("pygeoapi", args, env, workdir, "/collections/parcels?f=json")
+
+
+def describe(workers: int, concurrency: int, jit: dict[str, str]) -> dict[str, str]:
+    """One line per peer: how it was configured and how its tiles are asked. ``jit``: the value a new connection
+    of each peer's role sees (bench/cluster.py ``settings``), by peer."""
+    from gis.tiles import BUFFER, DETAIL_ZOOM
+
+    pool = f"{POOL[0]}–{POOL[1]} connections per worker"
+    procs = f"{workers} uvicorn worker process{'es' if workers > 1 else ''}"
+    return {
+        "mahalle": f"`mahalle serve`, {procs}, psycopg pool {pool} (MAHALLE_POOL_MIN/MAX_SIZE) as the application "
+        f"role, jit = {jit['mahalle']} (its pool also sets jit = off per connection: the same value); tile cache off "
+        f"for tiles/items/growth; tiles: rows in the {BUFFER}-px buffer, below z{DETAIL_ZOOM} {mahalle_low_zoom()}, "
+        f"key and label below z{DETAIL_ZOOM}, every attribute from it",
+        "tipg": f"tipg {_version('tipg')}, {procs}, asyncpg pool {pool} (DB_MIN/MAX_CONN_SIZE) as the superuser, "
+        f"jit = {jit['tipg']}; tiles: TIPG_TILE_BUFFER={BUFFER} but rows chosen by the unbuffered tile (tipg's "
+        f"query), `simplify=` one pixel in degrees below z{DETAIL_ZOOM} (ST_SimplifyPreserveTopology + "
+        "ST_SnapToGrid in lon/lat), `properties=` the same attributes as Mahalle's",
+        "pygeoapi": f"pygeoapi {_version('pygeoapi')}, {procs}, SQLAlchemy's default pool (5 + 10 overflow per "
+        f"worker: its PostgreSQL provider offers no pool setting) as the superuser, jit = {jit['pygeoapi']}; items "
+        "only",
+        "raw": f"the bench's own minimal statements (ST_AsMVT: rows in the {BUFFER}-px buffer, ST_Simplify by one "
+        f"pixel below z{DETAIL_ZOOM}, no reduction of tiny features; items: json_agg of the page and the count), "
+        f"psycopg, one connection per client ({concurrency}), no session settings, as the superuser, "
+        f"jit = {jit['raw']}",
+    }
+
+
+def mahalle_low_zoom() -> str:
+    """What Mahalle's own tiles do below the detail zoom (gis/tiles.py), as this checkout has it."""
+    from gis import tiles
+
+    if hasattr(tiles, "LOW_SQL"):
+        return "features under a screen pixel reduced (polygons merged into pixel cells), the rest simplified"
+    return "ST_Simplify by one pixel (Web Mercator, collapsed parts kept)"
+
+
+def _version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "(not installed)"

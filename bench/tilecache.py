@@ -1,7 +1,7 @@
 """The tile cache measured (issue 19): the same tiles as a kept tile served by Mahalle with its cache on, made afresh
-by a minimal ``ST_AsMVT`` statement written for the bench (not Mahalle's), served as static files over HTTP by
-uvicorn, and read from a file in the load generator's own process; and the cache's hit rate under that load (the
-``X-Tile-Cache`` header of every answer, warm-up included)."""
+by the bench's own minimal ``ST_AsMVT`` statement (``workload.limit_tile_sql``, not Mahalle's), served as static
+files over HTTP by uvicorn, and read from a file in the load generator's own process; and the cache's hit rate
+under that load (the ``X-Tile-Cache`` header of every answer, warm-up included)."""
 
 from __future__ import annotations
 
@@ -10,35 +10,16 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import httpx
-from psycopg import sql
 
 from bench import loadgen, servers
 from bench.loadgen import Call, Sample
 from bench.measure import Peer
 from bench.workload import Tile, mahalle_tile
-from gis.tiles import BUFFER, DETAIL_ZOOM, EXTENT
-from layers.catalogue import core_catalogue
 
 ZOOMS = (12, 14)  # where making a tile costs most (z12) and the detail zoom
-
-
-def raw_tile_sql(t: Tile) -> list[tuple[str, Any]]:
-    """The bench's own statement for the tile: rows by the buffered tile's box, clipped and encoded, with the same
-    attributes as Mahalle's tile (key and label below the detail zoom, every attribute from it)."""
-    layer = core_catalogue()["parcels"]
-    names = layer.attribute_names if t.z >= DETAIL_ZOOM else (layer.key_attribute, layer.label_attribute)
-    columns = sql.SQL("").join(sql.SQL("p.{}, ").format(sql.Identifier(n)) for n in dict.fromkeys(names) if n)
-    query = sql.SQL(
-        "SELECT ST_AsMVT(q, 'parcels', {extent}, 'geom', 'id') FROM ("
-        "SELECT p.id, {columns}ST_AsMVTGeom(ST_Transform(p.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), "
-        "{extent}, {buffer}, true) AS geom FROM public.parcels p "
-        "WHERE p.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)) q"
-    ).format(columns=columns, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
-    return [(query.as_string(), {"z": t.z, "x": t.x, "y": t.y, "margin": BUFFER / EXTENT})]
 
 
 def file_path(root: Path, t: Tile) -> Path:

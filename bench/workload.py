@@ -1,5 +1,6 @@
 """The fixed request lists, drawn from the seed: tiles at z12/z14/z16 inside the city, item pages with a bbox,
-feature ids; plus each peer's URL for the same request and the SQL Mahalle runs for it (the raw peer)."""
+feature ids; each peer's URL for the same request; the bench's own minimal statements for it (the independent limit:
+``limit_tile_sql``, ``limit_items_sql``), and the SQL Mahalle runs for it (for the profiles of a missed target)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bench.city import PARCELS, PER_BLOCK, PITCH_X, PITCH_Y, SCHEMA
 from core.crs import offered_crs
 from core.settings import Settings
 from gis.features import query_items, utm_zones
-from gis.tiles import DETAIL_ZOOM, tile
+from gis.tiles import BUFFER, DETAIL_ZOOM, EXTENT, WEB_MERCATOR_HALF, tile
 from layers.catalogue import core_catalogue
 
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -91,11 +92,22 @@ def mahalle_tile(t: Tile) -> str:
     return f"/ogc/collections/parcels/tiles/WebMercatorQuad/{t.z}/{t.y}/{t.x}"
 
 
+def pixel_degrees(z: int) -> float:
+    """One pixel of a zoom-``z`` tile in degrees of longitude (Web Mercator's x is linear in longitude): the
+    tolerance Mahalle simplifies by below the detail zoom (one pixel in metres), in the units tipg's ``simplify``
+    works in (the column's, lon/lat)."""
+    return 360.0 / 2**z / EXTENT
+
+
 def tipg_tile(t: Tile) -> str:
-    # The same attributes as Mahalle's tiles: key and label below the detail zoom, every attribute from it.
+    """Asked like Mahalle: the same attributes (key and label below the detail zoom, every attribute from it) and,
+    below the detail zoom, simplified by one pixel (tipg: ST_SimplifyPreserveTopology + ST_SnapToGrid in lon/lat;
+    Mahalle: ST_Simplify in Web Mercator, collapsed parts kept). The 64-px buffer is tipg's setting
+    (``TIPG_TILE_BUFFER``, bench/servers.py)."""
     layer = PARCELS
     names = layer.attribute_names if t.z >= DETAIL_ZOOM else (layer.key_attribute, layer.label_attribute)
-    return f"/collections/public.parcels/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}?properties={','.join(names)}"
+    path = f"/collections/public.parcels/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}?properties={','.join(names)}"
+    return path if t.z >= DETAIL_ZOOM else f"{path}&simplify={pixel_degrees(t.z)!r}"
 
 
 def mahalle_items(b: BBox) -> str:
@@ -114,7 +126,52 @@ def feature_path(fid: int) -> str:
     return f"/ogc/collections/parcels/items/{fid}"
 
 
-# --- the SQL Mahalle runs for a request --------------------------------------------------------------
+# --- the independent limit: the bench's own minimal statements -----------------------------------------
+
+
+def limit_tile_sql(t: Tile) -> list[tuple[str, Any]]:
+    """The bench's own statement for a tile, not Mahalle's: rows by the tile's box grown by the 64-px buffer,
+    clipped and encoded, with the same attributes as Mahalle's tile (key and label below the detail zoom, every
+    attribute from it) and, below the detail zoom, simplified by one pixel; every feature is kept, however small
+    (whatever Mahalle's own low-zoom rules drop or merge, gis/tiles.py). No feature cap: the bench's tiles stay under
+    Mahalle's 200,000 (a z12 tile of the 1,000,000-parcel city holds about 58,000)."""
+    layer = PARCELS
+    names = layer.attribute_names if t.z >= DETAIL_ZOOM else (layer.key_attribute, layer.label_attribute)
+    columns = sql.SQL("").join(sql.SQL("p.{}, ").format(sql.Identifier(n)) for n in dict.fromkeys(names) if n)
+    geom = sql.SQL("ST_Transform(p.geom, 3857)")
+    if t.z < DETAIL_ZOOM:
+        geom = sql.SQL("ST_Simplify({}, %(pixel)s, true)").format(geom)
+    query = sql.SQL(
+        "SELECT ST_AsMVT(q, 'parcels', {extent}, 'geom', 'id') FROM ("
+        "SELECT p.id, {columns}ST_AsMVTGeom({geom}, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), "
+        "{extent}, {buffer}, true) AS geom FROM public.parcels p "
+        "WHERE p.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)) q"
+    ).format(columns=columns, geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
+    pixel = 2 * WEB_MERCATOR_HALF / 2**t.z / EXTENT
+    return [(query.as_string(), {"z": t.z, "x": t.x, "y": t.y, "margin": BUFFER / EXTENT, "pixel": pixel})]
+
+
+def limit_items_sql(b: BBox) -> list[tuple[str, Any]]:
+    """The bench's own statement for an item page, not Mahalle's: the first ``PAGE`` parcels intersecting the box
+    (the meaning of ``bbox``) in id order as one GeoJSON FeatureCollection built by ``json_agg`` (the same properties,
+    geometry to 9 digits) and the number matched, as Mahalle's page carries it."""
+    layer = PARCELS
+    props = sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(n)) for n in layer.property_types())
+    query = sql.SQL(
+        "WITH box AS (SELECT ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) AS env) "
+        "SELECT json_build_object('type', 'FeatureCollection', "
+        "'numberMatched', (SELECT count(*) FROM public.parcels c, box WHERE ST_Intersects(c.geom, box.env)), "
+        "'features', coalesce(json_agg(json_build_object('type', 'Feature', 'id', p.id, "
+        "'geometry', ST_AsGeoJSON(p.geom, 9)::json, 'properties', (SELECT to_json(r) FROM (SELECT {props}) r)) "
+        "ORDER BY p.id), '[]'::json))::text "
+        "FROM (SELECT t.* FROM public.parcels t, box WHERE ST_Intersects(t.geom, box.env) ORDER BY t.id "
+        "LIMIT %(limit)s) p"
+    ).format(props=props)
+    w, s, e, n = b
+    return [(query.as_string(), {"w": w, "s": s, "e": e, "n": n, "limit": PAGE})]
+
+
+# --- the SQL Mahalle runs for a request (profiles of a missed target) ----------------------------------
 
 
 class Recorder:
