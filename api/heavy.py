@@ -49,6 +49,10 @@ class ImportsBusy(Busy):
     """Every import slot (``MAHALLE_IMPORT_CONCURRENCY``) is taken."""
 
 
+class UploadTooSlow(MahalleError):
+    """An upload did not arrive within ``MAHALLE_UPLOAD_TIMEOUT_S``."""
+
+
 class OverBudget(MahalleError):
     """The request ran past its time budget and was stopped; ``retry_after``: seconds to wait."""
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import etag
-from api.heavy import RETRY_OVER_BUDGET_S, Busy, ImportsBusy, OverBudget
+from api.heavy import RETRY_OVER_BUDGET_S, Busy, ImportsBusy, OverBudget, UploadTooSlow
 from api.identity.db_login import LoginError
 from api.ogc.media import NotAcceptable
 from core.crs import UnsupportedCRS
@@ -145,6 +145,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     Busy: Problem(503, "The server is busy with other reports", headers=_retry_after),
     ImportsBusy: Problem(503, "The server is busy with other imports", headers=_retry_after),
     OverBudget: Problem(503, "The request took too long", headers=_retry_after),
+    UploadTooSlow: Problem(408, "The upload took too long"),
 }
 
 

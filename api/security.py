@@ -39,7 +39,7 @@ from web import csp
 log = logging.getLogger("mahalle.api")
 MB = 1024 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-UPLOAD_ROUTES = frozenset({("POST", "/imports"), ("POST", "/field/checkin")})
+UPLOAD_ROUTES = frozenset({("POST", "/imports"), ("POST", "/imports/preview"), ("POST", "/field/checkin")})
 MULTIPART_OVERHEAD = MB  # the form fields and boundaries around the uploaded file
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 REFERRER_POLICY = "same-origin"

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         description="Vector tiles kept in the database (an unlogged table) up to this size, the oldest dropped "
         "first; edits drop exactly the tiles they touch. 0: every tile is made afresh.",
     )
+    upload_timeout_s: int = Field(
+        default=900, ge=1, description="An upload (import, preview, check-in) must arrive within this (408)."
+    )
     max_upload_mb: int = Field(default=200, description="Largest file accepted by an upload (413 above).")
     files_dir: Path | None = Field(
         default=None, description="Where photos and uploads in progress are kept; unset: data_dir/files."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ FORMAT_NAMES = {
     "fgb": "FlatGeobuf",
     "osm": "OpenStreetMap",
     "zip": "zip archive",
+    "vrt": "a GDAL virtual dataset (which points at other files; never read from an upload)",
 }
 TABLE_FORMATS = ("csv", "xlsx")
 DATA_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".fgb")
@@ -119,17 +121,79 @@ def sniff(path: Path) -> str | None:
     if b"OSMHeader" in head[:64]:
         return "osm"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"<ogrvrtdatasource" in head.lower():  # GDAL would open the files it names, whatever the name says
+        return "vrt"
     if text.startswith(b"{") or text.startswith(b"["):
         return "geojson"
     if text.startswith(b"<"):
-        return "osm" if b"<osm" in head else "kml" if b"<kml" in head or b"opengis.net/kml" in head else "xml"
+        return {"osm": "osm", "kml": "kml"}.get(_xml_root(text), "xml")
     if head and b"\x00" not in head:
         return "csv"
     return None
 
 
+# What may come before an XML document's root element: the declaration, comments, processing instructions, a
+# DOCTYPE (without an internal subset: none of the formats read here has one).
+_XML_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*>)", re.S | re.I)
+_XML_ROOT = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+
+
+def _xml_root(text: bytes) -> str | None:
+    """The local name of the root element (``kml`` for ``<kml>`` or ``<kml:kml>``), lower case."""
+    at = 0
+    while prolog := _XML_PROLOG.match(text, at):
+        if prolog.end() == at:
+            break
+        at = prolog.end()
+    root = _XML_ROOT.match(text, at)
+    return root.group(1).decode("ascii").lower() if root else None
+
+
+# A GeoJSON "crs" given as a link makes GDAL fetch the address it names (RFC 7946 has no "crs" at all).
+_LINKED_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*?"(?:href|link|url)"', re.I)
+
+
+def _refuse_linked_crs(path: Path, name: str) -> None:
+    """Read the whole file (in overlapping chunks): a linked CRS anywhere is refused."""
+    overlap, tail = 4096, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            window = tail + chunk
+            if _LINKED_CRS.search(window):
+                raise FileProblem(
+                    f"{name}: its coordinate system is given as a link to an address; Mahalle does not fetch it. "
+                    'Remove the "crs" member (GeoJSON is longitude/latitude) or give the CRS by name (EPSG:…).'
+                )
+            tail = window[-overlap:]
+
+
+_offline_lock = threading.Lock()
+_offline_users = 0
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """GDAL with no way out to the network while it reads an upload: its HTTP requests go to a proxy that is
+    not there (a format that names an address — a linked CRS, a remote file — must never make the server fetch
+    it). Process-wide, so counted: the last reader out gives GDAL its settings back."""
+    global _offline_users
+    with _offline_lock:
+        if _offline_users == 0:
+            pyogrio.set_gdal_config_options({"GDAL_HTTP_PROXY": "127.0.0.1:9", "GDAL_HTTP_TIMEOUT": "1"})
+        _offline_users += 1
+    try:
+        yield
+    finally:
+        with _offline_lock:
+            _offline_users -= 1
+            if _offline_users == 0:
+                pyogrio.set_gdal_config_options({"GDAL_HTTP_PROXY": None, "GDAL_HTTP_TIMEOUT": None})
+
+
 def _expect(path: Path, name: str, wanted: str) -> None:
     found = sniff(path)
+    if found == "geojson" and wanted == "geojson":
+        _refuse_linked_crs(path, name)
     if found == wanted or (wanted == "xlsx" and found == "zip"):
         return
     described = FORMAT_NAMES.get(found or "", "unreadable or binary data") if path.stat().st_size else "empty"
@@ -172,7 +236,7 @@ def precheck(path: Path, limits: archive.ImportLimits, name: str) -> str:
     if fmt is None:
         raise FileProblem(f"{name}: unknown file type {path.suffix or '(no extension)'}; {supported()}.")
     _expect(path, name, fmt if fmt != "kmz" else "zip")
-    if fmt in ("zip", "kmz"):
+    if fmt in ("zip", "kmz", "xlsx"):  # a workbook is a zip too: the same limits on what it unpacks to
         archive.check_archive(path, limits, name)
     return fmt
 
@@ -436,11 +500,17 @@ def coordinate_candidates(fields: list[str]) -> dict[str, list[str]]:
 
 
 def coordinate_columns(
-    name: str, fields: list[str], x_field: str | None = None, y_field: str | None = None
+    name: str, fields: list[str], x_field: str | None = None, y_field: str | None = None, wkt_field: str | None = None
 ) -> Coordinates:
-    """The coordinate columns of a table: the ones named (``--x-field``/``--y-field``), else a guess made only
-    when it is unambiguous — one WKT column, or else one x/y pair whose names belong together (lon/lat,
-    longitude/latitude, x/y …; never X with Latitude)."""
+    """The coordinate columns of a table: the ones named (``--x-field``/``--y-field``, or ``--wkt-field``), else a
+    guess made only when it is unambiguous — one WKT column, or else one x/y pair whose names belong together
+    (lon/lat, longitude/latitude, x/y …; never X with Latitude)."""
+    if wkt_field:
+        if x_field or y_field:
+            raise FileProblem(f"{name}: name either the x and y columns or a WKT column, not both.")
+        if wkt_field not in fields:
+            raise FileProblem(f"{name}: there is no column {wkt_field!r}; its columns are: {', '.join(fields)}.")
+        return Coordinates(wkt=wkt_field)
     if x_field or y_field:
         if not (x_field and y_field):
             raise FileProblem(f"{name}: name both coordinate columns (x and y), not only one.")
@@ -459,8 +529,9 @@ def coordinate_columns(
         seen = [f"{x}/{y}" for x, y in pairs] + found["wkt"]
         seen = seen or found["x"] + found["y"]
         raise FileProblem(
-            f"{name}: which columns hold the coordinates is not clear (it has {', '.join(seen)}); name them "
-            "(--x-field and --y-field, with --crs for projected ones such as UTM)."
+            f"{name}: which columns hold the coordinates is not clear (it has {', '.join(seen)}); name the x and "
+            "y columns (--x-field/--y-field on the command line), and the coordinate system for projected ones "
+            "such as UTM."
         )
     raise FileProblem(
         f"{name}: no coordinates found; give longitude/latitude columns (lon, lat) "

@@ -48,6 +48,7 @@ class ImportOptions:
     name: str | None = None  # the file's name as the user knows it (uploads)
     x_field: str | None = None  # a table's coordinate columns (CSV, XLSX); guessed only when unambiguous
     y_field: str | None = None
+    wkt_field: str | None = None  # or the column holding each row's shape as WKT
     outside: str = "keep"  # rows in no neighbourhood: keep (unassigned), nearest (within a distance) or reject
     outside_distance: float | None = None  # metres, for "nearest"
 
@@ -180,7 +181,7 @@ def run_import(
     started = time.monotonic()
     limits = limits or ImportLimits()
     progress = progress or (lambda done, total, what: None)
-    with tempfile.TemporaryDirectory(prefix="mahalle-import-") as work:
+    with files.offline(), tempfile.TemporaryDirectory(prefix="mahalle-import-") as work:
         source = files.open_source(Path(path), Path(work), limits, options.name, options.encoding, options.layer)
         default_source = "osm" if source.format == "osm" else f"file:{source.name}"
         report = ImportReport(source.name, source.format, options.source or default_source, options.dry_run)
@@ -303,7 +304,7 @@ def _file_plan(
     report.crs[sl.name] = crs.to_string()
     where = None
     if source.format in files.TABLE_FORMATS:
-        where = files.coordinate_columns(what, sl.fields, options.x_field, options.y_field)
+        where = files.coordinate_columns(what, sl.fields, options.x_field, options.y_field, options.wkt_field)
         report.coordinates[sl.name] = {"x": where.x, "y": where.y, "wkt": where.wkt}
     id_field = options.id_field or options.mapping.id_field or ("uid" if "uid" in sl.fields else None)
     report.id_field[sl.name] = id_field

@@ -65,6 +65,7 @@ def import_command(
     ] = False,
     x_field: Annotated[str | None, typer.Option(help="CSV/XLSX column of the x (longitude or easting)")] = None,
     y_field: Annotated[str | None, typer.Option(help="CSV/XLSX column of the y (latitude or northing)")] = None,
+    wkt_field: Annotated[str | None, typer.Option(help="CSV/XLSX column of each row's shape as WKT")] = None,
     outside: Annotated[
         str, typer.Option(help="Rows in no neighbourhood: keep (unassigned), nearest (--outside-distance), reject")
     ] = "keep",
@@ -92,6 +93,7 @@ def import_command(
             skip_rejected=skip_rejected,
             x_field=x_field,
             y_field=y_field,
+            wkt_field=wkt_field,
             outside=outside,
             outside_distance=outside_distance,
         )

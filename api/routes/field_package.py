@@ -8,6 +8,7 @@ rules and permit triggers what comes back).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from starlette.datastructures import UploadFile
 
 from api.auth import permit, principal_of
 from api.deps import get_actor, get_catalogue, get_conn
-from api.heavy import HeavyConn
+from api.heavy import HeavyConn, UploadTooSlow
 from api.schemas import problems
 from core.errors import InvalidInput, PayloadTooLarge
 from core.i18n import LANGUAGES
@@ -94,25 +95,36 @@ def _safe(code: str) -> str:
 
 async def _received(request: Request) -> AsyncIterator[tuple[Path, str]]:
     """The uploaded GeoPackage saved in a temporary folder, removed once the answer is sent: the request's body, or
-    its multipart field ``file``; refused past the upload limit while it streams."""
-    limit = ImportLimits().max_file_bytes
+    its multipart field ``file``; refused past the upload limit while it streams, and when it does not arrive within
+    ``MAHALLE_UPLOAD_TIMEOUT_S`` (408)."""
+    seconds = request.app.state.settings.upload_timeout_s
     folder = Path(tempfile.mkdtemp(prefix="mahalle-checkin-"))
     try:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype == "multipart/form-data":
-            form = await request.form(max_files=1, max_fields=5)
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidInput("send the GeoPackage as the multipart field 'file', or as the request body", "file")
-            name = Path(upload.filename or "").name or "checkin.gpkg"
-            chunks = _upload_chunks(upload)
-        else:
-            name, chunks = "checkin.gpkg", request.stream()
-        path = folder / "checkin.gpkg"
-        await _save(chunks, path, limit)
-        yield path, name
+        try:
+            async with asyncio.timeout(seconds):
+                name = await _take(request, folder / "checkin.gpkg")
+        except TimeoutError:
+            raise UploadTooSlow(f"The upload did not arrive within {seconds} s; send it again.") from None
+        yield folder / "checkin.gpkg", name
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _take(request: Request, path: Path) -> str:
+    """Save the request's GeoPackage at ``path``; the name the user gave it."""
+    limit = ImportLimits().max_file_bytes
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("send the GeoPackage as the multipart field 'file', or as the request body", "file")
+        name = Path(upload.filename or "").name or "checkin.gpkg"
+        chunks = _upload_chunks(upload)
+    else:
+        name, chunks = "checkin.gpkg", request.stream()
+    await _save(chunks, path, limit)
+    return name
 
 
 async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:

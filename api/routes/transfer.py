@@ -9,11 +9,13 @@ in a temporary folder and streams it back; the temporary file is removed once se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import shutil
 import tempfile
 import threading
+import unicodedata
 import uuid
 from dataclasses import fields
 from datetime import UTC, date, datetime
@@ -30,7 +32,7 @@ from starlette.datastructures import UploadFile
 
 from api.auth import permit, principal_of
 from api.deps import get_actor, get_catalogue, get_conn
-from api.heavy import HeavyConn, ImportsBusy
+from api.heavy import HeavyConn, ImportsBusy, UploadTooSlow
 from core.errors import InvalidInput, MahalleError, NotFound, PayloadTooLarge
 from gis.export import FORMATS, ExportOptions, choose_layers, export, output_name, parse_bbox, parse_list
 from importers import files, jobs, preview
@@ -44,6 +46,7 @@ CHUNK = 1 << 20
 # The form fields of an upload: the import options (importers.jobs.IMPORT_PARAMS), flags sent as true/false.
 FLAG_FIELDS = tuple(f.name for f in fields(ImportOptions) if f.type in (bool, "bool"))
 TEXT_FIELDS = tuple(name for name in jobs.IMPORT_PARAMS if name not in FLAG_FIELDS)
+MAX_NAME_BYTES = 1000  # the file's name as the user knows it (kept in the job; saved under a name of ours)
 
 
 @router.post(
@@ -58,25 +61,31 @@ async def create_import(
     actor: Annotated[str, Depends(get_actor)],
 ) -> JSONResponse:
     limits = ImportLimits()
-    slot: threading.Semaphore = request.app.state.import_slots
-    if not slot.acquire(blocking=False):  # each job holds connections of its own for its whole run
-        raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
+    path, options = await _receive(request, limits)
+    slot = _take_slot(request, path)
     try:
-        return await _accept_import(request, conn, actor, limits, slot)
+        return await _accept_import(request, conn, actor, path, options, slot)
     except BaseException:
         slot.release()
+        shutil.rmtree(path.parent, ignore_errors=True)
         raise
+
+
+def _take_slot(request: Request, path: Path) -> threading.Semaphore:
+    """One of the server's import slots (each job holds connections of its own for its whole run), taken once
+    the upload is in: a slow sender never holds one. None free: 503, and the upload is removed."""
+    slot: threading.Semaphore = request.app.state.import_slots
+    if not slot.acquire(blocking=False):
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
+    return slot
 
 
 async def _accept_import(
-    request: Request, conn: psycopg.Connection, actor: str, limits: ImportLimits, slot: threading.Semaphore
-) -> JSONResponse:
-    path, options = await _receive(request, limits)
-    try:
-        job_id = await run_in_threadpool(jobs.create_import, conn, options.name or path.name, options, actor)
-    except BaseException:
-        shutil.rmtree(path.parent, ignore_errors=True)
-        raise
+    request: Request, conn: psycopg.Connection, actor: str, path: Path, options: ImportOptions,
+    slot: threading.Semaphore,
+) -> JSONResponse:  # fmt: skip
+    job_id = await run_in_threadpool(jobs.create_import, conn, options.name or path.name, options, actor)
     url = request.app.state.pool.conninfo
     href = str(request.url_for("get_import", job_id=str(job_id)))
     body = {"id": str(job_id), "status": "queued", "links": [{"rel": "monitor", "href": href}]}
@@ -88,7 +97,24 @@ async def _accept_import(
 
 async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, ImportOptions]:
     """The uploaded file saved in a folder of its own (the caller removes it) and the import options of the form;
-    the cheap checks (size, type, content) are made here, so a bad file is refused before any work."""
+    the cheap checks (size, type, content) are made here, so a bad file is refused before any work. The upload
+    must arrive within ``MAHALLE_UPLOAD_TIMEOUT_S`` (408 otherwise)."""
+    seconds = request.app.state.settings.upload_timeout_s
+    folder = Path(tempfile.mkdtemp(prefix="mahalle-upload-", dir=_upload_root(request)))
+    try:
+        async with asyncio.timeout(seconds):
+            path, options = await _read_upload(request, limits, folder)
+        await run_in_threadpool(files.precheck, path, limits, options.name or path.name)
+    except TimeoutError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UploadTooSlow(f"The upload did not arrive within {seconds} s; send it again.") from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path, options
+
+
+async def _read_upload(request: Request, limits: ImportLimits, folder: Path) -> tuple[Path, ImportOptions]:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_file_bytes + CHUNK:
         raise PayloadTooLarge(f"The upload is {int(declared) / 1048576:.1f} MB; the limit is {_mb(limits)} MB.")
@@ -99,15 +125,12 @@ async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, Import
     name = Path(upload.filename).name
     if name in ("", ".", ".."):
         raise InvalidInput(f"{upload.filename!r} is not a file name; send the file with its own name.", "file")
+    if len(name.encode()) > MAX_NAME_BYTES or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput(f"The file's name must be text (no control characters) of at most {MAX_NAME_BYTES} bytes; "
+                           "rename it.", "file")  # fmt: skip
     options = _options(form, name)
-    folder = Path(tempfile.mkdtemp(prefix="mahalle-upload-", dir=_upload_root(request)))
-    try:
-        path = folder / name
-        await _save(upload, path, limits)
-        await run_in_threadpool(files.precheck, path, limits, options.name or path.name)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    path = folder / _disk_name(name)
+    await _save(upload, path, limits)
     return path, options
 
 
@@ -118,16 +141,12 @@ async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, Import
 )
 async def preview_import(request: Request, catalogue: Annotated[Catalogue, Depends(get_catalogue)]) -> dict[str, Any]:
     limits = ImportLimits()
-    slot: threading.Semaphore = request.app.state.import_slots
-    if not slot.acquire(blocking=False):  # reading an upload is an import's first step: it shares their slots
-        raise ImportsBusy("Other imports are running on this server; send the file again in a moment.")
+    path, options = await _receive(request, limits)
+    slot = _take_slot(request, path)  # reading an upload is an import's first step: it shares their slots
     try:
-        path, options = await _receive(request, limits)
-        try:
-            return await run_in_threadpool(preview.preview, catalogue, path, options, limits)
-        finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
+        return await run_in_threadpool(preview.preview, catalogue, path, options, limits)
     finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
         slot.release()
 
 
@@ -144,6 +163,18 @@ def list_imports(
     principal = principal_of(request)
     mine = None if principal.holds("admin", everywhere=True) else principal.name
     return [_plain(job) for job in jobs.list_imports(conn, mine, limit)]
+
+
+def _disk_name(name: str) -> str:
+    """The upload's name on disk: the user's (GDAL names a CSV's or GeoJSON's layer after it), cut to what a file
+    system takes (255 bytes), its suffix kept (it says the format); the user's whole name stays the file's name in
+    the job and its report."""
+    clean = name
+    suffix = Path(clean).suffix[:16]
+    stem = clean[: len(clean) - len(Path(clean).suffix)] if Path(clean).suffix else clean
+    while len((stem + suffix).encode()) > 200:
+        stem = stem[:-1]
+    return (stem or "upload") + suffix
 
 
 def _mb(limits: ImportLimits) -> int:
@@ -174,8 +205,10 @@ def _options(form: Any, name: str) -> ImportOptions:
         raw = form.get("mapping")
         try:
             data = json.loads(raw if isinstance(raw, str) else raw.file.read())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
             raise MappingError(f"The mapping is not valid JSON ({exc}).") from None
+        except RecursionError:
+            raise MappingError("The mapping is not valid JSON (nested too deeply).") from None
         mapping = Mapping.from_json(data)
     return ImportOptions(mapping=mapping, name=name, **text, **flags)
 

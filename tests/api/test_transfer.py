@@ -192,7 +192,7 @@ def test_cli_import_dry_run_then_import_then_export(db_url, conn, tmp_path, monk
     assert unknown.exit_code == 1 and "There is no layer named 'nope'" in unknown.output
 
 
-def test_an_upload_beyond_the_running_imports_is_503_before_it_is_read(client):
+def test_an_upload_beyond_the_running_imports_is_503_and_leaves_nothing(client, tmp_path):
     import threading
 
     client.app.state.import_slots = threading.BoundedSemaphore(1)
@@ -200,6 +200,7 @@ def test_an_upload_beyond_the_running_imports_is_503_before_it_is_read(client):
     busy = upload(client, b'{"type": "FeatureCollection", "features": []}')
     assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
     assert busy.json()["title"] == "The server is busy with other imports"
+    assert list((tmp_path / "data" / "uploads").iterdir()) == []  # the upload it read is gone
     client.app.state.import_slots.release()
     assert upload(client, b"not json at all").status_code in (202, 422)  # the slot is free again
 

@@ -49,7 +49,7 @@ def in_band() -> list[str]:
 
 def test_a_csv_with_two_pairs_of_coordinate_columns_is_not_guessed(conn):
     # Before: X (projected) was paired with Latitude and every row was rejected.
-    with pytest.raises(FileProblem, match=r"not clear \(it has Longitud/Latitude, X/Y\).*--x-field and --y-field"):
+    with pytest.raises(FileProblem, match=r"not clear \(it has Longitud/Latitude, X/Y\).*--x-field/--y-field"):
         load(conn, GEORGIA, "service_points", mapping=SERVICES, dry_run=True)
 
 
@@ -163,3 +163,22 @@ def test_a_distance_for_the_nearest_neighbourhood_is_required_and_bounded():
         ImportOptions(layer="assets", outside="nearest", outside_distance=-3)
     with pytest.raises(InvalidInput, match="one of keep, nearest, reject"):
         ImportOptions(layer="assets", outside="drop")
+
+
+def test_a_named_wkt_column_is_read_whatever_else_the_table_has(conn, tmp_path):
+    # Two WKT-looking columns and a lon/lat pair: nothing is guessed; the named column is read.
+    rows = [["geometry", "wkt", "lon", "lat", "AreaKey"]]
+    rows += [
+        [f"POINT({x} {y})", "POINT(0 0)", "0", "0", key] for key, x, y in (("1", -84.39, 33.75), ("2", -81.09, 32.08))
+    ]  # fmt: skip  (Atlanta, Savannah)
+    path = tmp_path / "cities.csv"
+    path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+    with pytest.raises(FileProblem, match="not clear"):
+        load(conn, path, "service_points", mapping=SERVICES, dry_run=True)
+    with pytest.raises(FileProblem, match="either the x and y columns or a WKT column"):
+        load(conn, path, "service_points", mapping=SERVICES, wkt_field="geometry", x_field="lon", y_field="lat")
+    report = load(conn, path, "service_points", mapping=SERVICES, wkt_field="geometry", id_field="AreaKey")
+    assert report.coordinates == {"cities": {"x": None, "y": None, "wkt": "geometry"}}
+    assert {"wkt", "lon", "lat"} <= set(report.unused_fields["service_points"])
+    placed = conn.execute("SELECT source_id, ST_X(geom), ST_Y(geom) FROM service_points ORDER BY source_id").fetchall()
+    assert placed == [("1", -84.39, 33.75), ("2", -81.09, 32.08)]

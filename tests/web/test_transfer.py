@@ -60,8 +60,8 @@ def open_view(s: Session) -> Page:
     return page
 
 
-def counts(page: Page, box: str) -> dict[str, str]:
-    row = page.locator(f"{box} .transfer-counts tbody tr[data-layer='assets']")
+def counts(page: Page, box: str, layer: str = "assets") -> dict[str, str]:
+    row = page.locator(f"{box} .transfer-counts tbody tr[data-layer='{layer}']")
     cells = row.locator("td[data-count]")
     return {cells.nth(i).get_attribute("data-count"): cells.nth(i).inner_text() for i in range(cells.count())}
 
@@ -325,3 +325,98 @@ def test_a_failed_import_without_a_report_says_why(session: Session, api: httpx.
         page.locator(f"#history-table tr[data-job='{rejected['id']}'] .report-link").click()
     report = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert report["layers"]["assets"]["rejected"] == 1 and report["committed"] is False
+
+
+GEORGIA = Path(__file__).resolve().parents[1] / "data" / "libpysal" / "georgia" / "GData_utm.csv"
+
+
+@pytest.fixture
+def georgia_halves(web_db: str) -> Iterator[None]:
+    """Two neighbourhoods covering Georgia (as tests/importers/test_third_party.py adds them), so that the rule
+    near_neighbourhoods keeps its service points; taken away after the test (a dry run writes nothing)."""
+    codes = ("GA-S", "GA-N")
+    with psycopg.connect(web_db, autocommit=True) as conn:
+        for code, south, north in ((codes[0], 30, 32.47), (codes[1], 32.53, 35.5)):
+            conn.execute(
+                "INSERT INTO neighbourhoods (code, name, geom) "
+                "VALUES (%s, %s, ST_Multi(ST_Segmentize(ST_MakeEnvelope(-86, %s, -80, %s, 4326), 0.01)))",
+                (code, code, south, north),
+            )
+    yield
+    with psycopg.connect(web_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM neighbourhoods WHERE code = ANY(%s)", [list(codes)])
+
+
+def settled(page: Page) -> None:
+    """Wait until the preview asked again after a change has come back."""
+    page.wait_for_function("document.querySelector('#import-step-preview').getAttribute('aria-busy') === 'false'")
+
+
+def test_a_table_with_unclear_coordinates_and_no_category_can_be_imported(session: Session, georgia_halves, tmp_path):
+    """The Georgia counties CSV into the service points: its two pairs of coordinate columns are not guessed; once the
+    planner names X/Y and the UTM zone the preview asks again and the problem is gone. The file has no category (a
+    required attribute): one given for every row lets the dry run pass; a value the server refuses says why."""
+    csv = tmp_path / "GData_utm.csv"
+    csv.write_bytes(GEORGIA.read_bytes())
+    page = open_view(session)
+    page.select_option("#import-layer", "service_points")
+    page.evaluate(
+        """([text]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([text], "GData_utm.csv", { type: "text/csv" }));
+            const drop = new DragEvent("drop", { dataTransfer: data, bubbles: true });
+            document.querySelector("#import-drop").dispatchEvent(drop);
+        }""",
+        [csv.read_text(encoding="utf-8")],
+    )
+    page.locator("#import-coordinates").wait_for(timeout=20000)
+    problems = page.locator("#import-problems")
+    unclear = problems.inner_text()
+    assert "not clear" in unclear and "X/Y" in unclear, unclear
+    assert "--crs" not in unclear and "coordinate system" in unclear, unclear  # words for the web and the command line
+    assert page.locator("#import-x").input_value() == "" and page.locator("#import-y").input_value() == ""
+
+    page.select_option("#import-x", "X")
+    page.select_option("#import-y", "Y")
+    page.fill("#import-crs", "EPSG:26916")
+    page.locator("#import-crs").press("Tab")  # leaving the field: the preview is asked again
+    settled(page)
+    assert page.locator("#import-problems").count() == 0  # "not clear" and the CRS's: gone
+    assert page.locator("#import-x").input_value() == "X" and page.locator("#import-y").input_value() == "Y"
+    assert page.locator("#import-crs").input_value() == "EPSG:26916"
+    assert page.locator("#import-mapping tr[data-field='X'] td.targets").inner_text() == "coordinates"
+    sent = [u for u in session.requests if urlsplit(u).path == "/imports/preview"]
+    assert len(sent) >= 2, sent
+
+    # Same value for every row: the attributes no field fills, the required category first.
+    defaults = page.locator("#import-defaults")
+    first = defaults.locator(".field-row").first
+    assert first.get_attribute("data-attribute") == "category" and first.locator("span").inner_text() == "Category *"
+    assert defaults.locator(".field-row[data-attribute='name']").count() == 1
+    page.locator("#import-mapping tr[data-field='AreaKey'] select.target-main").select_option("name")
+    assert defaults.locator(".field-row[data-attribute='name']").count() == 0  # a field fills it now
+    assert defaults.locator(".field-row").first.get_attribute("data-attribute") == "category"
+    category = page.locator("#import-default-category")
+    assert "Clinic / health centre" in category.locator("option").all_inner_texts()
+
+    # A value the server refuses: the dry run fails with its reason.
+    category.select_option("clinic")
+    page.fill("#import-default-capacity", "lots")
+    page.locator("#import-default-capacity").press("Tab")
+    page.click("#import-check")
+    result = page.locator("#import-check-result")
+    result.wait_for(timeout=30000)
+    assert result.get_attribute("data-status") == "failed", result.inner_text()
+    assert "capacity" in result.inner_text() and "lots" in result.inner_text(), result.inner_text()
+    shot(page, "transfer-defaults-refused")
+
+    page.fill("#import-default-capacity", "")
+    page.locator("#import-default-capacity").press("Tab")
+    page.click("#import-check")
+    page.wait_for_function("document.querySelector('#import-check-result')?.dataset.status === 'succeeded'",
+                           timeout=30000)  # fmt: skip
+    dry = counts(page, "#import-check-result", "service_points")
+    assert dry["new"] == "159" and dry["rejected"] == "0", (dry, page.locator("#import-check-result").inner_text())
+    assert "category is required" not in page.locator("#import-check-result").inner_text()
+    page.locator("#import-defaults").scroll_into_view_if_needed()
+    shot(page, "transfer-defaults")

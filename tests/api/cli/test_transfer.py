@@ -29,7 +29,7 @@ def test_import_names_the_coordinate_columns_and_reports_the_rows_outside(run, c
     )
     base = ["import", GEORGIA, "--layer", "service_points", "--mapping", "m.json", "--id-field", "AreaKey"]
     unclear = run(*base, "--dry-run", ok=False)
-    assert "--x-field and --y-field" in " ".join(unclear.output.split())
+    assert "--x-field/--y-field" in " ".join(unclear.output.split())
     bad = run(*base, "--outside", "nearest", ok=False)
     assert "how far" in " ".join(bad.output.split())
     done = run(*base, "--x-field", "Longitud", "--y-field", "Latitude", "--outside", "reject", "--skip-rejected",

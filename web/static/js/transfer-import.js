@@ -22,12 +22,14 @@ export const hooks = { onFinished: () => {} };
 
 const state = {
   file: null, layer: "", sourceLayer: "", encoding: "", crs: "", repair: false,
-  preview: null, previewing: false, previewError: null,
-  targets: {}, idField: "", x: "", y: "", wkt: "", values: {},
+  preview: null, previewing: false, previewError: null, refreshing: false, refreshError: null,
+  targets: {}, idField: "", x: "", y: "", wkt: "", values: {}, defaults: {}, defaultsOpen: false,
   check: null, run: null,
   outside: "keep", distance: 100, skipRejected: false,
 };
 const ui = {};
+let previewSeq = 0;  // only the answer to the latest preview asked is taken
+let refreshTimer = null;
 
 // The section ---------------------------------------------------------------------------------------
 
@@ -49,8 +51,11 @@ export function renderImport(container) {
 }
 
 function reset({ keepFile = true } = {}) {
-  Object.assign(state, { preview: null, previewError: null, targets: {}, idField: "", x: "", y: "", wkt: "", values: {},
-    check: null, run: null, sourceLayer: keepFile ? state.sourceLayer : "" });
+  clearTimeout(refreshTimer);
+  previewSeq += 1;  // an answer still on its way belongs to the file or layer left
+  Object.assign(state, { preview: null, previewError: null, refreshing: false, refreshError: null, previewing: false,
+    targets: {}, idField: "", x: "", y: "", wkt: "", values: {}, defaults: {}, defaultsOpen: false, check: null, run: null,
+    sourceLayer: keepFile ? state.sourceLayer : "" });
   if (!keepFile) Object.assign(state, { file: null, crs: "", encoding: "", repair: false });
 }
 
@@ -112,8 +117,29 @@ function takeLayer(name) {
 
 // Step 2: the preview and the mapping ----------------------------------------------------------------
 
+/** Ask the preview again with the planner's choices (coordinate columns, CRS, mapping) kept, so that the problems
+ * shown are those of what is chosen now; the preview stays on screen meanwhile. Quick changes make one request. */
+function refreshPreview() {
+  if (!state.file || !state.preview) return;
+  clearTimeout(refreshTimer);
+  state.refreshing = true;
+  markRefreshing();
+  refreshTimer = setTimeout(() => askPreview(true), 250);
+}
+
+function markRefreshing() {
+  const box = ui.preview;
+  if (!box) return;
+  box.setAttribute("aria-busy", String(!!state.refreshing));
+  const note = box.querySelector("#import-refreshing");
+  if (state.refreshing && !note) box.prepend(el("p", { class: "hint", id: "import-refreshing", text: t("transfer.preview_updating") }));
+  if (!state.refreshing && note) note.remove();
+}
+
 async function askPreview(withMapping = false) {
   if (!state.file) return;
+  clearTimeout(refreshTimer);
+  const seq = ++previewSeq;
   if (!state.layer && OSM.test(state.file.name)) {  // every layer: matched by tags, nothing to preview
     takePreview({ file: state.file.name, format: "osm", layers: [], fields: [], rows: [], values: {}, crs: "EPSG:4326", problems: [] }, false);
     renderImport(ui.root);
@@ -125,25 +151,34 @@ async function askPreview(withMapping = false) {
     x_field: state.x, y_field: state.y, wkt_field: state.wkt };
   for (const [key, value] of Object.entries(fields)) if (value) form.append(key, value);
   if (withMapping) form.append("mapping", JSON.stringify(mappingJson()));
-  state.previewing = true;
-  state.previewError = null;
-  renderFile();
-  renderPreview();
-  try {
-    const preview = await postForm("/imports/preview", form);
-    takePreview(preview, withMapping);
-  } catch (error) {
-    state.preview = null;
-    state.previewError = error;
-  } finally {
-    state.previewing = false;
-    state.check = null;
-    state.run = null;
+  const refresh = withMapping && !!state.preview;  // the planner's choices are kept: so are the dry run and the import
+  state.refreshError = null;
+  if (refresh) {
+    state.refreshing = true;
+    markRefreshing();
+  } else {
+    state.previewing = true;
+    state.previewError = null;
     renderFile();
     renderPreview();
-    renderCheck();
-    renderRun();
   }
+  let preview = null;
+  let failure = null;
+  try {
+    preview = await postForm("/imports/preview", form);
+  } catch (error) {
+    failure = error;
+  }
+  if (seq !== previewSeq) return;  // a newer preview was asked meanwhile
+  if (failure && refresh) state.refreshError = failure;  // the preview on screen stays, with the server's reason
+  else if (failure) Object.assign(state, { preview: null, previewError: failure });
+  else takePreview(preview, withMapping);
+  Object.assign(state, { previewing: false, refreshing: false });
+  if (!refresh) Object.assign(state, { check: null, run: null });
+  renderFile();
+  renderPreview();
+  renderCheck();
+  renderRun();
 }
 
 function takePreview(preview, keepChoices) {
@@ -184,6 +219,7 @@ function renderPreview() {
   const layer = previewLayer();
   append(box, [
     el("h4", { text: t("transfer.preview_title") }),
+    state.refreshError ? errorNode(state.refreshError) : null,
     el("p", { class: "transfer-summary", id: "import-summary" },
       t("transfer.preview_summary", { file: isolate(p.file || state.file.name), format: (p.format || "").toUpperCase(), n: p.features ?? 0 })),
     sourceLayerChoice(p),
@@ -194,15 +230,19 @@ function renderPreview() {
     coordinatesChoice(p),
     layer ? mappingTable(p, layer) : el("p", { class: "hint", text: t("transfer.osm_mapping") }),
     layer ? idFieldChoice() : null,
+    ui.defaults = layer ? el("div", { id: "import-defaults" }) : null,
     ui.values = el("div", { id: "import-values" })]);
+  box.setAttribute("aria-busy", "false");
+  renderDefaults();
   renderValues();
+  markRefreshing();
 }
 
 function sourceLayerChoice(p) {
   const names = p.layers || [];
   if (names.length < 2) return null;
   return el("label", { class: "field-row" }, el("span", { text: t("transfer.source_layer") }),
-    el("select", { id: "import-source-layer", onchange: (e) => { state.sourceLayer = e.target.value; askPreview(); } },
+    el("select", { id: "import-source-layer", onchange: (e) => { state.sourceLayer = e.target.value; state.defaults = {}; askPreview(); } },
       names.map((n) => el("option", { value: n, selected: n === state.sourceLayer, text: n }))));
 }
 
@@ -211,7 +251,8 @@ function crsChoice(p) {
   if (p.crs && !p.coordinates) return el("p", { class: "transfer-crs", id: "import-crs-known" }, t("transfer.crs_known", { crs: p.crs }));
   return el("div", { class: "transfer-crs" }, el("label", { class: "field-row" }, el("span", { text: t("transfer.crs_unknown") }),
     el("input", { type: "text", id: "import-crs", value: state.crs, placeholder: p.crs || "EPSG:4326", size: 14,
-      onchange: (e) => { state.crs = e.target.value.trim(); renderCheck(); renderRun(); } })),
+      // "change": once the planner leaves the field or presses Enter, not at every key.
+      onchange: (e) => { state.crs = e.target.value.trim(); renderCheck(); renderRun(); refreshPreview(); } })),
   el("p", { class: "hint", text: t("transfer.crs_table_help") }));
 }
 
@@ -242,7 +283,7 @@ function fieldSelect(id, value, emptyText, onchange) {
 
 function coordinatesChoice(p) {
   if (!p.coordinates) return null;
-  const changed = () => { renderMappingRows(); renderValues(); markStale(); };
+  const changed = () => { renderMappingRows(); renderDefaults(); renderValues(); markStale(); refreshPreview(); };
   return el("fieldset", { class: "transfer-coordinates", id: "import-coordinates" },
     el("legend", { text: t("transfer.coordinates") }),
     el("label", { class: "field-row" }, el("span", { text: t("transfer.x_field") }),
@@ -308,7 +349,7 @@ function targetsCell(name, layer) {
     const selects = [targets[0] || "", ...targets.slice(1)].map((value, i) => el("select", {
       class: i ? "target-extra" : "target-main", "aria-label": i ? t("transfer.also_into", { field: name }) : t("transfer.into", { field: name }),
       dataset: { field: name, index: i },
-      onchange: (e) => { setTarget(name, i, e.target.value); draw(); renderValues(); markStale(); } },
+      onchange: (e) => { setTarget(name, i, e.target.value); draw(); renderDefaults(); renderValues(); markStale(); } },
     attributeOptions(layer, value, i ? "—" : t("transfer.not_imported"))));
     const more = targets.length && targets.length < layer.attributes.length ? el("button", { type: "button", class: "btn btn-small target-more",
       title: t("transfer.add_target"), "aria-label": t("transfer.also_into", { field: name }),
@@ -330,6 +371,52 @@ function idFieldChoice() {
   return el("label", { class: "field-row", id: "import-id-row" }, el("span", { text: t("transfer.id_field") }),
     fieldSelect("import-id-field", state.idField, t("transfer.id_none"), (e) => { state.idField = e.target.value; markStale(); }),
     el("span", { class: "hint", text: t("transfer.id_help") }));
+}
+
+// The same value for every row: attributes no field of the file fills ----------------------------------
+
+/** The attributes some field of the file (not a coordinate column) fills. */
+function fedAttributes() {
+  const fed = new Set();
+  for (const [field, targets] of Object.entries(state.targets)) if (!isCoordinate(field)) for (const name of targets) if (name) fed.add(name);
+  return fed;
+}
+
+/** Attributes no field fills, the required ones first: a value given here goes into every row (the mapping's
+ * "defaults"); the server checks it, and a value it refuses fails the dry run with its reason. */
+function renderDefaults() {
+  const box = ui.defaults;
+  const layer = previewLayer();
+  if (!box || !layer || !state.preview) return;
+  const fed = fedAttributes();
+  const open = layer.attributes.filter((a) => !fed.has(a.name));
+  const ordered = [...open.filter((a) => a.required), ...open.filter((a) => !a.required)];
+  if (!ordered.length) { clear(box); return; }
+  const details = el("details", { class: "transfer-part transfer-defaults",
+    open: state.defaultsOpen || ordered.some((a) => a.required || state.defaults[a.name]) },
+  el("summary", { text: t("transfer.defaults_title") }),
+  el("p", { class: "hint", text: t("transfer.defaults_help") }),
+  el("div", { class: "defaults-rows" }, ordered.map((a) => el("label", { class: "field-row", dataset: { attribute: a.name } },
+    el("span", { text: `${label(a.label) || a.name}${a.required ? " *" : ""}` }), defaultInput(layer, a)))));
+  details.addEventListener("toggle", () => { state.defaultsOpen = details.open; });
+  clear(box).append(details);
+}
+
+function defaultInput(layer, attr) {
+  const value = state.defaults[attr.name] ?? "";
+  const props = { id: `import-default-${attr.name}`, dataset: { attribute: attr.name },
+    onchange: (e) => { state.defaults[attr.name] = e.target.value.trim(); markStale(); } };
+  const options = (pairs) => el("select", props, el("option", { value: "", text: "—" }),
+    pairs.map(([v, text]) => el("option", { value: v, selected: v === value, text })));
+  if (CHOICE_TYPES.has(attr.type)) {
+    return options((attr.choices || []).filter((c) => !c.retired).map((c) => [c.value, choiceText(layer, attr.name, c.value)]));
+  }
+  if (attr.type === "boolean") return options([["true", t("value.yes")], ["false", t("value.no")]]);
+  if (attr.type === "date") return el("input", { ...props, type: "date", value });
+  if (attr.type === "integer" || attr.type === "number") {
+    return el("input", { ...props, type: "text", inputmode: attr.type === "number" ? "decimal" : "numeric", dir: "ltr", size: 10, value });
+  }
+  return el("input", { ...props, type: "text", size: 20, value, maxlength: attr.max_length || null });
 }
 
 // Values of value lists ------------------------------------------------------------------------------
@@ -397,7 +484,9 @@ function mappingJson() {
     const chosen = Object.fromEntries(Object.entries(table).filter(([, v]) => v));
     if (Object.keys(chosen).length) values[attr] = chosen;
   }
-  const out = { fields, values, defaults: {} };
+  const fed = fedAttributes();
+  const defaults = Object.fromEntries(Object.entries(state.defaults).filter(([attr, v]) => v && !fed.has(attr)));
+  const out = { fields, values, defaults };
   if (state.idField) out.id_field = state.idField;
   return out;
 }
