@@ -36,7 +36,6 @@ def preview(
     if not options.layer:
         raise InvalidInput("Choose the layer to import into.", "layer")
     layer = catalogue[options.layer]
-    _check_encoding(options.encoding)
     with files.offline(), tempfile.TemporaryDirectory(prefix="mahalle-preview-") as work:
         limits = limits or ImportLimits()
         source = files.open_source(path, Path(work), limits, options.name, options.encoding, layer.name)
@@ -44,18 +43,6 @@ def preview(
             return {"file": source.name, "format": "osm", "layers": [], "fields": [], "rows": [], "problems": []}
         chosen = files.choose_layers(source, layer.name, options.source_layer)[0]
         return _describe(source, chosen, layer, options)
-
-
-def _check_encoding(encoding: str | None) -> None:
-    """A text encoding Python knows (a wrong name, or a codec such as rot13 or base64, is the client's mistake)."""
-    if encoding is None:
-        return
-    try:
-        "a".encode(encoding)  # LookupError for an unknown name and for codecs that are not text (rot13, hex)
-    except (LookupError, UnicodeError):  # UnicodeError: the codec "undefined"
-        raise InvalidInput(
-            f"{encoding[:40]!r} is not a text encoding; use e.g. utf-8, cp1256 or latin-1.", "encoding"
-        ) from None
 
 
 def _describe(source: files.SourceFile, sl: files.SourceLayer, layer: Layer, options: ImportOptions) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class ImportOptions:
     outside_distance: float | None = None  # metres, for "nearest"
 
     def __post_init__(self) -> None:
+        _check_encoding(self.encoding)
         if self.outside not in OUTSIDE:
             raise InvalidInput(
                 f"What to do with rows outside every neighbourhood is one of {', '.join(OUTSIDE)}, "
@@ -67,6 +68,18 @@ class ImportOptions:
 
 OUTSIDE = ("keep", "nearest", "reject")
 MAX_OUTSIDE_DISTANCE = 50_000.0
+
+
+def _check_encoding(encoding: str | None) -> None:
+    """A text encoding Python knows (a wrong name, or a codec such as rot13 or base64, is the client's mistake)."""
+    if encoding is None:
+        return
+    try:
+        "a".encode(encoding)  # LookupError for an unknown name and for codecs that are not text (rot13, hex)
+    except (LookupError, UnicodeError):  # UnicodeError: the codec "undefined"
+        raise InvalidInput(
+            f"{encoding[:40]!r} is not a text encoding; use e.g. utf-8, cp1256 or latin-1.", "encoding"
+        ) from None
 
 
 def _distance(value: float | str | None) -> float | None:

@@ -407,6 +407,9 @@ def test_plausibility_problem_tells_a_login_nothing_it_could_not_read(world, own
 
 @pytest.mark.parametrize("encoding", ["bogus", "rot13", "hex", "base64", "undefined", "x" * 200])
 def test_an_unknown_encoding_is_a_client_error(world, encoding):
+    imported = world.client.post("/imports", files={"file": ("yards.geojson", json.dumps(POINTS).encode())},
+                                 data={"layer": "workshops", "encoding": encoding}, headers=world.planner)  # fmt: skip
+    is_problem(imported, 400, 422)  # refused before a job is made, as the preview is
     response = world.preview(world.planner, json.dumps(POINTS).encode(), "yards.geojson", encoding=encoding)
     is_problem(response, 400, 422)
     assert "encoding" in response.json()["detail"]
