@@ -1,7 +1,9 @@
 """Mapbox Vector Tiles generated in PostGIS (``ST_AsMVT``) on the WebMercatorQuad grid.
 
 Low zooms carry only what the map styles and labels by (id, key and label attributes) and simplified
-geometry; from ``DETAIL_ZOOM`` on, every attribute. Tiles are made from the table, or kept in the tile cache
+geometry, with features under a screen pixel reduced to what the map can show (LOW_SQL), so a dense city's tile
+stays small and is not cut; from ``DETAIL_ZOOM`` on, every feature with every attribute (a tile heavier than
+TILE_BUDGET says so). Tiles are made from the table, or kept in the tile cache
 (gis/tile_cache.py) that every edit drops exactly where it touches, so an edit shows in the next request;
 clients revalidate with the tile's ETag.
 """
@@ -21,6 +23,8 @@ BUFFER = 64
 DETAIL_ZOOM = 14
 MAX_ZOOM = 22
 WEB_MERCATOR_HALF = 20037508.342789244
+PIXELS = 256  # a tile's width on screen, in CSS pixels (the web map's tile size)
+TILE_BUDGET = 500 * 1024  # bytes; a heavier tile says so (Mahalle-Tile-Over-Budget)
 
 
 def tile_attributes(layer: Layer, z: int) -> list[str]:
@@ -77,21 +81,101 @@ TILE_SQL = sql.SQL(
     """
 )
 
+# Below DETAIL_ZOOM a feature whose bounding box is under a screen pixel (a 256-px tile's, as the map draws it;
+# the 4096 tile units are 16 to the pixel) in both directions cannot be seen as itself, and thousands of them
+# made a city's z12 tile megabytes. Such tiny features are reduced by what a renderer would paint: polygons by
+# the share of a pixel they cover (the cells they cover at least half of become pixel squares, a row's
+# neighbouring cells of the same key value one rectangle, coloured by the key value covering most of the cell,
+# "_merged" their count); points and lines by one per pixel (the largest, then the lowest id, kept with its id
+# and attributes). Features of a pixel or more are kept, simplified to the tile's unit. Sizes are measured in
+# Web Mercator metres from the bounding box in lon/lat in closed form (no reprojection of the tiny ones).
+MERC_Y = "({half} / pi() * ln(tan(pi() / 4 + radians(greatest(-85.0511, least(85.0511, {lat}))) / 2)))"
+LOW_SQL = sql.SQL(
+    """
+    WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+    c AS (  -- the bounding box read once a row (OFFSET 0 keeps it from being inlined into every use)
+      SELECT t.id, {columns} t.geom, l.*
+        FROM public.{table} t
+             CROSS JOIN LATERAL (SELECT ST_Dimension(t.geom) AS dim, ST_XMin(bb) AS x0, ST_XMax(bb) AS x1,
+                                        ST_YMin(bb) AS y0, ST_YMax(bb) AS y1
+                                   FROM (SELECT box2d(t.geom) AS bb OFFSET 0) o OFFSET 0) l
+       WHERE t.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
+    ),
+    m AS (
+      SELECT c.*, cos(radians((y0 + y1) / 2)) AS cosine, (x1 - x0) * {deg} AS dx,
+             (y1 - y0) * {deg} / cos(radians((y0 + y1) / 2)) AS dy,
+             floor(((x0 + x1) / 2 * {deg} + {half}) / %(px)s) AS cx,
+             floor(({half} - {merc_ymid}) / %(px)s) AS cy
+        FROM c
+    ),
+    s AS (  -- only numbers for the tiny polygons: the rows to merge stay narrow
+      SELECT id, {names} dim, cx, cy, dx * dy AS weight, big,
+             CASE WHEN big OR dim < 2 THEN geom END AS geom,
+             CASE WHEN NOT big AND dim = 2 THEN ST_Area(geom) * {deg} * {deg} / cosine END AS area
+        FROM (SELECT m.*, dx >= %(px)s OR dy >= %(px)s AS big FROM m) q
+    ),
+    parts AS (  -- each cell's tiny polygons by key value
+      SELECT cx, cy, {key} AS key, count(*) AS n, sum(area) AS area
+        FROM s WHERE NOT big AND dim = 2
+       GROUP BY cx, cy, {key}
+    ),
+    cells AS (  -- the cells they cover at least half of, with the key value covering the most
+      SELECT * FROM (
+        SELECT DISTINCT ON (p.cx, p.cy) p.cx, p.cy, p.key, sum(p.n) OVER cell AS n, sum(p.area) OVER cell AS area
+          FROM parts p
+        WINDOW cell AS (PARTITION BY p.cx, p.cy)
+         ORDER BY p.cx, p.cy, p.area DESC, p.key) d
+       WHERE area >= %(px)s * %(px)s / 2
+    ),
+    runs AS (
+      SELECT cy, key, min(cx) AS x0, max(cx) AS x1, sum(n)::integer AS n, sum(area) AS area
+        FROM (SELECT cells.*, cx - row_number() OVER (PARTITION BY cy, key ORDER BY cx) AS run FROM cells) r
+       GROUP BY cy, key, run
+    ),
+    feats AS (
+      SELECT id, {names} NULL::integer AS _merged, {geom} AS g, weight FROM s WHERE big
+      UNION ALL
+      (SELECT DISTINCT ON (cx, cy) id, {names} NULL, ST_Transform(geom, 3857), weight
+         FROM s WHERE NOT big AND dim < 2 ORDER BY cx, cy, weight DESC, id)
+      UNION ALL
+      SELECT NULL, {merged} n, ST_MakeEnvelope(x0 * %(px)s - {half}, {half} - (cy + 1) * %(px)s,
+                                               (x1 + 1) * %(px)s - {half}, {half} - cy * %(px)s, 3857), area
+        FROM runs
+    ),
+    hits AS (
+      SELECT f.id, {fnames} f._merged, ST_AsMVTGeom(f.g, b.env, {extent}, {buffer}, true) AS geom
+        FROM feats f, b
+       ORDER BY f.weight DESC, f.id
+       LIMIT %(limit)s
+    ),
+    kept AS (SELECT * FROM hits WHERE geom IS NOT NULL)
+    SELECT (SELECT ST_AsMVT(k.*, {name}, {extent}, 'geom', 'id' ORDER BY k.id, ST_AsBinary(k.geom)) FROM kept k),
+           (SELECT count(*) FROM hits) > %(max)s
+    """
+)
+
 
 def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_features: int) -> tuple[bytes, bool]:
     """(tile bytes, truncated). Empty bytes mean no feature touches the tile.
 
-    Features are encoded in id order, so the same rows give the same bytes (and ETag). Only a cut tile needs
-    the rows themselves taken in id order (the same ones kept every time), so only then does the query say
-    ORDER BY before the LIMIT: with it, the planner walks the primary key filtering by the box instead of
-    asking the GiST index."""
-    params = {"z": z, "x": x, "y": y, "pixel": 2 * WEB_MERCATOR_HALF / (2**z) / EXTENT, "limit": max_features + 1,
+    Features are encoded in id order, so the same rows give the same bytes (and ETag). Below DETAIL_ZOOM tiny
+    features are reduced (LOW_SQL), so the feature limit rarely bites. A cut tile keeps the largest features
+    (by bounding box, then id: the same ones every time); at detail zoom only a cut tile needs the rows
+    themselves ordered, so only then does the query say ORDER BY before the LIMIT: with it, the planner reads
+    every row in the box instead of stopping at the limit."""
+    size = 2 * WEB_MERCATOR_HALF / 2**z
+    params = {"z": z, "x": x, "y": y, "pixel": size / EXTENT, "px": size / PIXELS, "limit": max_features + 1,
               "max": max_features, **search_box(z, x, y)}  # fmt: skip
     data, truncated = conn.execute(_statement(layer, z, ordered=False), params).fetchone()
-    if truncated:  # again, in id order, without the extra feature that told us there were more
+    if truncated:  # again, largest first, without the extra feature that told us there were more
         params["limit"] = max_features
         data, _ = conn.execute(_statement(layer, z, ordered=True), params).fetchone()
     return bytes(data or b""), bool(truncated)
+
+
+def over_budget(data: bytes) -> bool:
+    """Whether a tile is heavier than TILE_BUDGET (at detail zoom every feature is kept, however many)."""
+    return len(data) > TILE_BUDGET
 
 
 def tile_variant(layer: Layer, z: int, max_features: int) -> str:
@@ -109,21 +193,48 @@ def _statement(layer: Layer, z: int, *, ordered: bool) -> str:
     query)."""
     key = ("tile", z < DETAIL_ZOOM, ordered)
     if key not in layer.memo:
-        layer.memo[key] = _render(layer, z, ordered=ordered)
+        layer.memo[key] = _render_low(layer) if z < DETAIL_ZOOM else _render(layer, ordered=ordered)
     return layer.memo[key]
 
 
-def _render(layer: Layer, z: int, *, ordered: bool) -> str:
-    geom3857 = sql.SQL("ST_Transform(t.geom, 3857)")
-    if z < DETAIL_ZOOM and layer.geometry_type != "Point":
-        geom3857 = sql.SQL("ST_Simplify({}, %(pixel)s, true)").format(geom3857)
-    columns = [_column(layer, n) for n in tile_attributes(layer, z)]
+def _render(layer: Layer, *, ordered: bool) -> str:
+    columns = [_column(layer, n) for n in tile_attributes(layer, DETAIL_ZOOM)]
+    largest = "ORDER BY (ST_XMax(t.geom) - ST_XMin(t.geom)) * (ST_YMax(t.geom) - ST_YMin(t.geom)) DESC, t.id"
     return TILE_SQL.format(
         columns=sql.SQL("").join(sql.SQL("{}, ").format(c) for c in columns),
-        geom=geom3857,
+        geom=sql.SQL("ST_Transform(t.geom, 3857)"),
         extent=sql.Literal(EXTENT),
         buffer=sql.Literal(BUFFER),
         table=sql.Identifier(layer.name),
         name=sql.Literal(layer.name),
-        order=sql.SQL("ORDER BY t.id" if ordered else ""),
+        order=sql.SQL(largest if ordered else ""),
+    ).as_string()
+
+
+def _render_low(layer: Layer) -> str:
+    names = tile_attributes(layer, 0)
+    half = sql.Literal(WEB_MERCATOR_HALF)
+    deg = sql.Literal(WEB_MERCATOR_HALF / 180)
+
+    def merc_y(lat: str) -> sql.Composable:
+        return sql.SQL(MERC_Y).format(half=half, lat=sql.SQL(lat))
+
+    def listed(items: list[sql.Composable]) -> sql.Composable:
+        return sql.SQL("").join(sql.SQL("{}, ").format(i) for i in items)
+
+    key = layer.key_attribute
+    return LOW_SQL.format(
+        columns=listed([_column(layer, n) for n in names]),
+        names=listed([sql.Identifier(n) for n in names]),
+        fnames=listed([sql.SQL("f.{}").format(sql.Identifier(n)) for n in names]),
+        merged=listed([sql.SQL("key") if n == key else sql.SQL("NULL") for n in names]),
+        key=sql.Identifier(key) if key in names else sql.SQL("NULL::text"),
+        geom=sql.SQL("ST_Simplify(ST_Transform(geom, 3857), %(pixel)s, true)"),
+        merc_ymid=merc_y("(y0 + y1) / 2"),
+        half=half,
+        deg=deg,
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        table=sql.Identifier(layer.name),
+        name=sql.Literal(layer.name),
     ).as_string()

@@ -16,7 +16,7 @@ from api.ogc.media import JSON, MVT, base, link
 from core.errors import MahalleError, NotFound
 from core.settings import Settings
 from gis import tile_cache
-from gis.tiles import MAX_ZOOM, tile, tile_attributes, tile_variant
+from gis.tiles import MAX_ZOOM, TILE_BUDGET, over_budget, tile, tile_attributes, tile_variant
 from layers.catalogue import Catalogue
 from layers.spec import Layer, text_in
 
@@ -137,6 +137,10 @@ def get_tile(cid: str, tms: str, z: int, y: int, x: int, request: Request, conn:
     if truncated:
         headers["Mahalle-Tile-Truncated"] = str(settings.max_tile_features)
         headers["Warning"] = f'199 mahalle "tile cut at {settings.max_tile_features} features; zoom in"'
+    if over_budget(data):  # every feature is kept (detail zoom), but the tile is heavy to load: zoom in
+        headers["Mahalle-Tile-Over-Budget"] = str(len(data))
+        headers.setdefault("Warning", f'199 mahalle "tile of {len(data)} bytes, over its {TILE_BUDGET}; zoom in"')
+    headers["Access-Control-Expose-Headers"] = "Mahalle-Tile-Truncated, Mahalle-Tile-Over-Budget, X-Tile-Cache"
     if not data:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = etag

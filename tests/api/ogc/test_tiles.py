@@ -5,7 +5,9 @@ from __future__ import annotations
 import mapbox_vector_tile
 import morecantile
 
+from gis.tiles import DETAIL_ZOOM, TILE_BUDGET
 from tests.auth import ADMIN_HEADERS
+from tests.gis.test_tiles import SPOT, dense_parcels
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 
@@ -60,6 +62,28 @@ def test_a_cut_tile_says_so(demo_db_url):
         response = small.get(tile_url("parcels", 24.944, 60.168, 14))
         assert response.headers["Mahalle-Tile-Truncated"] == "10"
         assert len(decode(response)["parcels"]["features"]) == 10
+
+
+def test_a_dense_city_is_light_and_whole_below_the_detail_zoom_and_a_heavy_tile_says_so(client, demo_conn, demo_db_url):
+    from fastapi.testclient import TestClient
+
+    from tests.api.ogc.conftest import make_app
+
+    tiny, large = dense_parcels(demo_conn)  # 16,000 tiny parcels and three large ones in one z14 tile
+    far = client.get(tile_url("parcels", *SPOT, 12))
+    assert len(far.content) < TILE_BUDGET and "Mahalle-Tile-Over-Budget" not in far.headers
+    near = client.get(tile_url("parcels", *SPOT, DETAIL_ZOOM))  # every feature, with every attribute: heavy
+    assert set(tiny) <= {f["id"] for f in decode(near)["parcels"]["features"]}
+    assert int(near.headers["Mahalle-Tile-Over-Budget"]) == len(near.content) > TILE_BUDGET
+    assert "Mahalle-Tile-Truncated" not in near.headers and "Mahalle-Tile-Over-Budget" in near.headers[
+        "Access-Control-Expose-Headers"]  # fmt: skip
+    with TestClient(make_app(demo_db_url, max_tile_features=1000), headers=ADMIN_HEADERS) as small:
+        far = small.get(tile_url("parcels", *SPOT, 12))  # never cut: the tiny parcels are merged
+        assert "Mahalle-Tile-Truncated" not in far.headers
+        assert set(large) <= {f.get("id") for f in decode(far)["parcels"]["features"]}
+        near = small.get(tile_url("parcels", *SPOT, DETAIL_ZOOM))  # cut, and the largest features survive
+        assert near.headers["Mahalle-Tile-Truncated"] == "1000"
+        assert set(large) <= {f["id"] for f in decode(near)["parcels"]["features"]}
 
 
 def test_tilejson_and_tileset_metadata(client):

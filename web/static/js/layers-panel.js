@@ -6,7 +6,7 @@ import { get } from "./api.js";
 import { catalogue, layerTitle, legend, spatialLayers, attributeLabel } from "./catalogue.js";
 import { clear, el } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
-import { layerMode, mapState, setVisible, truncated } from "./mapview.js";
+import { layerMode, mapState, setVisible, tilesHeavy, truncated } from "./mapview.js";
 import { me } from "./session.js";
 import { openTrash } from "./trash.js";
 
@@ -76,6 +76,7 @@ function updateMode(name) {
   const node = container.querySelector(`#layer-${name}-mode`);
   if (!node) return;
   const mode = layerMode(name);
-  node.textContent = mode === "tiles" ? t("layers.mode_tiles") : mode === "features"
+  const tiles = tilesHeavy(name) ? t("layers.mode_tiles_heavy") : t("layers.mode_tiles");
+  node.textContent = mode === "tiles" ? tiles : mode === "features"
     ? (truncated(name) ? t("layers.mode_truncated") : t("layers.mode_features")) : "";
 }

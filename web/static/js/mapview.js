@@ -54,7 +54,7 @@ export function initMap(container, basemapUrl) {
   const saved = JSON.parse(localStorage.getItem("mahalle.visible") || "null");
   for (const layer of spatialLayers()) {
     const visible = saved ? saved.includes(layer.name) : !HIDDEN_BY_DEFAULT.has(layer.name);
-    mapState.overlays[layer.name] = { layer, visible, tiles: null, geo: null, seq: 0, mode: null, truncated: false, lockedId: null };
+    mapState.overlays[layer.name] = { layer, visible, tiles: null, geo: null, seq: 0, mode: null, truncated: false, heavyTiles: new Set(), lockedId: null };
   }
   let timer = null;
   map.on("moveend", () => { clearTimeout(timer); timer = setTimeout(refreshAll, 200); });
@@ -173,7 +173,28 @@ function geoLayer(layer) {
   });
 }
 
+// vectorgrid does not pass a tile's headers on: its fetches carry `noteTile`, which reads the server's word on a tile
+// cut at the feature limit or over its byte budget (Mahalle-Tile-Truncated, Mahalle-Tile-Over-Budget).
+const plainFetch = window.fetch.bind(window);
+window.fetch = (input, init) => {
+  const response = plainFetch(input, init);
+  if (init && init.noteTile) response.then(init.noteTile, () => {});
+  return response;
+};
+const tileKey = (path) => (path.match(/(\d+)\/(\d+)\/(\d+)$/) || []).slice(1).join("/");
+
+/** Whether some loaded tiles of `name` were cut or are over their budget (the panel says: zoom in). */
+export const tilesHeavy = (name) => !!(mapState.overlays[name] && mapState.overlays[name].heavyTiles.size);
+
 function vectorTiles(layer) {
+  const overlay = mapState.overlays[layer.name];
+  const note = (key, heavy) => {
+    const before = overlay.heavyTiles.size;
+    if (heavy) overlay.heavyTiles.add(key); else overlay.heavyTiles.delete(key);
+    if (!before !== !overlay.heavyTiles.size) mapState.onChange(layer.name);
+  };
+  const noteTile = (response) => note(tileKey(new URL(response.url).pathname),
+    response.headers.has("Mahalle-Tile-Truncated") || response.headers.has("Mahalle-Tile-Over-Budget"));
   const point = layer.geometry_type.includes("Point");
   const style = (properties) => {
     const s = featureStyle(layer, properties);
@@ -187,12 +208,15 @@ function vectorTiles(layer) {
     rendererFactory: L.canvas.tile,
     pane: "mh-tiles",
     maxNativeZoom: 22,
+    fetchOptions: { noteTile },
     // The tile's feature id is not among its properties; keep it there so a click can open the feature.
     getFeatureId: (f) => { f.properties.__fid = f.id; return f.id; },
   });
+  grid.on("tileunload", (e) => note(`${e.coords.z}/${e.coords.y}/${e.coords.x}`, false));
   grid.on("click", (e) => {
     if (drawing()) return;
     const id = e.layer.properties.__fid;
+    if (id === undefined || id === null) return;  // pixel cells standing for many tiny features (zoom in for them)
     mapState.onFeatureClick(layer.name, { id, properties: e.layer.properties }, null, e);
   });
   return grid;
