@@ -4,41 +4,16 @@ reason; nothing is changed by a refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import psycopg
-import pytest
-from playwright.sync_api import Browser
-
-from api.identity.store import Grant, add_user
-from tests.web.conftest import Session, shot
-from tests.web.test_login import log_in, open_page
-
-PASSWORD = "Plausible-2026-rules!"
-
-
-@pytest.fixture(scope="module")
-def admin_user(web_db: str) -> str:
-    with psycopg.connect(web_db, autocommit=True) as conn:
-        add_user(conn, "kaveh", [Grant("admin", None)], password=PASSWORD)
-    return "kaveh"
-
-
-@pytest.fixture
-def visitor(browser: Browser, server: str, admin_user: str) -> Iterator[Session]:
-    s = Session(browser, server)
-    yield s
-    s.context.close()
-    assert not s.errors, f"script errors on the page: {s.errors}"
+from tests.web.conftest import shot
+from tests.web.test_login import open_page
 
 
 def rules(api) -> dict[tuple[str, str], dict]:
     return {(r["layer"], r["rule"]): r for r in api.get("/plausibility-rules").json()}
 
 
-def test_an_administrator_changes_the_plausibility_rules(visitor, api, admin_user):
-    log_in(visitor, admin_user, PASSWORD)
-    page = open_page(visitor, "/admin?lang=fr")
+def test_an_administrator_changes_the_plausibility_rules(session, api):
+    page = open_page(session, "/admin?lang=fr")  # the session is the office's administrator's
     page.locator("body.plausibility-ready").wait_for(timeout=20000)
     section = page.locator("#plausibility")
     assert "Règles de plausibilité" in section.locator("h2").inner_text()
