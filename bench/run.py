@@ -8,7 +8,10 @@
 4. export of the parcels to GeoPackage: ogr2ogr, then ``mahalle export`` (peak RSS of the process);
 5. Mahalle, tipg and pygeoapi as servers: vector tiles, item pages, cost growth, single-feature GET/PATCH (Mahalle
    with its tile cache off, so every tile is made as the peers make theirs); then the tile cache: a kept tile vs a
-   minimal ST_AsMVT of the same tile vs its bytes from a file, and the cache's hit rate;
+   minimal ST_AsMVT of the same tile vs its bytes from a file, and the cache's hit rate; the heavy endpoints
+   (``bench.endpoints``: indicators and report of a neighbourhood and a 50-neighbourhood roll-up, a
+   400,000-vertex boundary) and single-feature GET/PATCH as a planner of only some neighbourhoods; the map in headless
+   Chromium (``bench.browser``: a fully drawn view at z12/z14/z16, frame times while panning);
 6. a profile of every missed target; the table on screen and in bench/RESULTS.md — written only from a clean
    commit (from uncommitted changes the results go to ``<out>/RESULTS-uncommitted.md``, or, with
    ``--allow-dirty``, to RESULTS.md marked "From uncommitted changes" at its top).
@@ -37,7 +40,7 @@ from rich.console import Console
 
 from api.identity import store
 from api.identity.store import Grant
-from bench import city, cluster, results, servers, tilecache, transfer, workload
+from bench import city, cluster, endpoints, results, servers, tilecache, transfer, workload
 from bench.findings import Findings
 from bench.measure import Peer, edit_peer, http_peer, measure, sql_peer
 from bench.results import Results, Row, Target, fmt, ratio
@@ -49,7 +52,7 @@ PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
 RAW_MVT = "raw ST_AsMVT (bench's statement)"
 RAW_ITEMS = "raw json_agg (bench's statement)"
-PARTS = ("import", "export", "tiles", "items", "growth", "edits", "cache")
+PARTS = ("import", "export", "tiles", "items", "growth", "edits", "cache", "endpoints", "browser")
 
 
 @dataclass
@@ -190,7 +193,8 @@ class Bench:
             self.guard("loading streets and service points", self.load_rest)
             self.vacuum()
             steps = {"export": self.bench_export, "tiles": self.bench_tiles, "items": self.bench_items,
-                     "growth": self.bench_growth, "edits": self.bench_edits, "cache": self.bench_cache}  # fmt: skip
+                     "growth": self.bench_growth, "edits": self.bench_edits, "cache": self.bench_cache,
+                     "endpoints": lambda: endpoints.run(self), "browser": self.bench_browser}  # fmt: skip
             if self.cfg.only - {"import", "export"}:
                 self.guard("starting the servers", self.start_servers)
             for part, step in steps.items():
@@ -584,6 +588,30 @@ class Bench:
                 met,
             )
         )
+
+    def bench_browser(self) -> None:
+        """The map in headless Chromium (bench/browser.py): app start and a fully drawn view at z12, z14, z16 over
+        the city's centre, and the frame times of a scripted pan; Mahalle with its tile cache off."""
+        import statistics
+
+        from bench import browser
+
+        w, s, e, n = self.whole
+        pan = min(10.0, self.cfg.duration / self.cfg.rounds)  # seconds of panning per zoom and round
+        self.say("browser: the map in headless Chromium, " + ", ".join(f"z{z}" for z in browser.ZOOMS))
+        views = browser.measure_map(self.running["mahalle"].base_url, self.token(MAIN), ((w + e) / 2, (s + n) / 2),
+                                    rounds=self.cfg.rounds, pan_seconds=pan)  # fmt: skip
+        peer = f"mahalle ({browser.RENDERER.split(' (')[0]})"
+        for v in views:
+            rounds = f"{len(v.drawn_ms)} round(s), cold cache each"
+            self.res.rows.append(Row(f"browser z{v.zoom}: app start", peer, len(v.start_ms),
+                                     statistics.median(v.start_ms), max(v.start_ms), note=rounds))  # fmt: skip
+            self.res.rows.append(Row(f"browser z{v.zoom}: view fully drawn", peer, len(v.drawn_ms),
+                                     statistics.median(v.drawn_ms), max(v.drawn_ms), note=v.describe()))  # fmt: skip
+            self.res.rows.append(Row(f"browser z{v.zoom}: pan, frame time", peer, len(v.frames), v.frame_median_ms,
+                                     v.frame_pct(99), note=f"p95 {v.frame_pct(95):,.1f} ms; {v.dropped:,} frames "
+                                     f"dropped of {len(v.frames):,} (interval {v.interval_ms:,.1f} ms)"))  # fmt: skip
+        self.res.notes.append(browser.renderer_note())
 
     def bench_items(self) -> None:
         import random
