@@ -32,6 +32,12 @@ from psycopg import sql
 
 NETWORK, STRAIGHT_LINE = "network", "straight_line"
 SNAP_GRID = 0.001  # metres: street ends closer than this are one vertex
+# Services near the scope are found against its boundary simplified by NEAR_TOLERANCE_DEG (at most ~11 m from the
+# true one anywhere on Earth), with NEAR_SLACK_M added to the distance: the services found are a superset of those
+# within the distance of the true boundary (a service farther away serves no home inside), at the cost of the
+# simplified boundary's few vertices instead of every vertex of a surveyed one.
+NEAR_TOLERANCE_DEG = 1e-4
+NEAR_SLACK_M = 15.0
 TEMP = {  # temporary tables of the session, dropped at the end of each computation
     "places": "mahalle_cov_places",
     "lines": "mahalle_cov_lines",
@@ -74,7 +80,7 @@ def measure(
     homes = 0
     with conn.transaction():  # the temporary tables live in it (a failure rolls them back with it)
         _create(conn)
-        homes, lines = _fill(conn, sources, inside, params, found, _utm_zone(conn, params))
+        homes, lines = _fill(conn, sources, inside, params, found, _utm_zone(conn, sources, params))
         schema = pgrouting_schema(conn)
         method = NETWORK if found and homes and lines and schema else STRAIGHT_LINE
         if method == NETWORK:
@@ -127,13 +133,14 @@ def _drop(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.SQL(", ").join(_t(k) for k in TEMP)))
 
 
-def _utm_zone(conn: psycopg.Connection, params: dict[str, Any]) -> int:
-    """The EPSG code of the UTM zone of the scope's centre: the network is measured there, in metres."""
-    return conn.execute(
-        "SELECT CASE WHEN ST_Y(c) >= 0 THEN 32600 ELSE 32700 END + least(floor((ST_X(c) + 180) / 6)::int + 1, 60) "
-        "FROM (SELECT ST_Centroid(%(area)s::geometry) AS c) s",
-        params,
-    ).fetchone()[0]
+def _utm_zone(conn: psycopg.Connection, sources: sql.Composable, params: dict[str, Any]) -> int:
+    """The EPSG code of the UTM zone of the scope's centre (its box's: the same zone, without reading every vertex
+    of a surveyed boundary): the network is measured there, in metres."""
+    query = sources + sql.SQL(
+        " SELECT CASE WHEN ST_Y(c) >= 0 THEN 32600 ELSE 32700 END + least(floor((ST_X(c) + 180) / 6)::int + 1, 60) "
+        "FROM (SELECT ST_Centroid(ST_Envelope(a)) AS c FROM area) s"
+    )
+    return conn.execute(query, params).fetchone()[0]
 
 
 def _rules_values(found: list[tuple[str, float]]) -> sql.Composable:
@@ -162,6 +169,9 @@ def _fill(
                    {longest} / (111320 * greatest(cos(radians(greatest(abs(ST_YMin(a)), abs(ST_YMax(a))))), 0.01)),
                    {longest} / 110574) AS b
             FROM area),
+        cov_near AS (  -- the area simplified by ~11 m, to find services near it: a 400,000-vertex boundary would
+                       -- be measured against every candidate; the extra NEAR_SLACK_M keeps this a superset
+          SELECT ST_MakeValid(ST_Simplify(a, {tolerance}, true))::geography AS g FROM area),
         cov_homes AS (
           INSERT INTO {places} (home, geom, g)
           SELECT true, f.geom, ST_Transform(f.geom, {utm}) FROM s_parcels f
@@ -173,7 +183,8 @@ def _fill(
             JOIN (SELECT 'park' AS category, p.geom FROM s_parcels p WHERE p.land_use = 'park'
                   UNION ALL SELECT sp.category, sp.geom FROM s_service_points sp) s ON s.category = r.category,
                  cov_box
-           WHERE s.geom && cov_box.b AND ST_DWithin(s.geom::geography, (SELECT a FROM area)::geography, r.distance_m)
+           WHERE s.geom && cov_box.b
+             AND ST_DWithin(s.geom::geography, (SELECT g FROM cov_near), r.distance_m + {slack})
           RETURNING 1),
         cov_streets AS (
           INSERT INTO {lines} (geom)
@@ -185,6 +196,8 @@ def _fill(
         sources=sources,
         rules=_rules_values(found),
         longest=sql.Literal(float(longest)),
+        tolerance=sql.Literal(NEAR_TOLERANCE_DEG),
+        slack=sql.Literal(NEAR_SLACK_M),
         utm=sql.Literal(utm),
         inside=inside,
         places=_t("places"),

@@ -91,6 +91,17 @@ def test_indicators_of_a_neighbourhood(conn, hood):
     assert priorities["polluting_workshops_near_homes"][0]["distance_m"] < 50
 
 
+def test_a_surveyed_boundary_of_many_vertices_gives_the_same_indicators(conn, hood):
+    plain = indicators.compute(conn, indicators.neighbourhood_scope(conn, "A"))
+    # The same square with a vertex every ~20 cm (some 20,000): what a surveyed boundary brings.
+    conn.execute("UPDATE neighbourhoods SET geom = ST_Multi(ST_Segmentize(geom::geography, 0.2)::geometry) "
+                 "WHERE code = 'A'")  # fmt: skip
+    assert conn.execute("SELECT ST_NPoints(geom) FROM neighbourhoods WHERE code = 'A'").fetchone()[0] > 19_000
+    dense = indicators.compute(conn, indicators.neighbourhood_scope(conn, "A"))
+    assert dense["scope"]["area_m2"] == pytest.approx(plain["scope"]["area_m2"], rel=1e-6)
+    assert {k: v for k, v in dense.items() if k != "scope"} == {k: v for k, v in plain.items() if k != "scope"}
+
+
 def test_indicators_as_of_a_date_read_the_history(conn, hood):
     conn.execute("UPDATE streets SET surface = 'asphalt', lighting = 'lit' WHERE id = %s", (hood["earth_unlit"],))
     conn.execute("UPDATE blighted_plots SET status = 'cleared' WHERE id = %s", (hood["plot"],))
