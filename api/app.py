@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.heavy = heavy.Gate(settings)  # reports, indicators, exports: a few at a time, each timed
             # import jobs: a few at a time, each holding connections of its own (api/routes/transfer.py)
             app.state.import_slots = threading.BoundedSemaphore(settings.import_concurrency)
+            # uploads arriving (each request holds a pooled connection meanwhile): as many as the import slots
+            app.state.upload_slots = threading.BoundedSemaphore(settings.import_concurrency)
             if settings.cache_catalogue:  # not started: never listening, so nothing is cached
                 app.state.metadata.start()
             try:

@@ -149,7 +149,9 @@ def _xml_root(text: bytes) -> str | None:
     return root.group(1).decode("ascii").lower() if root else None
 
 
-# A GeoJSON "crs" given as a link makes GDAL fetch the address it names (RFC 7946 has no "crs" at all).
+# A GeoJSON "crs" given as a link makes GDAL fetch the address it names (RFC 7946 has no "crs" at all). JSON may
+# spell any letter as \\u00XX: those are read as the letters before looking.
+_ASCII_ESCAPE = re.compile(rb"\\u00([0-7][0-9a-fA-F])")
 _LINKED_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*?"(?:href|link|url)"', re.I)
 
 
@@ -159,7 +161,7 @@ def _refuse_linked_crs(path: Path, name: str) -> None:
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
             window = tail + chunk
-            if _LINKED_CRS.search(window):
+            if _LINKED_CRS.search(_ASCII_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), window)):
                 raise FileProblem(
                     f"{name}: its coordinate system is given as a link to an address; Mahalle does not fetch it. "
                     'Remove the "crs" member (GeoJSON is longitude/latitude) or give the CRS by name (EPSG:…).'
@@ -269,8 +271,11 @@ def _shapefile_parts(source: SourceFile) -> list[Path]:
 
 
 def _check_shapefile(source: SourceFile) -> None:
-    """A shapefile must say its CRS (.prj) and, if it has non-ASCII text, its encoding (.cpg)."""
+    """A shapefile must be one (GDAL opens a file by its content: a ``.shp`` holding a virtual dataset would read
+    other files), say its CRS (.prj) and, if it has non-ASCII text, its encoding (.cpg)."""
     for shp in _shapefile_parts(source):
+        if sniff(shp) != "shp":
+            raise FileProblem(f"{source.name}: {shp.name} is not a shapefile (its content is something else).")
         for part in (".shx", ".dbf"):
             if not _sibling(shp, part):
                 raise FileProblem(f"{source.name}: {shp.stem}{part} is missing; a shapefile needs .shp, .shx and .dbf.")

@@ -179,25 +179,54 @@ def _value(layer: Layer, name: str) -> sql.Composable:
 
 
 # New rows take the staged neighbourhood (a NULL one is looked for again by the trigger, and not found);
-# updated rows keep theirs, or the trigger derives it again if the geometry moved.
+# updated rows keep theirs, or the trigger derives it again if the geometry moved. An UPDATE of the rows the
+# layer has and an INSERT of the others, not INSERT … ON CONFLICT: that would run the BEFORE INSERT triggers (the
+# rules of a new feature) on every staged row, also on those that become updates or stay as they are. (A row
+# another writer inserts meanwhile is left to them: DO NOTHING.)
 _UPSERT = """
-WITH upserted AS (
-INSERT INTO public.{table} AS t ({target})
+WITH updated AS (
+UPDATE public.{table} AS t SET ({changed}) = ROW({staged})
+  FROM {stage} s
+ WHERE t.source = %(source)s AND t.source_id = s._sid AND ({current}) IS DISTINCT FROM ({staged})
+RETURNING 1
+), inserted AS (
+INSERT INTO public.{table} ({target})
 SELECT {values}
   FROM {stage} s
-ON CONFLICT (source, source_id) DO UPDATE SET ({changed}) = ROW({excluded})
- WHERE ({current}) IS DISTINCT FROM ({excluded})
-RETURNING (xmax = 0) AS inserted
+ WHERE NOT EXISTS (SELECT 1 FROM public.{table} e WHERE e.source = %(source)s AND e.source_id = s._sid)
+ON CONFLICT (source, source_id) DO NOTHING
+RETURNING 1
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FROM upserted
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
 """
 
 
 def upsert_staged(conn: psycopg.Connection, layer: Layer, source: str, staged: int) -> LoadReport:
-    """Move the staged rows into the layer: one set-based upsert on (source, source_id)."""
+    """Move the staged rows into the layer: one statement updating the rows it has (by source and source id) and
+    inserting the others."""
     report = LoadReport(layer.name)
     if not staged:
         return report
+    names = list(layer.attribute_names)
+    spatial = ["geom"] if layer.has_geometry else []
+    derived = ["neighbourhood_id"] if layer.has_geometry and layer.neighbourhood_scoped else []
+    from_stage = [*(_value(layer, n) for n in names), *([sql.SQL("s._geom")] if spatial else [])]
+    values = [*from_stage, *([sql.SQL("s._nid")] if derived else []), sql.Placeholder("source"), sql.SQL("s._sid")]
+    changed = [sql.Identifier(n) for n in [*names, *spatial]]
+    query = sql.SQL(_UPSERT).format(
+        table=sql.Identifier(layer.name),
+        target=sql.SQL(", ").join(map(sql.Identifier, [*names, *spatial, *derived, "source", "source_id"])),
+        values=sql.SQL(", ").join(values),
+        stage=sql.SQL(STAGE),
+        changed=sql.SQL(", ").join(changed),
+        staged=sql.SQL(", ").join(from_stage),
+        current=sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in changed),
+    )
+    inserted, updated = conn.execute(query, {"source": source}).fetchone()
+    report.inserted = inserted
+    report.updated = updated
+    report.unchanged = staged - inserted - updated
+    return report
     names = list(layer.attribute_names)
     spatial = ["geom"] if layer.has_geometry else []
     derived = ["neighbourhood_id"] if layer.has_geometry and layer.neighbourhood_scoped else []

@@ -35,13 +35,13 @@ def reject_implausible(conn: psycopg.Connection, layer: Layer, source: str, repo
     """Take the staged rows of ``layer`` that break one of its plausibility rules out of the load; how many."""
     if not layer.has_geometry or not _has_rules(conn, layer.name):
         return 0
-    if layer.neighbourhood_scoped:
-        existing = sql.SQL("LEFT JOIN public.{} t ON t.source = %(source)s AND t.source_id = o._sid").format(
-            sql.Identifier(layer.name)
-        )
-        was, changed = sql.SQL("t.neighbourhood_id"), sql.SQL("AND t.geom IS DISTINCT FROM o._geom")
-    else:
-        existing, was, changed = sql.SQL(""), sql.SQL("NULL::bigint"), sql.SQL("")
+    # Every layer has (source, source_id): a row the layer has is an update (checked only if its geometry changes,
+    # as the trigger does), the others are new features.
+    existing = sql.SQL("LEFT JOIN public.{} t ON t.source = %(source)s AND t.source_id = o._sid").format(
+        sql.Identifier(layer.name)
+    )
+    was = sql.SQL("t.neighbourhood_id" if layer.neighbourhood_scoped else "NULL::bigint")
+    changed = sql.SQL("AND t.geom IS DISTINCT FROM o._geom")
     query = sql.SQL(_REJECT).format(stage=sql.SQL(STAGE), was=was, existing=existing, changed=changed)
     rejected = conn.execute(query, {"layer": layer.name, "source": source}).fetchall()
     for source_id, message in rejected:

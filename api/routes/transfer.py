@@ -98,8 +98,12 @@ async def _accept_import(
 async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, ImportOptions]:
     """The uploaded file saved in a folder of its own (the caller removes it) and the import options of the form;
     the cheap checks (size, type, content) are made here, so a bad file is refused before any work. The upload
-    must arrive within ``MAHALLE_UPLOAD_TIMEOUT_S`` (408 otherwise)."""
+    must arrive within ``MAHALLE_UPLOAD_TIMEOUT_S`` (408 otherwise), and only ``MAHALLE_IMPORT_CONCURRENCY``
+    uploads arrive at once (503 beyond: each request holds a pooled connection while its file arrives)."""
     seconds = request.app.state.settings.upload_timeout_s
+    arriving: threading.Semaphore = request.app.state.upload_slots
+    if not arriving.acquire(blocking=False):
+        raise ImportsBusy("Other files are being uploaded to this server; send yours again in a moment.")
     folder = Path(tempfile.mkdtemp(prefix="mahalle-upload-", dir=_upload_root(request)))
     try:
         async with asyncio.timeout(seconds):
@@ -111,6 +115,8 @@ async def _receive(request: Request, limits: ImportLimits) -> tuple[Path, Import
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    finally:
+        arriving.release()
     return path, options
 
 

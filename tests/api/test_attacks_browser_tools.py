@@ -543,3 +543,20 @@ def test_a_slow_upload_holds_no_import_slot_and_is_cut_off_in_time(db_url, tmp_p
         status, free = asyncio.run(_slow_upload(client.app))
         assert (status, free) == (408, 1)
         assert list((tmp_path / "data" / "uploads").iterdir()) == []
+
+
+def test_a_virtual_dataset_named_like_a_shapefile_is_refused(world, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2-the-servers-secret\n")
+    vrt = VRT.format(path=secret, layer="secret").encode()
+    archive = zipped(("yards.shp", vrt), ("yards.shx", b"\x00" * 100), ("yards.dbf", b"\x03" + b"\x00" * 40))
+    response = world.preview(world.planner, archive, "yards.zip")
+    is_problem(response, 400, 422)
+    assert "not a shapefile" in response.json()["detail"] and "hunter2" not in response.text
+
+
+def test_a_linked_crs_spelt_with_json_escapes_is_refused(world):
+    linked = json.dumps({**POINTS, "crs": {"type": "link", "properties": {"href": "http://127.0.0.1:9/x"}}})
+    escaped = linked.replace('"crs"', '"\\u0063rs"').replace('"link"', '"\\u006cink"')
+    assert json.loads(escaped)["crs"]["type"] == "link"
+    is_problem(world.preview(world.planner, escaped.encode(), "yards.geojson"), 400, 422)

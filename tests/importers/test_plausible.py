@@ -91,3 +91,18 @@ def test_an_update_that_moves_a_feature_out_of_its_neighbourhood_is_rejected(con
     unchanged = [("5", "LineString", [[24.94, 60.17], [24.945, 60.17]])]
     again = load(conn, geojson(tmp_path / "c" / "streets.geojson", unchanged), "streets")
     assert again.rejected == [] and again.layers["streets"].unchanged == 1
+
+
+def test_a_row_imported_before_a_rule_was_tightened_is_unchanged_on_a_reimport(conn, kamppi, tmp_path):
+    conn.execute("UPDATE plausibility_rules SET enabled = false WHERE layer = 'streets' AND rule = 'max_length'")
+    rows = [
+        ("9", "LineString", [[24.94, 60.17], [24.94, 60.2]]),
+        ("8", "LineString", [[24.94, 60.17], [24.945, 60.17]]),
+    ]
+    load(conn, geojson(tmp_path / "streets.geojson", rows), "streets")
+    conn.execute("UPDATE plausibility_rules SET enabled = true WHERE layer = 'streets' AND rule = 'max_length'")
+    (tmp_path / "b").mkdir()  # the same file again: the 3.3 km street is left as it is, the other moves a little
+    rows[1] = ("8", "LineString", [[24.94, 60.171], [24.945, 60.171]])
+    again = load(conn, geojson(tmp_path / "b" / "streets.geojson", rows), "streets")
+    counts = again.layers["streets"]
+    assert (counts.unchanged, counts.updated, counts.new, counts.rejected) == (1, 1, 0, 0)
