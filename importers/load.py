@@ -227,28 +227,3 @@ def upsert_staged(conn: psycopg.Connection, layer: Layer, source: str, staged: i
     report.updated = updated
     report.unchanged = staged - inserted - updated
     return report
-    names = list(layer.attribute_names)
-    spatial = ["geom"] if layer.has_geometry else []
-    derived = ["neighbourhood_id"] if layer.has_geometry and layer.neighbourhood_scoped else []
-    values = [
-        *(_value(layer, n) for n in names),
-        *([sql.SQL("s._geom")] if spatial else []),
-        *([sql.SQL("s._nid")] if derived else []),
-        sql.Placeholder(),
-        sql.SQL("s._sid"),
-    ]
-    changed = [sql.Identifier(n) for n in [*names, *spatial]]
-    query = sql.SQL(_UPSERT).format(
-        table=sql.Identifier(layer.name),
-        target=sql.SQL(", ").join(map(sql.Identifier, [*names, *spatial, *derived, "source", "source_id"])),
-        values=sql.SQL(", ").join(values),
-        stage=sql.SQL(STAGE),
-        changed=sql.SQL(", ").join(changed),
-        excluded=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in changed),
-        current=sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in changed),
-    )
-    inserted, written = conn.execute(query, (source,)).fetchone()
-    report.inserted = inserted
-    report.updated = written - inserted
-    report.unchanged = staged - written
-    return report
