@@ -122,10 +122,12 @@ BEGIN
   RETURN FOUND;
 END $$;
 
--- A layer's geometry in Web Mercator for comparing with tiles; beyond the Mercator latitudes (where a transform
--- fails) its box clamped to them.
+-- A layer geometry's box in Web Mercator, for comparing with tiles' boxes (&&): the box of its corners, which is
+-- the box of the whole geometry transformed (Mercator keeps the order of longitudes and of latitudes) without
+-- transforming every vertex of a surveyed boundary; beyond the Mercator latitudes (where a transform fails) the
+-- box clamped to them.
 CREATE FUNCTION mahalle.tile_geometry(g geometry) RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN ST_YMin(g) >= -85.05 AND ST_YMax(g) <= 85.05 THEN ST_Transform(g, 3857)
+  SELECT CASE WHEN ST_YMin(g) >= -85.05 AND ST_YMax(g) <= 85.05 THEN ST_Transform(ST_Envelope(g), 3857)
               ELSE ST_Transform(ST_MakeEnvelope(greatest(ST_XMin(g), -180), least(greatest(ST_YMin(g), -85.05), 85.05),
                                                 least(ST_XMax(g), 180), greatest(least(ST_YMax(g), 85.05), -85.05),
                                                 4326), 3857) END
