@@ -175,9 +175,8 @@ def _disk_name(name: str) -> str:
     """The upload's name on disk: the user's (GDAL names a CSV's or GeoJSON's layer after it), cut to what a file
     system takes (255 bytes), its suffix kept (it says the format); the user's whole name stays the file's name in
     the job and its report."""
-    clean = name
-    suffix = Path(clean).suffix[:16]
-    stem = clean[: len(clean) - len(Path(clean).suffix)] if Path(clean).suffix else clean
+    full_suffix = Path(name).suffix
+    stem, suffix = name[: len(name) - len(full_suffix)], full_suffix[:16]
     while len((stem + suffix).encode()) > 200:
         stem = stem[:-1]
     return (stem or "upload") + suffix
