@@ -1,9 +1,10 @@
 """Staged rows that break a plausibility rule of their layer (a street kilometres long, a parcel the size of a
 town, a point far from every neighbourhood, an update moving a feature out of its neighbourhood): rejected one
-by one, with the words the database's trigger would use (``mahalle.plausibility_problem``, migration 0014), so
-an import reports each such row instead of the trigger refusing the whole load at its first one.
+by one, with the words the database's trigger would use (``mahalle.plausibility_verdict``, migrations 0014 and
+0016), so an import reports each such row instead of the trigger refusing the whole load at its first one.
 
-Set-based: one statement over the staging table, run only when the layer has a rule switched on.
+Set-based: one statement over the staging table (the rule functions are inlined), run only when the layer has a
+rule switched on; the rows that stay are written as a checked load, which the trigger does not check again.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ from layers.spec import Layer
 if TYPE_CHECKING:
     from importers.run import ImportReport
 
-# An update keeps the feature's neighbourhood (importers/load.py), so the one it lies in now is `was`; a row whose
-# geometry the update leaves as it is, is not checked (as the trigger does not).
+# Every enabled rule of the layer applied to every staged row whose geometry is new or changed (as the trigger checks
+# them), the first broken one in the rules' order kept. An update keeps the feature's neighbourhood (importers/load.py),
+# so the one it lies in now is `was`; whether a new geometry meets a neighbourhood is known from load.locate_staged.
 _REJECT = """
 DELETE FROM {stage} s
- USING (SELECT o.ctid AS row, mahalle.plausibility_problem(%(layer)s, o._geom, {was}) AS problem
+ USING (SELECT DISTINCT ON (o.ctid) o.ctid AS row, v.problem
           FROM {stage} o {existing}
-         WHERE o._geom IS NOT NULL {changed}) checked
- WHERE s.ctid = checked.row AND checked.problem IS NOT NULL
+               CROSS JOIN (SELECT p.rule, p.value FROM public.plausibility_rules p
+                            WHERE p.layer = %(layer)s AND p.enabled) r,
+               LATERAL (SELECT mahalle.plausibility_verdict(%(layer)s, r.rule, r.value, o._geom, {was},
+                                                            {inside})) v(problem)
+         WHERE o._geom IS NOT NULL {changed} AND v.problem IS NOT NULL
+         ORDER BY o.ctid, r.rule) checked
+ WHERE s.ctid = checked.row
 RETURNING s._sid, checked.problem->>'message'
 """
 
@@ -40,9 +47,14 @@ def reject_implausible(conn: psycopg.Connection, layer: Layer, source: str, repo
     existing = sql.SQL("LEFT JOIN public.{} t ON t.source = %(source)s AND t.source_id = o._sid").format(
         sql.Identifier(layer.name)
     )
-    was = sql.SQL("t.neighbourhood_id" if layer.neighbourhood_scoped else "NULL::bigint")
-    changed = sql.SQL("AND t.geom IS DISTINCT FROM o._geom")
-    query = sql.SQL(_REJECT).format(stage=sql.SQL(STAGE), was=was, existing=existing, changed=changed)
+    scoped = layer.neighbourhood_scoped
+    query = sql.SQL(_REJECT).format(
+        stage=sql.SQL(STAGE),
+        existing=existing,
+        was=sql.SQL("t.neighbourhood_id" if scoped else "NULL::bigint"),
+        inside=sql.SQL("coalesce(o._inside, false)" if scoped else "NULL::boolean"),
+        changed=sql.SQL("AND t.geom IS DISTINCT FROM o._geom"),
+    )
     rejected = conn.execute(query, {"layer": layer.name, "source": source}).fetchall()
     for source_id, message in rejected:
         report.reject(layer.name, None, source_id, message)

@@ -21,7 +21,7 @@ import psycopg
 
 from core.db import attributed
 from core.errors import InvalidInput, MahalleError, PayloadTooLarge, RuleViolation
-from importers import files, outside, plausible, validate
+from importers import files, outside, plausible, staged_rules, validate
 from importers.archive import ImportLimits
 from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged
 from importers.mapping import FieldPlan, Mapping, MappingError, ValueMapper, plan_fields
@@ -231,9 +231,10 @@ def _load(
                 locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
+                staged -= staged_rules.reject_invalid(conn, plan.layer, report.source, report)
                 staged -= plausible.reject_implausible(conn, plan.layer, report.source, report)
                 outside.warn_unassigned(conn, plan.layer, options.outside, options.outside_distance, report)
-                loaded = upsert_staged(conn, plan.layer, report.source, staged)
+                loaded = upsert_staged(conn, plan.layer, report.source, staged, checked=True)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted
                 counts.updated += loaded.updated

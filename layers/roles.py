@@ -21,6 +21,7 @@ READ_ONLY = (
     "mahalle.history",
     "mahalle.intervention_transitions",  # the intervention lifecycle and the kinds' rules are migrations' business
     "mahalle.intervention_kind_rules",
+    "mahalle.checked_loads",  # written only by mahalle.begin_checked_load (layers/sql/checked_loads.sql)
 )
 # What a person's own database login (core.roles.LOGIN_GROUP) may read besides the layers: never the users,
 # tokens, sessions, audit log or jobs. Row-level security narrows the layers and the history to their rights.
@@ -38,6 +39,8 @@ ADMIN_FUNCTIONS = (
     "mahalle.drop_custom_layer(text)",
     "mahalle.set_layer_public(text, boolean)",
     "mahalle.secure_trigger_functions()",
+    "mahalle.begin_checked_load(text)",  # an import's rows checked set-based: the row triggers skip them
+    "mahalle.end_checked_load()",
 )
 
 

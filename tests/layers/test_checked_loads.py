@@ -1,0 +1,120 @@
+"""Checked loads (migration 0016): the application, having checked an import's staged rows set-based, writes them
+without the row triggers checking each again; nobody else can ask for that, and every other statement — also later
+in the same transaction — is checked row by row as before."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from api.identity import db_login, store
+from api.runtime import Database
+from importers.demo import CODE
+from layers import migrate
+
+SQUARE = "SRID=4326;MULTIPOLYGON((({x} {y}, {x2} {y}, {x2} {y2}, {x} {y2}, {x} {y})))"
+# A parcel whose land use is in no list: the validation trigger refuses it (23514).
+ODD = "INSERT INTO parcels (geom, land_use, tenure) VALUES (%s, 'spaceport', 'informal') RETURNING id"
+
+
+def a_parcel(conn: psycopg.Connection) -> str:
+    x, y = conn.execute(
+        "SELECT ST_X(p), ST_Y(p) FROM neighbourhoods n, ST_PointOnSurface(n.geom) p WHERE n.code = %s", (CODE,)
+    ).fetchone()
+    return SQUARE.format(x=x, y=y, x2=x + 0.0001, y2=y + 0.0001)
+
+
+def test_only_the_statement_of_a_checked_load_skips_the_row_checks(demo_db_url):
+    with psycopg.connect(demo_db_url) as conn:
+        geom = a_parcel(conn)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(ODD, (geom,))
+        conn.rollback()
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        assert conn.execute(ODD, (geom,)).fetchone()[0]  # the application vouches for it: not checked again
+        with pytest.raises(psycopg.IntegrityError, match="blighted_plots new feature"):  # another layer: as ever
+            conn.execute("INSERT INTO blighted_plots (geom, status) VALUES (%s, 'nonsense')", (geom,))
+        conn.rollback()
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        conn.execute("SELECT mahalle.end_checked_load()")
+        with pytest.raises(psycopg.errors.CheckViolation):  # later in the same transaction: checked again
+            conn.execute(ODD, (geom,))
+        conn.rollback()
+        # The table's constraints hold for a checked load too, and the stamps and history are written.
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO parcels (geom, tenure, floors) VALUES (%s, 'informal', 900)", (geom,))
+        conn.rollback()
+        conn.execute("SELECT set_config('mahalle.actor', 'loader', true), mahalle.begin_checked_load('parcels')")
+        fid = conn.execute(
+            "INSERT INTO parcels (geom, tenure) VALUES (%s, 'informal') RETURNING id", (geom,)
+        ).fetchone()[0]
+        row = conn.execute("SELECT version, created_by, neighbourhood_id FROM parcels WHERE id = %s", (fid,)).fetchone()
+        assert row[:2] == (1, "loader") and row[2] is not None
+        history = "SELECT count(*) FROM mahalle.history WHERE layer = 'parcels' AND feature_id = %s"
+        assert conn.execute(history, (fid,)).fetchone() == (1,)
+        conn.rollback()
+
+
+def test_the_setting_alone_does_not_skip_the_checks(demo_db_url):
+    with psycopg.connect(demo_db_url) as conn:
+        conn.execute("SELECT set_config('mahalle.checked_load', 'parcels', true)")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(ODD, (a_parcel(conn),))
+
+
+def test_a_persons_own_login_cannot_skip_the_checks(pg_server, demo_db_url):
+    name = f"planner-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(demo_db_url, autocommit=True) as demo:
+        geom = a_parcel(demo)
+        store.add_user(demo, name, [store.Grant("admin", None)])
+        with psycopg.connect(pg_server.admin(conninfo_to_dict(demo_db_url)["dbname"]), autocommit=True) as admin:
+            login, password = db_login.ensure_login(demo, admin, name)
+            try:
+                url = db_login.connection_url(Database(demo_db_url), login, password)
+                with psycopg.connect(url) as own:
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        own.execute("SELECT mahalle.begin_checked_load('parcels')")
+                    own.rollback()
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        own.execute("INSERT INTO mahalle.checked_loads VALUES (pg_current_xact_id(), 'parcels')")
+                    own.rollback()
+                    # Naming the load in the setting gets the statement refused, not waved through.
+                    own.execute("SELECT set_config('mahalle.checked_load', 'parcels', true)")
+                    with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.CheckViolation)):
+                        own.execute(ODD, (geom,))
+                    own.rollback()
+                    assert own.execute("SELECT count(*) FROM parcels WHERE land_use = 'spaceport'").fetchone() == (0,)
+            finally:
+                db_login.drop_login(admin, db_login.LOGIN_PREFIX + name)
+
+
+def test_a_custom_layer_registered_later_gets_the_skip_but_keeps_its_validation(conn):
+    from layers.custom import create_custom_layer, layer_from_definition
+
+    definition = {"name": "kiosks", "title": {"en": "Kiosks"}, "geometry_type": "Point",
+                  "attributes": [{"name": "kind", "type": "choice", "choices": [{"value": "food"}]}]}  # fmt: skip
+    create_custom_layer(conn, layer_from_definition(definition))
+    whens = dict(
+        conn.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) LIKE '%%checked_load%%' FROM pg_trigger "
+            "WHERE tgrelid = 'public.kiosks'::regclass AND tgname IN ('a10_validate', 'a15_plausibility', 'a25_permit')"
+        ).fetchall()
+    )
+    assert whens == {"a10_validate": False, "a15_plausibility": True, "a25_permit": True}
+
+
+def test_0016_down_and_up(empty_db_url):
+    migrate.upgrade(empty_db_url)
+    migrate.downgrade(empty_db_url, "0015")
+    count = "SELECT count(*) FROM pg_trigger WHERE pg_get_triggerdef(oid) LIKE '%checked_load%'"
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute(count).fetchone()[0] == 0
+        assert conn.execute("SELECT to_regclass('mahalle.checked_loads')").fetchone()[0] is None
+        assert conn.execute("SELECT mahalle.plausibility_problem('parcels', NULL)").fetchone() == (None,)
+    migrate.upgrade(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute(count).fetchone()[0] > 20
