@@ -109,6 +109,11 @@ def create_stage(conn: psycopg.Connection, layer: Layer) -> None:
     # Bulk statements over a staging table without statistics look costly enough to the planner to be
     # compiled with LLVM, which cost more than the statement itself (0.9 s of 1.6 s for 50,000 rows).
     conn.execute("SELECT set_config('jit', 'off', true)")
+    # The staged rows meet the layer in joins (does the layer have this source id?). A layer whose statistics say it
+    # is empty (analyzed before its first import) gets a nested loop that scans the layer once per staged row —
+    # and, in the upsert, the pages the same statement is filling: quadratic (100,000 parcels: 344 s instead of 15).
+    # Hash joins read each side once, whatever the statistics say.
+    conn.execute("SELECT set_config('enable_nestloop', 'off', true)")
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.SQL(STAGE)))
     columns = [sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(_staged_type(a))) for a in layer.attributes]
     conn.execute(
@@ -219,13 +224,26 @@ def upsert_staged(
     report = LoadReport(layer.name)
     if not staged:
         return report
+    if checked:
+        conn.execute("SELECT mahalle.begin_checked_load(%s)", (layer.name,))
+    inserted, updated = conn.execute(upsert_query(layer), {"source": source}).fetchone()
+    if checked:
+        conn.execute("SELECT mahalle.end_checked_load()")
+    report.inserted = inserted
+    report.updated = updated
+    report.unchanged = staged - inserted - updated
+    return report
+
+
+def upsert_query(layer: Layer) -> sql.Composed:
+    """The statement of ``upsert_staged`` for ``layer`` (its parameter: ``source``)."""
     names = list(layer.attribute_names)
     spatial = ["geom"] if layer.has_geometry else []
     derived = ["neighbourhood_id"] if layer.has_geometry and layer.neighbourhood_scoped else []
     from_stage = [*(_value(layer, n) for n in names), *([_geometry(layer)] if spatial else [])]
     values = [*from_stage, *([sql.SQL("s._nid")] if derived else []), sql.Placeholder("source"), sql.SQL("s._sid")]
     changed = [sql.Identifier(n) for n in [*names, *spatial]]
-    query = sql.SQL(_UPSERT).format(
+    return sql.SQL(_UPSERT).format(
         table=sql.Identifier(layer.name),
         target=sql.SQL(", ").join(map(sql.Identifier, [*names, *spatial, *derived, "source", "source_id"])),
         values=sql.SQL(", ").join(values),
@@ -234,12 +252,3 @@ def upsert_staged(
         staged=sql.SQL(", ").join(from_stage),
         current=sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in changed),
     )
-    if checked:
-        conn.execute("SELECT mahalle.begin_checked_load(%s)", (layer.name,))
-    inserted, updated = conn.execute(query, {"source": source}).fetchone()
-    if checked:
-        conn.execute("SELECT mahalle.end_checked_load()")
-    report.inserted = inserted
-    report.updated = updated
-    report.unchanged = staged - inserted - updated
-    return report

@@ -107,10 +107,25 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
   END
 $$;
 
--- One plausibility rule applied to one geometry: NULL when it passes, else {rule, params, message}. Plain SQL that
--- PostgreSQL inlines, so an import applies every rule to every staged row in one statement; `inside` (whether the
--- geometry meets a neighbourhood), when the caller knows it already, spares the search. Names are qualified: an
--- inlined function runs under its caller's search_path.
+-- Whether a geometry meets no neighbourhood and, for near_neighbourhoods, lies farther than `value` from all: the
+-- neighbourhood rules' searches, for a geometry not known to be inside one.
+CREATE FUNCTION mahalle.plausibility_apart(layer text, rule text, value double precision, g geometry, was bigint)
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT CASE
+    -- Inside or touching a neighbourhood (the GiST index answers) is near enough; the distance only otherwise.
+    WHEN EXISTS (SELECT 1 FROM public.neighbourhoods n WHERE ST_Intersects(n.geom, g)) THEN NULL
+    WHEN rule = 'keep_neighbourhood' THEN mahalle.plausibility_refusal(layer, rule, value, NULL, was)
+    WHEN EXISTS (SELECT 1 FROM public.neighbourhoods)
+         AND NOT EXISTS (SELECT 1 FROM public.neighbourhoods n WHERE ST_DWithin(n.geom::geography, g::geography, value))
+      THEN mahalle.plausibility_refusal(layer, rule, value,
+             (SELECT min(ST_Distance(n.geom::geography, g::geography)) FROM public.neighbourhoods n), was)
+  END
+$$;
+
+-- One plausibility rule applied to one geometry: NULL when it passes, else {rule, params, message}. Plain SQL without
+-- sub-selects, which PostgreSQL inlines, so an import applies every rule to every staged row in one statement;
+-- `inside` (whether the geometry meets a neighbourhood), when the caller knows it, spares the neighbourhood rules'
+-- search. Names are qualified: an inlined function runs under its caller's search_path.
 CREATE FUNCTION mahalle.plausibility_verdict(layer text, rule text, value double precision, g public.geometry,
                                              was bigint DEFAULT NULL, inside boolean DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -122,20 +137,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
     WHEN rule = 'max_area' THEN
       CASE WHEN public.ST_Dimension(g) = 2 AND public.ST_Area(g::public.geography) > value
            THEN mahalle.plausibility_refusal(layer, rule, value, public.ST_Area(g::public.geography), was) END
-    -- Inside or touching a neighbourhood (the GiST index answers) is near enough; the distance only otherwise.
-    WHEN rule = 'near_neighbourhoods' THEN
-      CASE WHEN NOT coalesce(inside, EXISTS (SELECT 1 FROM public.neighbourhoods n WHERE public.ST_Intersects(n.geom, g)))
-                AND EXISTS (SELECT 1 FROM public.neighbourhoods)
-                AND NOT EXISTS (SELECT 1 FROM public.neighbourhoods n
-                                 WHERE public.ST_DWithin(n.geom::public.geography, g::public.geography, value))
-           THEN mahalle.plausibility_refusal(layer, rule, value,
-                  (SELECT min(public.ST_Distance(n.geom::public.geography, g::public.geography))
-                     FROM public.neighbourhoods n), was) END
-    WHEN rule = 'keep_neighbourhood' THEN
-      CASE WHEN was IS NOT NULL
-                AND NOT coalesce(inside, EXISTS (SELECT 1 FROM public.neighbourhoods n
-                                                  WHERE public.ST_Intersects(n.geom, g)))
-           THEN mahalle.plausibility_refusal(layer, rule, value, NULL, was) END
+    WHEN rule = 'near_neighbourhoods' OR (rule = 'keep_neighbourhood' AND was IS NOT NULL) THEN
+      CASE WHEN inside IS NOT TRUE THEN mahalle.plausibility_apart(layer, rule, value, g, was) END
   END
 $$;
 

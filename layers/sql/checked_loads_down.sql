@@ -56,6 +56,7 @@ BEGIN
 END $$;
 
 DROP FUNCTION IF EXISTS mahalle.plausibility_verdict(text, text, double precision, geometry, bigint, boolean),
+  mahalle.plausibility_apart(text, text, double precision, geometry, bigint),
   mahalle.plausibility_refusal(text, text, double precision, double precision, bigint),
   mahalle.checked_load_registered_layer(), mahalle.checked_load_triggers(text, boolean),
   mahalle.checked_load(text), mahalle.begin_checked_load(text), mahalle.end_checked_load();

@@ -87,3 +87,22 @@ def test_whole_columns_convert_as_single_values_do():
         4: "floors: inf is not a whole number",
         6: "floors: -1 is outside 0..200",
     }
+
+
+def test_a_layer_analyzed_while_empty_is_not_scanned_once_per_staged_row(conn, owner_conn):
+    """Statistics saying the layer is empty (autovacuum analyzed it before its first import) must not give the upsert
+    a nested loop over the layer, which would rescan the pages the statement is filling: quadratic."""
+    from importers.load import Batch, create_stage, stage, to_ewkb, upsert_query
+
+    owner_conn.execute("ANALYZE public.parcels")
+    parcels = CATALOGUE["parcels"]
+    boxes = [shapely.MultiPolygon([shapely.box(24.93 + i * 1e-4, 60.16, 24.93 + (i + 1) * 1e-4, 60.1601)])
+             for i in range(2000)]  # fmt: skip
+    with conn.transaction():
+        create_stage(conn, parcels)
+        values = {a.name: [a.default] * len(boxes) for a in parcels.attributes}
+        stage(conn, parcels, Batch([str(i) for i in range(len(boxes))], to_ewkb(boxes), values))
+        plan = "\n".join(
+            r[0] for r in conn.execute(b"EXPLAIN " + upsert_query(parcels).as_bytes(conn), {"source": "file:x"})
+        )
+    assert "Anti Join" in plan and "Nested Loop Anti Join" not in plan, plan
