@@ -362,17 +362,15 @@ EDIT_TEXT = (
 )
 IMPORT_TEXT = (
     "The rest is the `mahalle import` process itself (Python start-up, reading the GeoPackage, converting and "
-    "checking each column, the binary COPY into the staging table: the py-spy profile) and the statement that "
-    "finds every staged row's neighbourhood. Already set-based: history (statement-level triggers over the "
-    "transition tables, the geometry straight to hex EWKB), the neighbourhood lookup (one statement instead of "
-    "the per-row trigger), staging (typed binary COPY), conversion (column by column). What is left is the price "
-    "of the rules ogr2ogr does not run — geodesic area, the GiST index, the CHECKs, the validation trigger (the "
-    "geometry's validity is checked there for the planner's message and again by the CHECK), history, the "
-    "neighbourhood's foreign key — so 1.0× is out of reach while every row is checked and recorded; see the floor "
-    "above. What could still narrow it: validating the staged rows in one statement (the messages the "
-    "validation trigger gives) and skipping the trigger's repeat for rows already checked in the same "
-    "transaction; loading into an empty layer with its GiST index built after the rows (only for a first import "
-    "into an unused table)."
+    "checking each column, the binary COPY into the staging table: the py-spy profile) and the statements over the "
+    "staging table (neighbourhoods, validation, plausibility). Already set-based: the validation and plausibility "
+    "rules (one statement each over the staged rows; the row triggers skip the rows of that checked load, "
+    "migration 0016), history (statement-level triggers over the transition tables), the neighbourhood lookup, "
+    "staging (typed binary COPY), conversion (column by column); a first import into an empty layer builds its "
+    "plain indexes (the GiST one among them) after the rows. What is left per row is the price of what ogr2ogr "
+    "does not do — geodesic area, the CHECKs, the stamps (version, author, time), history, the neighbourhood's "
+    "foreign key, the unique keys (uid, source id), the WHEN of three row triggers asking whether the load was "
+    "checked — see the floor above."
 )
 EXPORT_PARTS = {
     "GDAL writing (pyogrio.write_arrow)": r"^write_arrow \(pyogrio/",

@@ -224,8 +224,9 @@ def upsert_staged(
     report = LoadReport(layer.name)
     if not staged:
         return report
-    if checked:
+    if checked:  # into a layer without rows, its plain indexes are built after the rows (end_checked_load)
         conn.execute("SELECT mahalle.begin_checked_load(%s)", (layer.name,))
+        conn.execute("SELECT mahalle.defer_indexes(%s)", (layer.name,))
     inserted, updated = conn.execute(upsert_query(layer), {"source": source}).fetchone()
     if checked:
         conn.execute("SELECT mahalle.end_checked_load()")

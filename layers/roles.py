@@ -41,6 +41,7 @@ ADMIN_FUNCTIONS = (
     "mahalle.secure_trigger_functions()",
     "mahalle.begin_checked_load(text)",  # an import's rows checked set-based: the row triggers skip them
     "mahalle.end_checked_load()",
+    "mahalle.defer_indexes(text)",
 )
 
 

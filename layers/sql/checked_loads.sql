@@ -12,6 +12,7 @@
 CREATE TABLE mahalle.checked_loads (
   xact xid8 NOT NULL,
   layer text NOT NULL,
+  indexes text[] NOT NULL DEFAULT '{}',  -- definitions of the indexes mahalle.defer_indexes dropped, to build again
   PRIMARY KEY (xact, layer)
 );
 
@@ -26,12 +27,55 @@ BEGIN
   PERFORM set_config('mahalle.checked_load', layer, true);
 END $$;
 
--- Right after that statement: every later row of the transaction is checked by the triggers again.
+-- Right after that statement: the indexes deferred are built, and every later row of the transaction is checked by
+-- the triggers again.
 CREATE FUNCTION mahalle.end_checked_load() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  definition text;
 BEGIN
+  FOR definition IN SELECT unnest(c.indexes) FROM mahalle.checked_loads c WHERE c.xact = pg_current_xact_id() LOOP
+    EXECUTE definition;
+  END LOOP;
   DELETE FROM mahalle.checked_loads WHERE xact = pg_current_xact_id();
   PERFORM set_config('mahalle.checked_load', '', true);
+END $$;
+
+-- A checked load into a layer that has no rows: its plain indexes (the spatial one among them; not those of a key)
+-- are dropped before the rows and built again by mahalle.end_checked_load, each in one sorted pass instead of one
+-- insertion per row. Only for the layer of this transaction's checked load, only while it has no rows; the layer is
+-- then locked until the load's transaction ends (nobody reads a layer being filled for the first time), and a load
+-- that fails rolls the drop back with everything else. A layer with rows is left as it is, unlocked.
+CREATE FUNCTION mahalle.defer_indexes(layer text) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  t regclass := to_regclass(format('public.%I', layer));
+  empty boolean;
+  i record;
+  n integer := 0;
+BEGIN
+  IF t IS NULL OR NOT EXISTS (SELECT 1 FROM mahalle.layer_registry r WHERE r.name = layer)
+     OR NOT mahalle.checked_load(layer) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'indexes are deferred only for a checked load of a layer';
+  END IF;
+  EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', t) INTO empty;
+  IF NOT empty THEN
+    RETURN 0;
+  END IF;
+  EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', t);
+  EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', t) INTO empty;  -- again, now that nobody else writes
+  IF NOT empty THEN
+    RETURN 0;
+  END IF;
+  FOR i IN SELECT x.indexrelid::regclass AS idx, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x
+            WHERE x.indrelid = t AND NOT x.indisunique AND NOT x.indisprimary AND x.indisvalid
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) LOOP
+    UPDATE mahalle.checked_loads c SET indexes = c.indexes || i.definition
+     WHERE c.xact = pg_current_xact_id() AND c.layer = defer_indexes.layer;
+    EXECUTE format('DROP INDEX %s', i.idx);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
 END $$;
 
 -- Whether the row being written belongs to a checked load of `layer` (the triggers' WHEN asks only when the
@@ -42,7 +86,8 @@ CREATE FUNCTION mahalle.checked_load(layer text) RETURNS boolean LANGUAGE sql ST
                   WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned() AND c.layer = checked_load.layer)
 $$;
 
-REVOKE ALL ON FUNCTION mahalle.begin_checked_load(text), mahalle.end_checked_load() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mahalle.begin_checked_load(text), mahalle.end_checked_load(), mahalle.defer_indexes(text)
+  FROM PUBLIC;
 
 -- The row checks of a layer's table, with (`skip`) or without the WHEN that lets a checked load pass. The triggers
 -- are made again under their names, so they keep their order. A custom layer keeps its validation for every row:

@@ -59,5 +59,6 @@ DROP FUNCTION IF EXISTS mahalle.plausibility_verdict(text, text, double precisio
   mahalle.plausibility_apart(text, text, double precision, geometry, bigint),
   mahalle.plausibility_refusal(text, text, double precision, double precision, bigint),
   mahalle.checked_load_registered_layer(), mahalle.checked_load_triggers(text, boolean),
-  mahalle.checked_load(text), mahalle.begin_checked_load(text), mahalle.end_checked_load();
+  mahalle.checked_load(text), mahalle.begin_checked_load(text), mahalle.end_checked_load(),
+  mahalle.defer_indexes(text);
 DROP TABLE IF EXISTS mahalle.checked_loads;

@@ -82,6 +82,9 @@ def test_a_persons_own_login_cannot_skip_the_checks(pg_server, demo_db_url):
                     with pytest.raises(psycopg.errors.InsufficientPrivilege):
                         own.execute("INSERT INTO mahalle.checked_loads VALUES (pg_current_xact_id(), 'parcels')")
                     own.rollback()
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        own.execute("SELECT mahalle.defer_indexes('parcels')")
+                    own.rollback()
                     # Naming the load in the setting gets the statement refused, not waved through.
                     own.execute("SELECT set_config('mahalle.checked_load', 'parcels', true)")
                     with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.CheckViolation)):
@@ -118,3 +121,39 @@ def test_0016_down_and_up(empty_db_url):
     migrate.upgrade(empty_db_url)
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute(count).fetchone()[0] > 20
+
+
+INDEXES = (
+    "SELECT array_agg(pg_get_indexdef(indexrelid) ORDER BY 1) FROM pg_index WHERE indrelid = 'public.parcels'::regclass"
+)
+
+
+def test_a_checked_load_into_an_empty_layer_builds_its_plain_indexes_after_the_rows(conn):
+    before = conn.execute(INDEXES).fetchone()[0]
+    assert any("gist" in d for d in before)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only within a checked load of the layer
+        conn.execute("SELECT mahalle.defer_indexes('parcels')")
+    with conn.transaction():
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        deferred = conn.execute("SELECT mahalle.defer_indexes('parcels')").fetchone()[0]
+        assert deferred == 3  # geometry, neighbourhood, updated_at
+        during = conn.execute(INDEXES).fetchone()[0]
+        assert not any("gist" in d for d in during) and any("UNIQUE" in d for d in during)  # keys stay
+        conn.execute(
+            "INSERT INTO parcels (geom, tenure) SELECT ST_Multi(ST_MakeEnvelope(x, 0, x + 0.001, 0.001, 4326)), "
+            "'informal' FROM generate_series(0, 9) x"
+        )
+        conn.execute("SELECT mahalle.end_checked_load()")
+        assert conn.execute(INDEXES).fetchone()[0] == before
+    assert conn.execute(INDEXES).fetchone()[0] == before
+    # A layer with rows keeps its indexes; a failed load puts back what it dropped.
+    with conn.transaction():
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        assert conn.execute("SELECT mahalle.defer_indexes('parcels')").fetchone()[0] == 0
+    conn.execute("DELETE FROM parcels")
+    with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        conn.execute("SELECT mahalle.defer_indexes('parcels')")
+        conn.execute("INSERT INTO parcels (geom, tenure, floors) VALUES (ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)), "
+                     "'informal', 999)")  # fmt: skip
+    assert conn.execute(INDEXES).fetchone()[0] == before
