@@ -157,3 +157,16 @@ def test_a_checked_load_into_an_empty_layer_builds_its_plain_indexes_after_the_r
         conn.execute("INSERT INTO parcels (geom, tenure, floors) VALUES (ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)), "
                      "'informal', 999)")  # fmt: skip
     assert conn.execute(INDEXES).fetchone()[0] == before
+
+
+def test_the_application_writes_the_signal_only_through_its_function(conn):
+    """The definitions end_checked_load builds as the owner come from that table: nobody but the owner's functions
+    may write it, not even the application role."""
+    assert conn.execute("SELECT current_user").fetchone() == ("mahalle_app",)
+    for statement in (
+        "INSERT INTO mahalle.checked_loads (xact, layer, indexes) VALUES (pg_current_xact_id(), 'parcels', "
+        "ARRAY['DROP TABLE public.parcels'])",
+        "UPDATE mahalle.checked_loads SET indexes = ARRAY['DROP TABLE public.parcels']",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
