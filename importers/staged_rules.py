@@ -92,7 +92,7 @@ def geometry_problems(layer: Layer) -> list[sql.Composable]:
 
 _GEOMETRY = """CASE
   WHEN geom IS NULL THEN NULL
-  WHEN ST_SRID(geom) NOT IN (0, 4326) THEN format(
+  WHEN ST_SRID(geom) <> 4326 THEN format(
     'the geometry is in EPSG:%s; Mahalle stores longitude/latitude (EPSG:4326), reproject it first', ST_SRID(geom))
   WHEN ST_NDims(geom) <> 2 THEN 'the geometry has Z or M values; send 2D coordinates'
   WHEN ST_IsEmpty(geom) THEN 'the geometry is empty'

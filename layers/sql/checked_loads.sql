@@ -90,8 +90,8 @@ REVOKE ALL ON FUNCTION mahalle.begin_checked_load(text), mahalle.end_checked_loa
   FROM PUBLIC;
 
 -- The row checks of a layer's table, with (`skip`) or without the WHEN that lets a checked load pass. The triggers
--- are made again under their names, so they keep their order. A custom layer keeps its validation for every row:
--- its definition is read from the registry as each row is written.
+-- are made again under their names, so they keep their order. A custom layer keeps its validation for every row
+-- (its definition is read from the registry as each row is written), the interventions their permit check.
 CREATE FUNCTION mahalle.checked_load_triggers(layer text, skip boolean) RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -101,7 +101,10 @@ BEGIN
   FOR t IN SELECT g.tgname::text AS name, g.tgfoid::regproc::text AS fn FROM pg_trigger g
             WHERE g.tgrelid = to_regclass(format('public.%I', layer)) AND NOT g.tgisinternal
               AND g.tgname IN ('a10_validate', 'a15_plausibility', 'a25_permit')
-              AND NOT (custom AND g.tgname = 'a10_validate') LOOP
+              AND NOT (custom AND g.tgname = 'a10_validate')
+              -- an intervention must lie wholly within a neighbourhood its planner may plan in: that rule is
+              -- mahalle.permit_row's alone, the statement-level check does not know it
+              AND NOT (layer = 'interventions' AND g.tgname = 'a25_permit') LOOP
     EXECUTE format('DROP TRIGGER %I ON public.%I', t.name, layer);
     EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON public.%I FOR EACH ROW %s EXECUTE FUNCTION %s()',
                    t.name, layer,

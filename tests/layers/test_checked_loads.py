@@ -110,6 +110,18 @@ def test_a_custom_layer_registered_later_gets_the_skip_but_keeps_its_validation(
     assert whens == {"a10_validate": False, "a15_plausibility": True, "a25_permit": True}
 
 
+def test_interventions_keep_their_permit_check_for_every_row(conn):
+    """Only mahalle.permit_row knows that an intervention must lie wholly within a neighbourhood its planner may plan
+    in: a checked load may not skip it."""
+    when = (
+        "SELECT pg_get_triggerdef(oid) LIKE '%%checked_load%%' FROM pg_trigger "
+        "WHERE tgrelid = %s::regclass AND tgname = %s"
+    )
+    assert conn.execute(when, ("public.interventions", "a25_permit")).fetchone() == (False,)
+    assert conn.execute(when, ("public.interventions", "a10_validate")).fetchone() == (True,)
+    assert conn.execute(when, ("public.parcels", "a25_permit")).fetchone() == (True,)
+
+
 def test_0016_down_and_up(empty_db_url):
     migrate.upgrade(empty_db_url)
     migrate.downgrade(empty_db_url, "0015")
