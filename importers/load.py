@@ -25,6 +25,9 @@ from layers.ddl import SQL_TYPES
 from layers.spec import Attribute, Layer
 
 STAGE = "_mahalle_stage"
+# From how many rows a first import into a layer builds its plain indexes after the rows (the layer is locked until
+# the import ends): below that, inserting into them row by row costs less than the wait it would impose.
+DEFER_INDEXES_FROM = 50_000
 # Staged as text and cast in the upsert, exactly as the layer's columns read text (and as they did JSON).
 TEXT_STAGED = ("date", "datetime")
 
@@ -94,6 +97,7 @@ def load_rows(conn: psycopg.Connection, layer: Layer, rows: Iterable[Row], sourc
     """Load ``rows`` into ``layer`` inside the caller's transaction."""
     create_stage(conn, layer)
     staged = stage(conn, layer, rows_to_batch(layer, rows))
+    match_staged(conn, layer, source)
     locate_staged(conn, layer)
     return upsert_staged(conn, layer, source, staged)
 
@@ -104,21 +108,26 @@ def _staged_type(a: Attribute) -> str:
 
 def create_stage(conn: psycopg.Connection, layer: Layer) -> None:
     """An empty staging table shaped for ``layer``: the source id, the geometry, its neighbourhood and whether the
-    geometry meets it (found by ``locate_staged``; a row outside may be given the nearest later) and one column per
-    attribute."""
+    geometry meets it (found by ``locate_staged``; a row outside may be given the nearest later), the feature it
+    updates (``match_staged``) and one column per attribute."""
     # Bulk statements over a staging table without statistics look costly enough to the planner to be
     # compiled with LLVM, which cost more than the statement itself (0.9 s of 1.6 s for 50,000 rows).
     conn.execute("SELECT set_config('jit', 'off', true)")
-    # The staged rows meet the layer in joins (does the layer have this source id?). A layer whose statistics say it
-    # is empty (analyzed before its first import) gets a nested loop that scans the layer once per staged row —
-    # and, in the upsert, the pages the same statement is filling: quadratic (100,000 parcels: 344 s instead of 15).
-    # Hash joins read each side once, whatever the statistics say.
-    conn.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    # The staged rows meet the layer in joins. A layer whose statistics say it is (nearly) empty — analyzed before
+    # its first import — gets nested loops that scan it once per staged row, and in the upsert the pages the same
+    # statement is filling: quadratic (100,000 parcels: 344 s instead of 15). Hash joins read each side once; a
+    # layer known to be large keeps its index lookups (a few rows into a big layer).
+    conn.execute(
+        "SELECT set_config('enable_nestloop', CASE WHEN c.reltuples < 1000 THEN 'off' ELSE 'on' END, true) "
+        "FROM pg_class c WHERE c.oid = %s::regclass",
+        (f"public.{layer.name}",),
+    )
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.SQL(STAGE)))
     columns = [sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(_staged_type(a))) for a in layer.attributes]
     conn.execute(
         sql.SQL(
-            "CREATE TEMP TABLE {} (_sid text, _geom geometry, _nid bigint, _inside boolean{}) ON COMMIT DROP"
+            "CREATE TEMP TABLE {} (_sid text, _geom geometry, _nid bigint, _inside boolean, _fid bigint{}) "
+            "ON COMMIT DROP"
         ).format(sql.SQL(STAGE), sql.SQL("").join(sql.SQL(", ") + c for c in columns))
     )
 
@@ -149,6 +158,15 @@ UPDATE {stage} s SET (_nid, _inside) = (SELECT n.id, true FROM public.neighbourh
                                           LIMIT 1)
  WHERE s._geom IS NOT NULL
 """
+
+
+_MATCH = "UPDATE {stage} s SET _fid = t.id FROM public.{table} t WHERE t.source = %(source)s AND t.source_id = s._sid"
+
+
+def match_staged(conn: psycopg.Connection, layer: Layer, source: str) -> None:
+    """Note the feature each staged row updates (same source and source id), once, before any check: the checks and
+    the upsert then agree on which rows are new, even if a feature is deleted meanwhile."""
+    conn.execute(sql.SQL(_MATCH).format(stage=sql.SQL(STAGE), table=sql.Identifier(layer.name)), {"source": source})
 
 
 def locate_staged(conn: psycopg.Connection, layer: Layer) -> None:
@@ -201,13 +219,13 @@ _UPSERT = """
 WITH updated AS (
 UPDATE public.{table} AS t SET ({changed}) = ROW({staged})
   FROM {stage} s
- WHERE t.source = %(source)s AND t.source_id = s._sid AND ({current}) IS DISTINCT FROM ({staged})
+ WHERE t.id = s._fid AND ({current}) IS DISTINCT FROM ({staged})
 RETURNING 1
 ), inserted AS (
 INSERT INTO public.{table} ({target}, created_by, updated_by)
 SELECT {values}, (SELECT mahalle.actor()), (SELECT mahalle.actor())
   FROM {stage} s
- WHERE NOT EXISTS (SELECT 1 FROM public.{table} e WHERE e.source = %(source)s AND e.source_id = s._sid)
+ WHERE s._fid IS NULL
 ON CONFLICT (source, source_id) DO NOTHING
 RETURNING 1
 )
@@ -216,17 +234,20 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
 
 
 def upsert_staged(
-    conn: psycopg.Connection, layer: Layer, source: str, staged: int, checked: bool = False
+    conn: psycopg.Connection, layer: Layer, source: str, staged: int, checked: bool = False, defer: bool = False
 ) -> LoadReport:
     """Move the staged rows into the layer: one statement updating the rows it has (by source and source id) and
     inserting the others. ``checked``: every staged row has passed the layer's validation and plausibility rules
-    set-based (importers/staged_rules.py, importers/plausible.py), so the row triggers skip their repeat."""
+    set-based (importers/staged_rules.py, importers/plausible.py), so the row triggers skip their repeat. ``defer``
+    (a checked load that will be committed): a layer without rows gets its plain indexes after the rows, when there
+    are enough of them to pay for building them again."""
     report = LoadReport(layer.name)
     if not staged:
         return report
     if checked:  # into a layer without rows, its plain indexes are built after the rows (end_checked_load)
         conn.execute("SELECT mahalle.begin_checked_load(%s)", (layer.name,))
-        conn.execute("SELECT mahalle.defer_indexes(%s)", (layer.name,))
+        if defer and staged >= DEFER_INDEXES_FROM:
+            conn.execute("SELECT mahalle.defer_indexes(%s)", (layer.name,))
     inserted, updated = conn.execute(upsert_query(layer), {"source": source}).fetchone()
     if checked:
         conn.execute("SELECT mahalle.end_checked_load()")

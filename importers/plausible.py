@@ -42,11 +42,9 @@ def reject_implausible(conn: psycopg.Connection, layer: Layer, source: str, repo
     """Take the staged rows of ``layer`` that break one of its plausibility rules out of the load; how many."""
     if not layer.has_geometry or not _has_rules(conn, layer.name):
         return 0
-    # Every layer has (source, source_id): a row the layer has is an update (checked only if its geometry changes,
-    # as the trigger does), the others are new features.
-    existing = sql.SQL("LEFT JOIN public.{} t ON t.source = %(source)s AND t.source_id = o._sid").format(
-        sql.Identifier(layer.name)
-    )
+    # A row matched to a feature of the layer (load.match_staged) is an update, checked only if its geometry changes
+    # (as the trigger does); the others are new features.
+    existing = sql.SQL("LEFT JOIN public.{} t ON t.id = o._fid").format(sql.Identifier(layer.name))
     scoped = layer.neighbourhood_scoped
     query = sql.SQL(_REJECT).format(
         stage=sql.SQL(STAGE),
@@ -55,7 +53,7 @@ def reject_implausible(conn: psycopg.Connection, layer: Layer, source: str, repo
         inside=sql.SQL("coalesce(o._inside, false)" if scoped else "NULL::boolean"),
         changed=sql.SQL("AND t.geom IS DISTINCT FROM o._geom"),
     )
-    rejected = conn.execute(query, {"layer": layer.name, "source": source}).fetchall()
+    rejected = conn.execute(query, {"layer": layer.name}).fetchall()
     for source_id, message in rejected:
         report.reject(layer.name, None, source_id, message)
     return len(rejected)

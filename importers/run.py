@@ -23,7 +23,16 @@ from core.db import attributed
 from core.errors import InvalidInput, MahalleError, PayloadTooLarge, RuleViolation
 from importers import files, outside, plausible, staged_rules, validate
 from importers.archive import ImportLimits
-from importers.load import Batch, create_stage, defaults, locate_staged, stage, to_ewkb, upsert_staged
+from importers.load import (
+    Batch,
+    create_stage,
+    defaults,
+    locate_staged,
+    match_staged,
+    stage,
+    to_ewkb,
+    upsert_staged,
+)
 from importers.mapping import FieldPlan, Mapping, MappingError, ValueMapper, plan_fields
 from importers.osm import read_osm
 from layers.catalogue import Catalogue
@@ -228,13 +237,15 @@ def _load(
                     done = sum(c.read for c in report.layers.values())
                     progress(done, total, f"reading {plan.layer.name}")
                 progress(done, total, f"loading {plan.layer.name}")
+                match_staged(conn, plan.layer, report.source)
                 locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
                 staged -= staged_rules.reject_invalid(conn, plan.layer, report.source, report)
                 staged -= plausible.reject_implausible(conn, plan.layer, report.source, report)
                 outside.warn_unassigned(conn, plan.layer, options.outside, options.outside_distance, report)
-                loaded = upsert_staged(conn, plan.layer, report.source, staged, checked=True)
+                staged_rules.refuse_unpermitted(conn, plan.layer, report.source)
+                loaded = upsert_staged(conn, plan.layer, report.source, staged, checked=True, defer=not options.dry_run)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted
                 counts.updated += loaded.updated

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 # feature's id (a CHECK may name it).
 _REJECT = """
 DELETE FROM {stage} s
- USING (SELECT c._row, concat_ws('; ', {problems}) AS problem
+ USING (SELECT c._row, array_to_string(ARRAY[{problems}], '; ') AS problem
           FROM (SELECT o.ctid AS _row, o._geom AS geom, t.id AS id{columns}
-                  FROM {stage} o LEFT JOIN public.{table} t ON t.source = {source} AND t.source_id = o._sid) c
+                  FROM {stage} o LEFT JOIN public.{table} t ON t.id = o._fid) c
        ) checked
  WHERE s.ctid = checked._row AND checked.problem <> ''
 RETURNING s._sid, checked.problem
@@ -156,3 +156,29 @@ def _list_problem(layer: Layer, a: Attribute) -> sql.Composable:
         "CASE WHEN EXISTS (SELECT 1 FROM unnest({c}) x WHERE NOT x = ANY (coalesce({was}, '{{}}')) "
         "AND NOT x = ANY ({allowed})) THEN format('%s %s: only these values are allowed: %s', {n}, {c}, {listed}) END"
     ).format(c=col, was=was, allowed=allowed, n=name, listed=listed)
+
+
+# What mahalle.permit_row refuses row by row, for the rows of a checked load (which skip it): a new feature in a
+# neighbourhood where the user may not add, a feature moved into one where they may not edit. The statement-level
+# check (z05_permit_*) would refuse them too, but only after row-level security had spoken in PostgreSQL's words.
+_UNPERMITTED = """
+SELECT CASE WHEN t.id IS NULL
+            THEN mahalle.refuse(format('you may not add %s in %s', {layer}, mahalle.place_name(s._nid)))
+            ELSE mahalle.refuse(format('you may not move %s feature %s into %s', {layer}, t.id,
+                                       mahalle.place_name(s._nid))) END
+  FROM {stage} s LEFT JOIN public.{table} t ON t.id = s._fid
+ WHERE CASE WHEN t.id IS NULL THEN NOT mahalle.in_scope(s._nid, (SELECT mahalle.scope('create', {layer})))
+            ELSE t.geom IS DISTINCT FROM s._geom AND s._nid IS DISTINCT FROM t.neighbourhood_id
+                 AND NOT mahalle.in_scope(s._nid, (SELECT mahalle.scope('edit', {layer}))) END
+ LIMIT 1
+"""
+
+
+def refuse_unpermitted(conn: psycopg.Connection, layer: Layer, source: str) -> None:
+    """Refuse the whole load (42501, the permit trigger's words) if a staged row lands where the user may not write."""
+    if layer.has_geometry and layer.neighbourhood_scoped:
+        query = sql.SQL(_UNPERMITTED).format(
+            layer=sql.Literal(layer.name), stage=sql.SQL(STAGE), table=sql.Identifier(layer.name),
+            source=sql.Literal(source),
+        )  # fmt: skip
+        conn.execute(query).fetchall()  # no parameters: the format() patterns hold % signs

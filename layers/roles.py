@@ -42,6 +42,7 @@ ADMIN_FUNCTIONS = (
     "mahalle.begin_checked_load(text)",  # an import's rows checked set-based: the row triggers skip them
     "mahalle.end_checked_load()",
     "mahalle.defer_indexes(text)",
+    "mahalle.checked_load_triggers(text, boolean)",
 )
 
 

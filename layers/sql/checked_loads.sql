@@ -43,9 +43,10 @@ END $$;
 
 -- A checked load into a layer that has no rows: its plain indexes (the spatial one among them; not those of a key)
 -- are dropped before the rows and built again by mahalle.end_checked_load, each in one sorted pass instead of one
--- insertion per row. Only for the layer of this transaction's checked load, only while it has no rows; the layer is
--- then locked until the load's transaction ends (nobody reads a layer being filled for the first time), and a load
--- that fails rolls the drop back with everything else. A layer with rows is left as it is, unlocked.
+-- insertion per row. Only for the layer of this transaction's checked load, only while it has no rows, and only if
+-- the layer can be locked at once (another transaction reading or writing it keeps its indexes as they are, so two
+-- first imports never wait for each other); the lock lasts until the load's transaction ends — readers of the new
+-- layer wait for its first rows — and a load that fails rolls the drop back with everything else.
 CREATE FUNCTION mahalle.defer_indexes(layer text) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -62,7 +63,11 @@ BEGIN
   IF NOT empty THEN
     RETURN 0;
   END IF;
-  EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', t);
+  BEGIN
+    EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', t);
+  EXCEPTION WHEN lock_not_available THEN
+    RETURN 0;
+  END;
   EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', t) INTO empty;  -- again, now that nobody else writes
   IF NOT empty THEN
     RETURN 0;
@@ -77,6 +82,19 @@ BEGIN
   END LOOP;
   RETURN n;
 END $$;
+
+-- A checked load must be ended in its transaction (its indexes built, its rows checked again): a transaction that
+-- would commit with one still open fails instead.
+CREATE FUNCTION mahalle.checked_load_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM mahalle.checked_loads c WHERE c.xact = NEW.xact AND c.layer = NEW.layer) THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('the checked load of %s was not ended (mahalle.end_checked_load): nothing is written', NEW.layer);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER z10_ended AFTER INSERT ON mahalle.checked_loads DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION mahalle.checked_load_ended();
 
 -- Whether the row being written belongs to a checked load of `layer` (the triggers' WHEN asks only when the
 -- setting names the layer). It runs as the writer, not the owner (a cheaper call, once per row and trigger): the
@@ -113,7 +131,7 @@ BEGIN
                    t.fn);
   END LOOP;
 END $$;
-REVOKE ALL ON FUNCTION mahalle.checked_load_triggers(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mahalle.checked_load_triggers(text, boolean) FROM PUBLIC;  -- (and layers/roles.py)
 
 -- A layer registered later (a custom layer) gets the WHEN once its other registry triggers have made its checks.
 CREATE FUNCTION mahalle.checked_load_registered_layer() RETURNS trigger LANGUAGE plpgsql AS $$

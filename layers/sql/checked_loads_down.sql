@@ -62,3 +62,4 @@ DROP FUNCTION IF EXISTS mahalle.plausibility_verdict(text, text, double precisio
   mahalle.checked_load(text), mahalle.begin_checked_load(text), mahalle.end_checked_load(),
   mahalle.defer_indexes(text);
 DROP TABLE IF EXISTS mahalle.checked_loads;
+DROP FUNCTION IF EXISTS mahalle.checked_load_ended();

@@ -162,6 +162,7 @@ def test_a_checked_load_into_an_empty_layer_builds_its_plain_indexes_after_the_r
     with conn.transaction():
         conn.execute("SELECT mahalle.begin_checked_load('parcels')")
         assert conn.execute("SELECT mahalle.defer_indexes('parcels')").fetchone()[0] == 0
+        conn.execute("SELECT mahalle.end_checked_load()")
     conn.execute("DELETE FROM parcels")
     with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
         conn.execute("SELECT mahalle.begin_checked_load('parcels')")
@@ -182,3 +183,22 @@ def test_the_application_writes_the_signal_only_through_its_function(conn):
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+def test_a_checked_load_left_open_is_not_committed(conn):
+    """A load that forgot to end would leave a layer without its deferred indexes: its transaction fails instead."""
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="was not ended"), conn.transaction():
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        conn.execute("SELECT mahalle.defer_indexes('parcels')")
+    assert conn.execute(INDEXES).fetchone()[0] and any("gist" in d for d in conn.execute(INDEXES).fetchone()[0])
+
+
+def test_a_layer_another_transaction_is_using_keeps_its_indexes(conn, db_url):
+    """Two first imports into one empty layer: the second does not wait for the first's lock (nor deadlock)."""
+    with psycopg.connect(db_url) as other:
+        other.execute("SELECT count(*) FROM parcels")  # holds the layer (AccessShare) until its transaction ends
+        with conn.transaction():
+            conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+            assert conn.execute("SELECT mahalle.defer_indexes('parcels')").fetchone() == (0,)
+            conn.execute("SELECT mahalle.end_checked_load()")
+        other.rollback()
