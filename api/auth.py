@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import psycopg
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_catalogue, get_conn
 from api.heavy import heavy_conn
@@ -90,14 +91,54 @@ def _authorize(request: Request, catalogue: Catalogue, action: Action, layer: st
     return principal
 
 
-def _authorize_in_database(conn: psycopg.Connection, catalogue: Catalogue, action: Action, layer: str | None) -> None:
-    """Whether the user's roles allow ``action`` anywhere at all (the neighbourhood is the triggers' business)."""
+def _refusal_in_database(
+    conn: psycopg.Connection, catalogue: Catalogue, action: Action, layer: str | None
+) -> str | None:
+    """Why the user's roles allow ``action`` nowhere at all, or None (the neighbourhood is the triggers' business)."""
     if action == "plan":
         if all(_scope_is_empty(conn, ("edit",), name) for name in _PLAN_LAYERS):
-            raise Forbidden("your roles do not allow you to change the plan (interventions and tasks) anywhere")
+            return "your roles do not allow you to change the plan (interventions and tasks) anywhere"
     elif layer is not None and layer in catalogue and _scope_is_empty(conn, _LAYER_ACTIONS[action], layer):
         verb = {"create": "add features to", "edit": "change", "delete": "delete features of", "restore": "restore"}
-        raise Forbidden(f"your roles do not allow you to {verb[action]} {layer} anywhere")
+        return f"your roles do not allow you to {verb[action]} {layer} anywhere"
+    return None
+
+
+# The database's answer to "do these roles allow this action on this layer anywhere?" depends only on the roles, the
+# role rules and the layer's registration, so it is kept with the catalogue's layer (``Layer.memo``): a changed
+# registration brings a new catalogue (api.metadata) and so asks again, and other roles are another key. Only the
+# early 403 is kept: every write is still checked by the permit triggers and row-level security.
+_REFUSALS = "permit refusals"
+_MAX_KEPT = 4096  # distinct (action, roles) per layer before the kept answers are dropped
+
+
+def _memo(catalogue: Catalogue, action: Action, layer: str | None) -> dict[Any, str | None] | None:
+    """Where the answers for ``action`` on ``layer`` are kept; None for what is not asked of the database."""
+    name = _PLAN_LAYERS[0] if action == "plan" else layer
+    if name is None or name not in catalogue:
+        return None
+    memo = catalogue[name].memo
+    kept = memo.get(_REFUSALS)
+    if kept is None or len(kept) > _MAX_KEPT:
+        kept = memo[_REFUSALS] = {}
+    return kept
+
+
+async def _authorize_in_database(
+    conn: psycopg.Connection, catalogue: Catalogue, principal: Principal, action: Action, layer: str | None
+) -> None:
+    """Whether the user's roles allow ``action`` anywhere at all: asked of the database once per roles held, then
+    answered from memory (no round trip, no worker thread)."""
+    kept = _memo(catalogue, action, layer)
+    key = (action, principal.roles)
+    if kept is not None and key in kept:
+        refusal = kept[key]
+    else:
+        refusal = await run_in_threadpool(_refusal_in_database, conn, catalogue, action, layer)
+        if kept is not None:
+            kept[key] = refusal
+    if refusal is not None:
+        raise Forbidden(refusal)
 
 
 _IN_DATABASE = frozenset({"create", "edit", "delete", "restore", "plan"})
@@ -115,11 +156,11 @@ def permit(
     def layer_of(request: Request) -> str | None:
         return layer or (request.path_params.get(layer_param) if layer_param else None)
 
-    if action in _IN_DATABASE:  # a query: a plain def, run in a worker thread
+    if action in _IN_DATABASE:  # a query, the first time these roles ask (then from memory)
 
-        def dependency(request: Request, conn: Conn, catalogue: Cat) -> Principal:
+        async def dependency(request: Request, conn: Conn, catalogue: Cat) -> Principal:
             principal = _authorize(request, catalogue, action, layer_of(request))
-            _authorize_in_database(conn, catalogue, action, layer_of(request))
+            await _authorize_in_database(conn, catalogue, principal, action, layer_of(request))
             return principal
 
     else:  # no query: in the event loop

@@ -294,9 +294,7 @@ def replace_item(cid: str, fid: str, body: FeatureBody, request: Request, conn: 
     if isinstance(body, dict) and body.get("id") is not None and str(body["id"]) != fid:
         raise MahalleError(f"the body is feature {body['id']!r} but the URL names feature {fid}")
     data = edit.parse_feature(layer, body)
-    with attributed(conn, actor):
-        version = edit.replace(conn, layer, feature_id, data, expected, content_crs(request, offered))
-    return _written(conn, layer, feature_id, version)
+    return _write(conn, layer, feature_id, data, expected, content_crs(request, offered), actor, whole=True)
 
 
 @router.patch(
@@ -312,13 +310,17 @@ def patch_item(cid: str, fid: str, body: PatchBody, request: Request, conn: Conn
     if isinstance(body, dict) and "id" in body and str(body["id"]) != fid:
         raise MahalleError("the id of a feature cannot be changed")
     data = edit.parse_feature(layer, body, patch=True)
-    with attributed(conn, actor):
-        version = edit.patch(conn, layer, feature_id, data, expected, content_crs(request, offered))
-    return _written(conn, layer, feature_id, version)
+    return _write(conn, layer, feature_id, data, expected, content_crs(request, offered), actor, whole=False)
 
 
-def _written(conn: psycopg.Connection, layer: Layer, fid: int, version: int) -> Response:
-    feature, _ = get_item(conn, layer, fid)
+def _write(conn: psycopg.Connection, layer: Layer, fid: int, data: edit.FeatureInput, expected: int | str | None,
+           crs: ApiCRS, actor: str, *, whole: bool) -> Response:  # fmt: skip
+    """A PUT (``whole``) or PATCH answered with the feature as written: the write and the read of the feature in two
+    round trips (``edit.write_and_read``), the body the version its ETag names."""
+    version, got = edit.write_and_read(
+        conn, actor, layer, fid, data, expected, crs, lambda: get_item(conn, layer, fid), whole=whole
+    )
+    feature = got[0] if got is not None else get_item(conn, layer, fid)[0]  # unreadable: NotFound, as before
     return Response(feature, media_type=GEOJSON, headers={"ETag": etag(version)})
 
 
