@@ -48,6 +48,7 @@ from core.roles import APP_ROLE
 
 HERE = Path(__file__).resolve().parent
 MAIN = "bench_main"
+TILE_LEAD = {12: 10.0}  # req/s against tipg's the tile target asks per zoom (1× where not named)
 PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
 RAW_MVT = "raw ST_AsMVT (bench's statement)"
@@ -495,11 +496,14 @@ class Bench:
         me, tipg, raw = (got.get(n, {}).get("request") for n in ("mahalle", "tipg", RAW_MVT))
         rps = ratio(me.rps, tipg.rps) if me and tipg else None
         med = ratio(me.median_ms, raw.median_ms) if me and raw else None
-        met = None if rps is None or med is None else (rps >= 1.0 and med <= 1.15)
+        # Below the detail zoom the issue asks for more: a city-wide view in light tiles, ten times tipg's rate.
+        lead = TILE_LEAD.get(z, 1.0)
+        met = None if rps is None or med is None else (rps >= lead and med <= 1.15)
         self.res.targets.append(
             Target(
                 f"tiles z{z}",
-                "req/s ≥ tipg's; median ≤ 1.15× the bench's own ST_AsMVT (the independent limit)",
+                f"req/s ≥ {'' if lead == 1.0 else f'{lead:g}× '}tipg's; median ≤ 1.15× the bench's own ST_AsMVT "
+                "(the independent limit)",
                 f"req/s {fmt(rps, 2)}× tipg; median {fmt(med, 2)}× raw",
                 met,
             )

@@ -259,3 +259,36 @@ def test_the_results_writer_produces_the_table(tmp_path: Path) -> None:
     results.print_tables(res, console)
     shown = console.export_text()
     assert "MISSED" in shown and "vector tiles z14" in shown and "3.00" in shown
+
+
+class _Later:
+    """Collects the profiles a missed target asks for (the bench runs them at the end)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def later(self, name: str, job: object) -> None:
+        self.asked.append(name)
+
+
+def test_the_z12_tile_target_asks_ten_times_tipgs_rate() -> None:
+    from bench.loadgen import Stats
+    from bench.run import RAW_MVT, Bench, Config
+
+    def peers(mahalle_rps: float) -> dict:
+        def stats(rps: float) -> dict:
+            return {"request": Stats("request", [0.1] * int(rps * 10), elapsed=10.0)}
+
+        return {"mahalle": stats(mahalle_rps), "tipg": stats(1.0), RAW_MVT: stats(1.0)}
+
+    bench = Bench(Config())
+    bench.findings = _Later()  # type: ignore[assignment]
+    for z, rps in ((12, 5.0), (12, 10.0), (14, 1.5)):
+        bench.tile_target(z, f"tiles z{z}", peers(rps), [])
+    verdicts = [(t.name, t.goal.split(";")[0], t.met) for t in bench.res.targets]
+    assert verdicts == [
+        ("tiles z12", "req/s ≥ 10× tipg's", False),
+        ("tiles z12", "req/s ≥ 10× tipg's", True),
+        ("tiles z14", "req/s ≥ tipg's", True),
+    ]
+    assert bench.findings.asked == ["tiles z12"]  # type: ignore[union-attr]
