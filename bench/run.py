@@ -48,6 +48,8 @@ from core.roles import APP_ROLE
 
 HERE = Path(__file__).resolve().parent
 MAIN = "bench_main"
+# The tile scenarios measure tiles made afresh, as tipg makes its own; only the cache part turns the cache on.
+NO_TILE_CACHE = {"MAHALLE_TILE_CACHE_MB": "0"}
 TILE_LEAD = {12: 10.0}  # req/s against tipg's the tile target asks per zoom (1× where not named)
 PROFILE_DB = "bench_profile"
 RSS_LIMIT_MB = 400
@@ -410,10 +412,10 @@ class Bench:
         # The tile cache off: the tile scenarios measure tiles made afresh, as tipg makes its own (bench_cache
         # measures the cache on a server of its own).
         self.running["mahalle"] = servers.start_mahalle(
-            self.bc.app_url(MAIN),
+            self.bc.app_url(MAIN),  # type: ignore[union-attr]
             self.work,
             workers=w,
-            settings={"MAHALLE_TILE_CACHE_MB": "0"},  # type: ignore[union-attr]
+            settings=NO_TILE_CACHE,
         )
         for name, start in (("tipg", servers.start_tipg), ("pygeoapi", servers.start_pygeoapi)):
             self.guard(
@@ -681,7 +683,13 @@ class Bench:
             sized[n] = (
                 self.running["mahalle"]
                 if db == MAIN
-                else servers.start_mahalle(self.bc.app_url(db), self.work, f"mahalle-{n}", self.cfg.workers)  # type: ignore[union-attr]
+                else servers.start_mahalle(
+                    self.bc.app_url(db),  # type: ignore[union-attr]
+                    self.work,
+                    f"mahalle-{n}",
+                    self.cfg.workers,
+                    settings=NO_TILE_CACHE,  # as the main server: every tile made afresh at every size
+                )
             )
             if db != MAIN:
                 self.running[f"mahalle-{n}"] = sized[n]
