@@ -38,7 +38,7 @@ RETURNING s._sid, checked.problem->>'message'
 """
 
 
-def reject_implausible(conn: psycopg.Connection, layer: Layer, source: str, report: ImportReport) -> int:
+def reject_implausible(conn: psycopg.Connection, layer: Layer, report: ImportReport) -> int:
     """Take the staged rows of ``layer`` that break one of its plausibility rules out of the load; how many."""
     if not layer.has_geometry or not _has_rules(conn, layer.name):
         return 0

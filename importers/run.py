@@ -241,10 +241,10 @@ def _load(
                 locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
-                staged -= staged_rules.reject_invalid(conn, plan.layer, report.source, report)
-                staged -= plausible.reject_implausible(conn, plan.layer, report.source, report)
+                staged -= staged_rules.reject_invalid(conn, plan.layer, report)
+                staged -= plausible.reject_implausible(conn, plan.layer, report)
                 outside.warn_unassigned(conn, plan.layer, options.outside, options.outside_distance, report)
-                staged_rules.refuse_unpermitted(conn, plan.layer, report.source)
+                staged_rules.refuse_unpermitted(conn, plan.layer)
                 loaded = upsert_staged(conn, plan.layer, report.source, staged, checked=True, defer=not options.dry_run)
                 counts = report.counts(plan.layer.name)
                 counts.new += loaded.inserted

@@ -36,7 +36,7 @@ RETURNING s._sid, checked.problem
 """
 
 
-def reject_invalid(conn: psycopg.Connection, layer: Layer, source: str, report: ImportReport) -> int:
+def reject_invalid(conn: psycopg.Connection, layer: Layer, report: ImportReport) -> int:
     """Take the staged rows of ``layer`` that its validation would refuse out of the load; how many."""
     problems = [*geometry_problems(layer), *(p for a in layer.attributes for p in attribute_problems(layer, a))]
     problems += [
@@ -50,7 +50,6 @@ def reject_invalid(conn: psycopg.Connection, layer: Layer, source: str, report: 
         table=sql.Identifier(layer.name),
         problems=sql.SQL(", ").join(problems),
         columns=sql.SQL("").join(sql.SQL(", ") + c for c in _columns(layer)),
-        source=sql.Literal(source),
     )
     rejected = conn.execute(query).fetchall()  # no parameters: the messages' format() patterns hold % signs
     for source_id, problem in rejected:
@@ -174,11 +173,10 @@ SELECT CASE WHEN t.id IS NULL
 """
 
 
-def refuse_unpermitted(conn: psycopg.Connection, layer: Layer, source: str) -> None:
+def refuse_unpermitted(conn: psycopg.Connection, layer: Layer) -> None:
     """Refuse the whole load (42501, the permit trigger's words) if a staged row lands where the user may not write."""
     if layer.has_geometry and layer.neighbourhood_scoped:
         query = sql.SQL(_UNPERMITTED).format(
             layer=sql.Literal(layer.name), stage=sql.SQL(STAGE), table=sql.Identifier(layer.name),
-            source=sql.Literal(source),
-        )  # fmt: skip
+            )  # fmt: skip
         conn.execute(query).fetchall()  # no parameters: the format() patterns hold % signs

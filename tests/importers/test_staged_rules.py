@@ -29,7 +29,7 @@ def staged_parcels(conn, rows: dict[str, tuple[object, dict]]) -> ImportReport:
     report = ImportReport("staged", "test", "file:staged", dry_run=False)
     create_stage(conn, PARCELS)
     stage(conn, PARCELS, Batch(list(rows), geoms, values))
-    staged_rules.reject_invalid(conn, PARCELS, report.source, report)
+    staged_rules.reject_invalid(conn, PARCELS, report)
     return report
 
 
