@@ -56,14 +56,13 @@ class Findings:
         statements: list[list[tuple[str, Any]]],
         concurrency: int,
         ratios: dict[str, float | None],
+        headers: dict[str, str],
         fixed_peers: Sequence[Peer] = (),
     ) -> None:
+        """Why a missed HTTP target missed, profiled as the measured user (``headers``: their API token)."""
         slug = re.sub(r"\W+", "-", title.lower())
-        spy = self._sample(
-            server,
-            slug,
-            lambda: measure([http_peer("mahalle", server.base_url, paths)], concurrency, PROFILE_SECONDS, 1, 0.0),
-        )
+        peer = http_peer("mahalle", server.base_url, paths, headers)
+        spy = self._sample(server, slug, lambda: measure([peer], concurrency, PROFILE_SECONDS, 1, 0.0))
         with psycopg.connect(self.url, autocommit=True) as conn:
             plan = profile.explain(conn, statements[0])
             variants = tile_variants(conn, statements) if fixed_peers else ""
@@ -98,12 +97,14 @@ class Findings:
         urls: dict[int, str],
         statements: Callable[[psycopg.Connection], list[tuple[str, Any]]],
         ratios: dict[str, float | None],
+        headers: dict[int, dict[str, str]],
     ) -> None:
         sizes = sorted(sized)
         blocks, plans = [], []
         for n in (sizes[0], sizes[-1]):
             server = sized[n]
-            load = lambda s=server: measure([http_peer("m", s.base_url, paths)], 4, PROFILE_SECONDS, 1, 0.0)  # noqa: E731
+            peer = http_peer("m", server.base_url, paths, headers[n])
+            load = lambda p=peer: measure([p], 4, PROFILE_SECONDS, 1, 0.0)  # noqa: E731
             blocks.append(f"py-spy at {n:,} parcels ({scenario}):\n{self._sample(server, f'growth-{n}', load)}")
             with psycopg.connect(urls[n], autocommit=True) as conn:
                 plans.append(profile.explain(conn, statements(conn)))
@@ -112,8 +113,9 @@ class Findings:
         notes = plan_notes(plans[-1])
         self.add(f"Cost growth: missed ({said})", " ".join([GROWTH_TEXT.format(scenario=scenario), *notes]), *blocks)
 
-    def edits(self, server: Server, fids: Sequence[int], clients: int) -> None:
-        peer = edit_peer("m", server.base_url, "parcels", fids)
+    def edits(self, server: Server, fids: Sequence[int], clients: int, headers: dict[str, str]) -> None:
+        """Why single-feature edits missed, profiled as the measured user (``headers``: their API token)."""
+        peer = edit_peer("m", server.base_url, "parcels", fids, headers)
         spy = self._sample(server, "edits", lambda: measure([peer], clients, PROFILE_SECONDS, 1, 0.0))
         alone = measure([peer], 1, FIXED_SECONDS, 1, 0.5)["m"]
         update = [("UPDATE public.parcels SET note = 'profile' WHERE id = %s", (fids[0],))]

@@ -520,6 +520,7 @@ class Bench:
                     self.mahalle_tile_sql(tiles),
                     self.cfg.concurrency,
                     {"req/s vs tipg": rps, "median vs raw": med},
+                    self.token(MAIN),
                     self.empty_tile_peers(),
                 ),
             )
@@ -656,6 +657,7 @@ class Bench:
                     self.mahalle_items_sql(boxes),
                     self.cfg.concurrency,
                     {"req/s vs tipg": vs_tipg, "req/s vs pygeoapi": vs_pyg},
+                    self.token(MAIN),
                 ),
             )
 
@@ -717,8 +719,9 @@ class Bench:
         if met is False:
             worst = max(ratios, key=lambda k: ratios[k] or 0)
             urls = {n: self.url(self.growth_db(n)) for n in sized}
+            tokens = {n: self.token(self.growth_db(n)) for n in sized}
             self.findings.later(  # type: ignore[union-attr]
-                "growth", lambda: self.findings.growth(worst, lists[worst], sized, urls, first[worst], ratios)
+                "growth", lambda: self.findings.growth(worst, lists[worst], sized, urls, first[worst], ratios, tokens)
             )
 
     def bench_edits(self) -> None:
@@ -765,7 +768,10 @@ class Bench:
             )
         )
         if met is False:
-            self.findings.later("edits", lambda: self.findings.edits(self.running["mahalle"], fids, clients))  # type: ignore[union-attr]
+            self.findings.later(
+                "edits",
+                lambda: self.findings.edits(self.running["mahalle"], fids, clients, headers),  # type: ignore[union-attr]
+            )
 
     def edit_state(self, conn: psycopg.Connection, fids: list[int]) -> tuple[int, int]:
         history = conn.execute("SELECT count(*) FROM mahalle.history WHERE layer = 'parcels'").fetchone()[0]
