@@ -164,7 +164,7 @@ def sql_replay(conns: Sequence[psycopg.AsyncConnection], label: str) -> Call:
         started = time.perf_counter()
         nbytes = 0
         for query, params in statements:
-            cur = await conn.execute(query, params)
+            cur = await conn.execute(query, params, binary=True)  # a tile's bytea as bytes, as Mahalle reads it
             for row in await cur.fetchall():
                 nbytes += sum(len(v) for v in row if isinstance(v, str | bytes))
         return [Sample(label, time.perf_counter() - started, True, nbytes)]

@@ -37,8 +37,8 @@ def etag_of(data: bytes) -> str | None:
 
 def lookup(conn: psycopg.Connection, layer: str, z: int, x: int, y: int, variant: str) -> Lookup:
     """The tile kept for this connection's reader (autocommit: each call its own snapshot)."""
-    data, etag, truncated, epoch = conn.execute(
-        "SELECT * FROM mahalle.tile_cache_get(%s, %s, %s, %s, %s)", (layer, z, x, y, variant)
+    data, etag, truncated, epoch = conn.execute(  # binary: the bytes as kept, not hex-encoded text
+        "SELECT * FROM mahalle.tile_cache_get(%s, %s, %s, %s, %s)", (layer, z, x, y, variant), binary=True
     ).fetchone()
     if data is None:
         return Lookup(hit=False, epoch=epoch)

@@ -166,10 +166,11 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
     size = 2 * WEB_MERCATOR_HALF / 2**z
     params = {"z": z, "x": x, "y": y, "pixel": size / EXTENT, "px": size / PIXELS, "limit": max_features + 1,
               "max": max_features, **search_box(z, x, y)}  # fmt: skip
-    data, truncated = conn.execute(_statement(layer, z, ordered=False), params).fetchone()
+    # binary: the tile's bytes as they are (as text, a bytea travels hex-encoded: twice the size, decoded here)
+    data, truncated = conn.execute(_statement(layer, z, ordered=False), params, binary=True).fetchone()
     if truncated:  # again, largest first, without the extra feature that told us there were more
         params["limit"] = max_features
-        data, _ = conn.execute(_statement(layer, z, ordered=True), params).fetchone()
+        data, _ = conn.execute(_statement(layer, z, ordered=True), params, binary=True).fetchone()
     return bytes(data or b""), bool(truncated)
 
 
