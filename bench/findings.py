@@ -367,12 +367,13 @@ IMPORT_TEXT = (
     "checking each column, the binary COPY into the staging table: the py-spy profile) and the statements over the "
     "staging table (neighbourhoods, validation, plausibility). Already set-based: the validation and plausibility "
     "rules (one statement each over the staged rows; the row triggers skip the rows of that checked load, "
-    "migration 0016), history (statement-level triggers over the transition tables), the neighbourhood lookup, "
-    "staging (typed binary COPY), conversion (column by column); a first import into an empty layer builds its "
-    "plain indexes (the GiST one among them) after the rows. What is left per row is the price of what ogr2ogr "
-    "does not do — geodesic area, the CHECKs, the stamps (version, author, time), history, the neighbourhood's "
-    "foreign key, the unique keys (uid, source id), the WHEN of three row triggers asking whether the load was "
-    "checked — see the floor above."
+    "migration 0016), the stamps and the neighbourhood of new rows (written by the upsert itself, their triggers "
+    "skip them, migration 0018), history (statement-level triggers over the transition tables), staging (typed "
+    "binary COPY, batch by batch, each batch's neighbourhoods looked up while the next is read on the other core), "
+    "conversion (column by column); a first import into an empty layer builds its plain indexes (the GiST one "
+    "among them) after the rows. What is left per row is the price of what ogr2ogr does not do — geodesic area, "
+    "the CHECKs, history, the neighbourhood's foreign key, the unique keys (uid, source id), the WHEN of five row "
+    "triggers comparing the load's setting — see the floor above."
 )
 EXPORT_PARTS = {
     "GDAL writing (pyogrio.write_arrow)": r"^write_arrow \(pyogrio/",

@@ -4,7 +4,8 @@ Checked rows arrive column by column and are streamed into a typed temporary sta
 COPY, then moved into the layer with one set-based ``INSERT … ON CONFLICT (source, source_id) DO UPDATE``:
 the layer's triggers validate each row and stamp it, its statement triggers write the history, and a
 rejected row rolls the whole load back. The upsert finds each new row's neighbourhood with one spatial
-join, by the rule of ``mahalle.derive_neighbourhood``, so that trigger has nothing left to look up.
+join, by the rule of ``mahalle.derive_neighbourhood``, and gives it the stamps of ``mahalle.stamp_row``, so in a
+checked load those two triggers skip the new rows (migration 0018).
 Re-loading the same source updates rows instead of duplicating them, and leaves unchanged rows alone.
 """
 
@@ -160,6 +161,27 @@ UPDATE {stage} s SET (_nid, _inside) = (SELECT n.id, true FROM public.neighbourh
 """
 
 
+# The rows of the batch just staged: COPY appends them after the pages the table had (the last of those may take a
+# few, whose rows not yet located are looked at again, to the same answer), read by a TID range scan.
+_JUST_STAGED = "   AND s.ctid >= %(start)s::tid AND s._inside IS NULL"
+
+
+def stage_located(conn: psycopg.Connection, layer: Layer, batch: Batch) -> int:
+    """``stage``, then the neighbourhoods of the rows just staged, found as ``locate_staged`` finds them (for the layers
+    that have one): staged batch by batch while the next batch is read (importers/run.py), the lookups keep the
+    database busy instead of waiting for the whole file."""
+    if not (layer.has_geometry and layer.neighbourhood_scoped):
+        return stage(conn, layer, batch)
+    pages = conn.execute(
+        "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint", (STAGE,)
+    ).fetchone()[0]
+    staged = stage(conn, layer, batch)
+    if staged:
+        query = sql.SQL(_LOCATE + _JUST_STAGED).format(stage=sql.SQL(STAGE))
+        conn.execute(query, {"start": f"({max(pages - 1, 0)},0)"})
+    return staged
+
+
 _MATCH = "UPDATE {stage} s SET _fid = t.id FROM public.{table} t WHERE t.source = %(source)s AND t.source_id = s._sid"
 
 
@@ -213,8 +235,9 @@ def _geometry(layer: Layer) -> sql.Composable:
 # updated rows keep theirs, or the trigger derives it again if the geometry moved. An UPDATE of the rows the
 # layer has and an INSERT of the others, not INSERT … ON CONFLICT: that would run the BEFORE INSERT triggers (the
 # rules of a new feature) on every staged row, also on those that become updates or stay as they are. (A row
-# another writer inserts meanwhile is left to them: DO NOTHING.) The stamps' author is worked out once per statement
-# (the stamp trigger sets it again; the column default would ask for it twice more per row).
+# another writer inserts meanwhile is left to them: DO NOTHING.) New rows carry the stamps mahalle.stamp_row gives a
+# new row — version 1, created and updated now() by mahalle.actor(), the author worked out once per statement — so in
+# a checked load the stamp trigger skips them (migration 0018); updated rows are stamped by the trigger as ever.
 _UPSERT = """
 WITH updated AS (
 UPDATE public.{table} AS t SET ({changed}) = ROW({staged})
@@ -222,8 +245,8 @@ UPDATE public.{table} AS t SET ({changed}) = ROW({staged})
  WHERE t.id = s._fid AND ({current}) IS DISTINCT FROM ({staged})
 RETURNING 1
 ), inserted AS (
-INSERT INTO public.{table} ({target}, created_by, updated_by)
-SELECT {values}, (SELECT mahalle.actor()), (SELECT mahalle.actor())
+INSERT INTO public.{table} ({target}, version, created_at, created_by, updated_at, updated_by)
+SELECT {values}, 1, now(), (SELECT mahalle.actor()), now(), (SELECT mahalle.actor())
   FROM {stage} s
  WHERE s._fid IS NULL
 ON CONFLICT (source, source_id) DO NOTHING

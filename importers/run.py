@@ -8,7 +8,10 @@ Re-importing the same source updates rows in place: the upsert is keyed on (sour
 
 from __future__ import annotations
 
+import contextvars
+import queue
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,9 +30,8 @@ from importers.load import (
     Batch,
     create_stage,
     defaults,
-    locate_staged,
     match_staged,
-    stage,
+    stage_located,
     to_ewkb,
     upsert_staged,
 )
@@ -232,13 +234,12 @@ def _load(
             for plan in plans:
                 create_stage(conn, plan.layer)
                 staged = 0
-                for batch in plan.batches():
-                    staged += stage(conn, plan.layer, batch)
-                    done = sum(c.read for c in report.layers.values())
+                for batch in _read_ahead(plan.batches()):
+                    staged += stage_located(conn, plan.layer, batch)  # neighbourhoods found as the rows arrive
+                    done = sum(c.read for c in list(report.layers.values()))
                     progress(done, total, f"reading {plan.layer.name}")
                 progress(done, total, f"loading {plan.layer.name}")
                 match_staged(conn, plan.layer, report.source)
-                locate_staged(conn, plan.layer)
                 staged -= _reject_swapped(conn, plan.layer, report)
                 staged -= outside.settle(conn, plan.layer, options.outside, options.outside_distance, report)
                 staged -= staged_rules.reject_invalid(conn, plan.layer, report)
@@ -260,6 +261,52 @@ def _load(
     progress(done, total, "done")
 
 
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """``batches``, read, converted and checked in a thread of their own up to ``depth`` batches ahead: Python works
+    on the next batch while the database stages and locates this one, so an import keeps both cores busy. The
+    reader's error is raised here; the reader stops when this generator is closed."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as exc:  # raised again in the importing thread
+            put(_Failed(exc))
+
+    # In the caller's context: the limits a request sets (core/limits.py) are context variables.
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 # Staged rows outside every neighbourhood that fall inside one with x and y exchanged: lat/lon swapped.
 # (A swapped point is often still a valid longitude/latitude, so the range test alone cannot see it.)
 _SWAPPED = """
@@ -268,7 +315,7 @@ DELETE FROM _mahalle_stage s
           FROM _mahalle_stage o,
                LATERAL (SELECT n.code FROM public.neighbourhoods n
                          WHERE ST_Intersects(n.geom, ST_FlipCoordinates(o._geom)) ORDER BY n.id LIMIT 1) inside
-         WHERE o._geom IS NOT NULL AND o._nid IS NULL) swapped  -- in no neighbourhood: load.locate_staged
+         WHERE o._geom IS NOT NULL AND o._nid IS NULL) swapped  -- in no neighbourhood: load.stage_located
  WHERE s.ctid = swapped.row
 RETURNING s._sid, swapped.code
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -75,6 +76,10 @@ def import_command(
     report: Annotated[Path | None, typer.Option(help="Write the report as JSON here")] = None,
 ) -> None:
     """Import a file into a layer (all or nothing; re-importing the same source updates rows)."""
+    if Path(sys.argv[0]).name == "mahalle":  # its own process, which reads no data frames: GDAL without pandas
+        from importers.gdal import load_pyogrio_without_pandas
+
+        load_pyogrio_without_pandas()
     from importers import jobs
     from importers.mapping import Mapping
     from importers.run import ImportOptions, ImportRejected

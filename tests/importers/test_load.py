@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyogrio.raw
+import pytest
 import shapely
 
 from core.db import attributed
@@ -109,3 +110,64 @@ def test_a_layer_analyzed_while_empty_is_not_scanned_once_per_staged_row(conn, o
             r[0] for r in conn.execute(b"EXPLAIN " + upsert_query(parcels).as_bytes(conn), {"source": "file:x"})
         )
     assert "Hash Join" in plan and "Nested Loop" not in plan, plan
+
+
+def test_staging_batch_by_batch_finds_the_neighbourhoods_locate_staged_finds(conn):
+    """stage_located looks up only the rows each batch added (a TID range from the pages the table had): over batches
+    that share pages, every row gets the neighbourhood one lookup over the whole table gives, none is left out."""
+    from importers.load import Batch, create_stage, locate_staged, stage_located, to_ewkb
+
+    with attributed(conn, "tester"):
+        for code, geom in (("EAST", EAST), ("WEST", WEST)):
+            conn.execute("INSERT INTO neighbourhoods (code, name, geom) VALUES (%s, %s, %s)", (code, code, geom))
+    parcels = CATALOGUE["parcels"]
+    shapes = list(PARCELS.values())
+    found = "SELECT _sid, _nid, _inside FROM _mahalle_stage ORDER BY _sid"
+    with conn.transaction():
+        create_stage(conn, parcels)
+        for first in range(0, 1500, 137):  # batches that end mid-page, with rows inside, across and outside
+            ids = [str(i) for i in range(first, min(first + 137, 1500))]
+            boxes = [shapely.MultiPolygon([shapes[int(i) % len(shapes)]]) for i in ids]
+            values = {a.name: [a.default] * len(ids) for a in parcels.attributes}
+            assert stage_located(conn, parcels, Batch(ids, to_ewkb(boxes), values)) == len(ids)
+        batched = conn.execute(found).fetchall()
+        conn.execute("UPDATE _mahalle_stage SET _nid = NULL, _inside = NULL")
+        locate_staged(conn, parcels)
+        assert batched == conn.execute(found).fetchall()
+    assert len(batched) == 1500 and sum(nid is None for _, nid, _ in batched) == 1500 // len(shapes)  # outside both
+
+
+def test_reading_ahead_gives_every_batch_in_order_and_the_readers_error_where_it_is_read():
+    from importers.run import _read_ahead
+
+    assert list(_read_ahead(iter(range(10)))) == list(range(10))
+
+    def failing():
+        yield 1
+        raise FileNotFoundError("gone")
+
+    got = []
+    with pytest.raises(FileNotFoundError, match="gone"):
+        for batch in _read_ahead(failing()):
+            got.append(batch)
+    assert got == [1]
+    read = []
+
+    def endless():
+        while True:
+            read.append(len(read))
+            yield read[-1]
+
+    from contextvars import ContextVar
+
+    seen: ContextVar[str] = ContextVar("seen", default="not set")
+    token = seen.set("the caller's")  # the reader runs in the caller's context (a request's limits live there)
+    try:
+        assert list(_read_ahead(iter([0]), depth=1)) == [0]
+        assert next(_read_ahead(seen.get() for _ in range(1))) == "the caller's"
+    finally:
+        seen.reset(token)
+    ahead = _read_ahead(endless(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()  # the reader stops: at most the batches it had room for are read
+    assert len(read) <= 5

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import shapely
 
 from importers.run import ImportOptions, ImportRejected, run_import
 from layers.catalogue import core_catalogue
@@ -106,3 +107,35 @@ def test_a_row_imported_before_a_rule_was_tightened_is_unchanged_on_a_reimport(c
     again = load(conn, geojson(tmp_path / "b" / "streets.geojson", rows), "streets")
     counts = again.layers["streets"]
     assert (counts.unchanged, counts.updated, counts.new, counts.rejected) == (1, 1, 0, 0)
+
+
+def test_the_area_rule_rejects_exactly_the_rows_measuring_each_would(conn):
+    """importers/plausible.py measures the geodesic area only of boxes that could hold more than the limit: over
+    parcels from 1 m² to more than 1° a side, from the equator to 84°, it rejects what measuring every one rejects."""
+    from importers.load import Batch, create_stage, stage, to_ewkb
+    from importers.plausible import reject_implausible
+    from importers.run import ImportReport
+
+    parcels = CATALOGUE["parcels"]
+    conn.execute("UPDATE plausibility_rules SET enabled = (rule = 'max_area') WHERE layer = 'parcels'")
+    shapes, sides = [], [1e-5, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 0.5, 0.9, 1.0, 1.2]
+    for lat in (0.0, 35.0, 60.0, 80.0, 84.0):
+        for side in sides:
+            shapes.append(shapely.MultiPolygon([shapely.box(10.0, lat, 10.0 + side, lat + side / 2)]))
+            shapes.append(shapely.MultiPolygon([shapely.Polygon([(10, lat), (10 + side, lat), (10, lat + side)])]))
+    values = {a.name: [a.default] * len(shapes) for a in parcels.attributes}
+    area = "SELECT ST_Area(ST_GeomFromText(%s, 4326)::geography)"
+    measured = [conn.execute(area, (s.wkt,)).fetchone()[0] for s in shapes]
+    ordered = sorted(measured)
+    limits = [m * f for m in ordered[::5] for f in (0.999, 1.001)]  # just below and above parcels' own areas
+    for limit in limits:
+        conn.execute("UPDATE plausibility_rules SET value = %s WHERE layer = 'parcels' AND rule = 'max_area'", (limit,))
+        with conn.transaction():
+            create_stage(conn, parcels)
+            stage(conn, parcels, Batch([str(i) for i in range(len(shapes))], to_ewkb(shapes), values))
+            report = ImportReport("x", "gpkg", "file:x", False)
+            reject_implausible(conn, parcels, report)
+            rejected = {int(r["source_id"]) for r in report.rejected}
+            conn.execute("DROP TABLE _mahalle_stage")
+        assert rejected == {i for i, m in enumerate(measured) if m > limit}, limit
+        assert rejected or limit >= ordered[-1]  # the comparison above is not an empty one

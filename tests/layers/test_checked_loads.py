@@ -1,19 +1,25 @@
-"""Checked loads (migration 0016): the application, having checked an import's staged rows set-based, writes them
-without the row triggers checking each again; nobody else can ask for that, and every other statement — also later
-in the same transaction — is checked row by row as before."""
+"""Checked loads (migrations 0016 and 0018): the application, having checked an import's staged rows set-based, writes
+them without the row triggers checking each again, and gives its new rows the stamps and neighbourhood the triggers
+would give; nobody else can ask for that, and every other statement — also later in the same transaction — is
+checked, stamped and placed row by row as before."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
+import shapely
 from psycopg.conninfo import conninfo_to_dict
 
 from api.identity import db_login, store
 from api.runtime import Database
 from importers.demo import CODE
+from importers.load import create_stage, locate_staged, match_staged, rows_to_batch, stage, upsert_staged
 from layers import migrate
+from layers.catalogue import core_catalogue
 
 SQUARE = "SRID=4326;MULTIPOLYGON((({x} {y}, {x2} {y}, {x2} {y2}, {x} {y2}, {x} {y})))"
 # A parcel whose land use is in no list: the validation trigger refuses it (23514).
@@ -64,6 +70,20 @@ def test_the_setting_alone_does_not_skip_the_checks(demo_db_url):
         conn.execute("SELECT set_config('mahalle.checked_load', 'parcels', true)")
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute(ODD, (a_parcel(conn),))
+        conn.rollback()
+        # The number only begin_checked_load draws: a session that never drew one is refused, not waved through.
+        conn.execute("SELECT set_config('mahalle.checked_load', 'parcels 1', true)")
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="currval"):
+            conn.execute(ODD, (a_parcel(conn),))
+        conn.rollback()
+        # A number drawn for an earlier load (or for another layer) does not name this one.
+        conn.execute("SELECT mahalle.begin_checked_load('parcels'), mahalle.end_checked_load()")
+        conn.execute("SELECT mahalle.begin_checked_load('streets')")
+        conn.execute(
+            "SELECT set_config('mahalle.checked_load', 'parcels ' || currval('mahalle.checked_load_serial') - 1, true)"
+        )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(ODD, (a_parcel(conn),))
 
 
 def test_a_persons_own_login_cannot_skip_the_checks(pg_server, demo_db_url):
@@ -86,9 +106,19 @@ def test_a_persons_own_login_cannot_skip_the_checks(pg_server, demo_db_url):
                         own.execute("SELECT mahalle.defer_indexes('parcels')")
                     own.rollback()
                     # Naming the load in the setting gets the statement refused, not waved through.
-                    own.execute("SELECT set_config('mahalle.checked_load', 'parcels', true)")
-                    with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.CheckViolation)):
-                        own.execute(ODD, (geom,))
+                    for forged in ("parcels", "parcels 1"):  # migration 0016's form, and 0018's (layer and number)
+                        own.execute("SELECT set_config('mahalle.checked_load', %s, true)", (forged,))
+                        with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.CheckViolation)):
+                            own.execute(ODD, (geom,))
+                        own.rollback()
+                    # Nor do forged stamps pass: the stamp trigger writes the login's own.
+                    own.execute("SELECT set_config('mahalle.checked_load', 'parcels 1', true)")
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        own.execute(FORGED, (geom,))
+                    own.rollback()
+                    fid = own.execute(FORGED, (geom,)).fetchone()[0]
+                    stamps = own.execute(STAMPS, (fid,)).fetchone()
+                    assert stamps[:3] == (1, True, name) and stamps[3:5] == (True, name), stamps
                     own.rollback()
                     assert own.execute("SELECT count(*) FROM parcels WHERE land_use = 'spaceport'").fetchone() == (0,)
             finally:
@@ -202,3 +232,104 @@ def test_a_layer_another_transaction_is_using_keeps_its_indexes(conn, db_url):
             assert conn.execute("SELECT mahalle.defer_indexes('parcels')").fetchone() == (0,)
             conn.execute("SELECT mahalle.end_checked_load()")
         other.rollback()
+
+
+# Stamps a writer might try to set itself; the stamp trigger replaces them (version 1, now(), the actor).
+FORGED = (
+    "INSERT INTO parcels (geom, tenure, version, created_at, created_by, updated_at, updated_by) "
+    "VALUES (%s, 'informal', 7, '2001-01-01', 'someone else', '2001-01-01', 'someone else') RETURNING id"
+)
+# A row's stamps, its times as "is it this transaction's now()", and its neighbourhood.
+STAMPS = (
+    "SELECT version, created_at = now(), created_by, updated_at = now(), updated_by, neighbourhood_id "
+    "FROM parcels WHERE id = %s"
+)
+
+
+@dataclass
+class _Row:
+    source_id: str
+    attributes: dict[str, Any]
+    geometry: Any
+
+
+def _load(conn: psycopg.Connection, ewkt: str, source: str) -> int:
+    """One parcel written as an import writes it (importers/load.py, checked); its id."""
+    layer = core_catalogue()["parcels"]
+    create_stage(conn, layer)
+    row = _Row("1", {"tenure": "informal"}, shapely.from_wkt(ewkt.split(";", 1)[1]))
+    staged = stage(conn, layer, rows_to_batch(layer, [row]))
+    match_staged(conn, layer, source)
+    locate_staged(conn, layer)
+    assert upsert_staged(conn, layer, source, staged, checked=True).inserted == 1
+    return conn.execute("SELECT id FROM parcels WHERE source = %s", (source,)).fetchone()[0]
+
+
+def test_a_checked_load_stamps_and_places_its_new_rows_as_the_triggers_would(demo_db_url):
+    """Migration 0018: the import's upsert writes a new row's stamps and neighbourhood, and the stamp and
+    neighbourhood triggers skip it — the same values as the triggers give the same parcel written by anyone else."""
+    with psycopg.connect(demo_db_url) as conn:
+        geom = a_parcel(conn)
+        conn.execute("SELECT set_config('mahalle.actor', 'loader', true)")
+        by_triggers = conn.execute(
+            "INSERT INTO parcels (geom, tenure) VALUES (%s, 'informal') RETURNING id", (geom,)
+        ).fetchone()[0]
+        loaded = _load(conn, geom, "file:a.gpkg")
+        expected = conn.execute(STAMPS, (by_triggers,)).fetchone()
+        assert expected[:5] == (1, True, "loader", True, "loader") and expected[5] is not None
+        assert conn.execute(STAMPS, (loaded,)).fetchone() == expected
+        # The triggers did skip it: in a checked load, a fresh row's stamps are the statement's to write.
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        fresh = conn.execute(
+            "INSERT INTO parcels (geom, tenure, created_by, updated_by) VALUES (%s, 'informal', 'the loader', "
+            "'the loader') RETURNING id", (geom,),
+        ).fetchone()[0]  # fmt: skip
+        assert conn.execute(STAMPS, (fresh,)).fetchone()[:5] == (1, True, "the loader", True, "the loader")
+        conn.execute("SELECT mahalle.end_checked_load()")
+        history = "SELECT count(*) FROM mahalle.history WHERE layer = 'parcels' AND feature_id = ANY(%s)"
+        assert conn.execute(history, ([by_triggers, loaded],)).fetchone() == (2,)
+
+
+def test_outside_a_checked_load_or_for_an_older_row_the_triggers_stamp_and_place(demo_db_url):
+    """Whatever stamps a statement writes, the trigger replaces them unless the row is a fresh one of a checked load;
+    an update (of a row from an earlier transaction) is stamped and placed by the triggers in a checked load too."""
+    with psycopg.connect(demo_db_url) as conn:
+        geom = a_parcel(conn)
+        conn.execute("SELECT set_config('mahalle.actor', 'loader', true)")
+        fid = conn.execute(FORGED, (geom,)).fetchone()[0]  # no checked load: the trigger's stamps
+        assert conn.execute(STAMPS, (fid,)).fetchone()[:5] == (1, True, "loader", True, "loader")
+        conn.execute("SELECT mahalle.begin_checked_load('parcels')")
+        fid = conn.execute(FORGED, (geom,)).fetchone()[0]  # a checked load, but not a fresh row's stamps
+        assert conn.execute(STAMPS, (fid,)).fetchone()[:5] == (1, True, "loader", True, "loader")
+        nid = conn.execute(  # no neighbourhood given: the trigger finds it
+            "INSERT INTO parcels (geom, tenure) VALUES (%s, 'informal') RETURNING neighbourhood_id", (geom,)
+        ).fetchone()[0]
+        assert nid == conn.execute("SELECT id FROM neighbourhoods WHERE code = %s", (CODE,)).fetchone()[0]
+        conn.execute("SELECT mahalle.end_checked_load()")
+        conn.commit()
+        # An older row updated in a checked load: version, time and author from the trigger, moved out of its
+        # neighbourhood: placed again by the trigger.
+        conn.execute("SELECT set_config('mahalle.actor', 'updater', true), mahalle.begin_checked_load('parcels')")
+        conn.execute(
+            "UPDATE parcels SET floors = 2, geom = ST_Multi(ST_MakeEnvelope(0, 0, 0.001, 0.001, 4326)) WHERE id = %s",
+            (fid,),
+        )
+        conn.execute("SELECT mahalle.end_checked_load()")
+        assert conn.execute(STAMPS, (fid,)).fetchone() == (2, False, "loader", True, "updater", None)
+
+
+def test_0018_down_and_up(empty_db_url):
+    migrate.upgrade(empty_db_url)
+    migrate.downgrade(empty_db_url, "0017")
+    definition = (
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'public.parcels'::regclass AND tgname = %s"
+    )
+    with psycopg.connect(empty_db_url) as conn:
+        assert "WHEN" not in conn.execute(definition, ("a30_stamp",)).fetchone()[0]
+        assert "WHEN" not in conn.execute(definition, ("a20_neighbourhood",)).fetchone()[0]
+        assert "checked_load('parcels'" in conn.execute(definition, ("a10_validate",)).fetchone()[0]  # 0016's WHEN
+        assert conn.execute("SELECT to_regclass('mahalle.checked_load_serial')").fetchone() == (None,)
+    migrate.upgrade(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        for trigger in ("a10_validate", "a20_neighbourhood", "a30_stamp"):
+            assert "currval" in conn.execute(definition, (trigger,)).fetchone()[0]
