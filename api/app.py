@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.pool = make_pool(
                 db.url, settings.pool_min_size, settings.pool_max_size, settings.statement_timeout_ms
             )
-            app.state.metadata = Metadata(db.url, app.state.pool)
+            app.state.metadata = Metadata(db.url, app.state.pool, settings.principal_cache_s)
             app.state.heavy = heavy.Gate(settings)  # reports, indicators, exports: a few at a time, each timed
             # import jobs: a few at a time, each holding connections of its own (api/routes/transfer.py)
             app.state.import_slots = threading.BoundedSemaphore(settings.import_concurrency)

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
-from api.identity.principal import bind, credentials
+from api.identity.principal import bind, credentials, from_memory
 from api.metadata import Metadata
 from core.errors import MahalleError, PayloadTooLarge, PreconditionFailed, UnsupportedMediaType
 from core.settings import Settings
@@ -44,7 +44,11 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
 async def bind_request(request: Request, conn: psycopg.Connection) -> None:
     """Run the connection with the rights of the request's user (api/identity/principal.py): every connection a
     request takes is bound before its first query, so nothing carries over from the previous request."""
-    request.state.principal = await run_in_threadpool(bind, conn, credentials(request))
+    creds, principals = credentials(request), request.app.state.metadata.principals
+    principal = from_memory(conn, creds, principals)  # no I/O, no thread: the usual case for a busy client
+    if principal is None:
+        principal = await run_in_threadpool(bind, conn, creds, principals)
+    request.state.principal = principal
 
 
 async def take_connection(pool: ConnectionPool, timeout: float | None = None) -> psycopg.Connection:

@@ -5,6 +5,9 @@ announces a change to either source (the layer registry, the neighbourhoods) on 
 channel (migration 0003); one listener thread per process drops the cache when it hears one. While the
 listener is not connected (starting, or the database restarted) nothing is cached, so a server never
 answers from a catalogue it cannot know to be current.
+
+The same listener hears changes to users, roles, tokens and sessions (``mahalle_identity``, migration 0019) and
+drops the principals kept per credential (``principals``, api/identity/principal.py), on the same terms.
 """
 
 from __future__ import annotations
@@ -17,20 +20,23 @@ from typing import TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from api.identity.principal import Principals
 from core.crs import offered_crs
 from core.db import as_server, libpq_url
 from gis.features import utm_zones
 from layers.catalogue import Catalogue, load_catalogue
 
 CHANNEL = "mahalle_metadata"
+IDENTITY_CHANNEL = "mahalle_identity"
 RETRY_SECONDS = 1.0
 log = logging.getLogger("mahalle")
 T = TypeVar("T")
 
 
 class Metadata:
-    def __init__(self, url: str, pool: ConnectionPool) -> None:
+    def __init__(self, url: str, pool: ConnectionPool, principal_seconds: float = 0.0) -> None:
         self._url = libpq_url(url)
+        self.principals = Principals(principal_seconds)
         self._pool = pool
         self._lock = threading.Lock()
         self._cache: dict[str, object] = {}
@@ -89,17 +95,22 @@ class Metadata:
             self._listening = on
             self._generation += 1
             self._cache.clear()
+        self.principals.set_listening(on)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True, application_name="mahalle-listener") as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {IDENTITY_CHANNEL}")
                     self._set_listening(True)  # only now: a change before LISTEN is not in any cache
                     self._warned = False
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=RETRY_SECONDS):
-                            self.invalidate()
+                        for note in conn.notifies(timeout=RETRY_SECONDS):
+                            if note.channel == IDENTITY_CHANNEL:
+                                self.principals.invalidate()
+                            else:
+                                self.invalidate()
             except psycopg.Error as exc:
                 if self._listening or not self._warned:  # once per outage, not every retry
                     log.warning("metadata listener: %s; reading the catalogue per request until it reconnects", exc)

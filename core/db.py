@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,7 +71,7 @@ def make_pool(url: str, min_size: int = 1, max_size: int = 10, statement_timeout
         conn.autocommit = True
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
         # Until a request says who it runs for (api/auth.py), a connection has the rights of an anonymous user.
-        conn.execute("SELECT set_config('mahalle.grants', %s, false)", (ANONYMOUS_GRANTS,))
+        set_grants(conn, ANONYMOUS_GRANTS)
         for name, value in SESSION_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
@@ -105,9 +106,40 @@ def with_database(url: str, dbname: str) -> str:
 def as_server(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
     """A pooled connection reading as the server itself (what every user shares, e.g. the CRS of every
     neighbourhood), then back to an anonymous user's rights until a request binds it again (api/deps.py)."""
-    conn.execute("SELECT set_config('mahalle.grants', '', false)")
+    set_grants(conn, "")
     try:
         yield conn
     finally:
         if not conn.closed:
-            conn.execute("SELECT set_config('mahalle.grants', %s, false)", (ANONYMOUS_GRANTS,))
+            set_grants(conn, ANONYMOUS_GRANTS)
+
+
+# The rights (``mahalle.grants``) each open connection was last given, so a request by the same user as the
+# connection's last one needs no round trip to say who it runs for (api/identity/principal.py). Every change of
+# the setting goes through ``set_grants`` or ``note_grants`` (tests/test_architecture.py checks).
+_GRANTS: weakref.WeakKeyDictionary[psycopg.Connection, str] = weakref.WeakKeyDictionary()
+
+
+def set_grants(conn: psycopg.Connection, grants: str) -> None:
+    """Run ``conn`` (autocommit, outside a transaction) with ``grants`` from now on."""
+    _GRANTS.pop(conn, None)  # unknown until the database has answered
+    conn.execute("SELECT set_config('mahalle.grants', %s, false)", (grants,))
+    note_grants(conn, grants)
+
+
+def note_grants(conn: psycopg.Connection, grants: str) -> None:
+    """Record the grants a statement of the caller's set (``set_config`` returns what it set). Only a setting
+    made outside a transaction is sure to last (a rollback would undo one made inside)."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        _GRANTS[conn] = grants
+    else:
+        _GRANTS.pop(conn, None)
+
+
+def forget_grants(conn: psycopg.Connection) -> None:
+    _GRANTS.pop(conn, None)
+
+
+def grants_of(conn: psycopg.Connection) -> str | None:
+    """The grants ``conn`` runs with, when they are known; None when they are not."""
+    return _GRANTS.get(conn)

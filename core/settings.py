@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     cache_catalogue: bool = Field(
         default=True,
         description="Keep the catalogue and CRS list in memory, dropped on the database's change notices "
-        "(LISTEN). Turn off behind a transaction-mode pooler, where LISTEN cannot work.",
+        "(LISTEN), and principals per credential. Turn off where LISTEN cannot work.",
     )
     statement_timeout_ms: int = Field(default=30_000, description="Longer queries are cancelled (503).")
     cli_actor: str | None = Field(
@@ -172,6 +172,13 @@ class Settings(BaseSettings):
     )
     heavy_wait_s: float = Field(
         default=2.0, ge=0, description="How long a report, indicator or export waits for a free slot (503 after)."
+    )
+    principal_cache_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="How long a server keeps who a token or session stands for (0: asks on every request); any "
+        "change to users, roles, tokens or sessions drops what is kept at once.",
     )
     heavy_budget_s: float = Field(
         default=60.0, gt=0, description="Time budget of one report, indicator or export request (503 after)."

@@ -4,6 +4,10 @@ neighbourhood whose API token and password the tests use to act as the office's 
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 
@@ -32,3 +36,18 @@ def token_for(conn: psycopg.Connection, name: str, *grants: store.Grant) -> dict
     """A new user with these roles and the headers of an API token of theirs."""
     store.add_user(conn, name, list(grants))
     return {"Authorization": f"Bearer {store.create_token(conn, name)}"}
+
+
+@contextmanager
+def heard(app: Any, seconds: float = 5.0) -> Iterator[None]:
+    """A change to users, roles, tokens or sessions made in the block, as the CLI or psql would make it: waits until
+    the app's listener has heard the database announce it (api/identity/principal.py keeps principals until then;
+    a server that is not listening keeps none, so there is nothing to wait for)."""
+    principals = app.state.metadata.principals
+    before = principals.generation
+    yield
+    if app.state.metadata.listening:
+        deadline = time.monotonic() + seconds
+        while principals.generation == before:
+            assert time.monotonic() < deadline, "the database did not announce the identity change"
+            time.sleep(0.005)

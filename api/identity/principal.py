@@ -4,12 +4,20 @@
 ``mahalle.grants`` on the connection: from then on row-level security and the permit triggers apply that user's
 roles (layers/sql/identity.sql). A connection is bound at the start of every request, so nothing carries over
 from the request that used it before.
+
+What a credential stands for is kept a few seconds (``Principals``), and a connection whose grants are already
+that user's (``core.db.grants_of``) is not told again: a client sending requests with one token then costs no
+round trip for who it is. What is kept is dropped at once when the database announces a change to users, roles,
+tokens or sessions (``mahalle_identity``, migration 0019, heard by api.metadata's listener); while nothing
+listens, nothing is kept. Unknown credentials are never kept: each is asked of the database.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -18,7 +26,7 @@ import psycopg
 from starlette.requests import Request
 
 from api.identity.store import audit, digest
-from core.db import ANONYMOUS_GRANTS
+from core.db import ANONYMOUS_GRANTS, grants_of, note_grants, set_grants
 
 log = logging.getLogger("mahalle.auth")
 
@@ -96,15 +104,15 @@ def credentials(request: Request) -> Credentials:
 # grants are set.
 _BIND = """
 WITH cred AS (
-  SELECT s.user_id, s.id AS session_id, NULL::bigint AS token_id, s.csrf, s.last_seen_at AS touched
+  SELECT s.user_id, s.id AS session_id, NULL::bigint AS token_id, s.csrf, s.last_seen_at AS touched, s.expires_at
     FROM mahalle.sessions s WHERE s.secret_sha256 = %(session)s AND s.expires_at > now()
   UNION ALL
-  SELECT t.user_id, NULL, t.id, NULL, t.last_used_at
+  SELECT t.user_id, NULL, t.id, NULL, t.last_used_at, t.expires_at
     FROM mahalle.api_tokens t
    WHERE t.secret_sha256 = %(token)s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
   LIMIT 1
 ), who AS (
-  SELECT u.name, u.full_name, c.session_id, c.token_id, c.csrf, c.touched,
+  SELECT u.name, u.full_name, c.session_id, c.token_id, c.csrf, c.touched, c.expires_at,
          coalesce((SELECT jsonb_object_agg(h.role, h.ids) FROM (
                      SELECT r.role, CASE WHEN bool_or(r.neighbourhood_id IS NULL) THEN NULL
                                          ELSE jsonb_agg(r.neighbourhood_id ORDER BY r.neighbourhood_id) END AS ids
@@ -112,21 +120,106 @@ WITH cred AS (
     FROM cred c JOIN mahalle.users u ON u.id = c.user_id AND u.active
 )
 SELECT w.name, w.full_name, w.session_id, w.token_id, w.csrf, w.roles,
-       w.touched IS NULL OR w.touched < now() - interval '1 minute' AS stale,
+       w.touched IS NULL OR w.touched < now() - interval '1 minute' AS stale, w.expires_at - now() AS left,
        set_config('mahalle.grants', CASE WHEN w.name IS NULL THEN %(anonymous)s
                                          ELSE jsonb_build_object('user', w.name, 'roles', w.roles)::text END, false)
   FROM (SELECT 1) one LEFT JOIN who w ON true
 """
 
 
-def bind(conn: psycopg.Connection, creds: Credentials) -> Principal:
+Key = tuple[str, bytes]  # ("token" or "session", the secret's SHA-256)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    principal: Principal
+    grants: str
+    until: float  # time.monotonic()
+
+
+class Principals:
+    """The principal each credential stood for, kept ``seconds`` (never past the credential's own expiry).
+
+    ``listening`` follows the listener of identity changes: off, nothing is kept. A look-up that straddles a
+    change heard (``generation``) is not kept, so a revocation is never undone by a slow request."""
+
+    def __init__(self, seconds: float, most: int = 10_000) -> None:
+        self.seconds = seconds
+        self._most = most
+        self._lock = threading.Lock()
+        self._kept: dict[Key, _Kept] = {}
+        self._generation = 0
+        self._listening = False
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def get(self, key: Key) -> _Kept | None:
+        kept = self._kept.get(key)
+        if kept is None or kept.until <= time.monotonic():
+            return None
+        return kept
+
+    def keep(self, key: Key, kept: _Kept, generation: int) -> None:
+        with self._lock:
+            if not self._listening or generation != self._generation or self.seconds <= 0:
+                return
+            if len(self._kept) >= self._most:  # many credentials: start again rather than grow without bound
+                self._kept.clear()
+            self._kept[key] = kept
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._kept.clear()
+
+    def set_listening(self, on: bool) -> None:
+        with self._lock:
+            self._listening = on
+            self._generation += 1
+            self._kept.clear()
+
+
+def key_of(creds: Credentials) -> Key | None:
+    """The key a credential's principal is kept under (the token wins, as in ``bind``), or None for none."""
+    if creds.token:
+        return ("token", digest(creds.token))
+    if creds.session:
+        return ("session", digest(creds.session))
+    return None
+
+
+def from_memory(conn: psycopg.Connection, creds: Credentials, principals: Principals | None) -> Principal | None:
+    """The principal without any I/O: the credential's principal is kept and ``conn`` already runs with its
+    grants (or there is no credential and ``conn`` runs as an anonymous user). None: ``bind`` must run."""
+    key = key_of(creds)
+    if key is None:
+        return ANONYMOUS if grants_of(conn) == ANONYMOUS_GRANTS else None
+    kept = principals.get(key) if principals is not None else None
+    return kept.principal if kept is not None and grants_of(conn) == kept.grants else None
+
+
+def bind(conn: psycopg.Connection, creds: Credentials, principals: Principals | None = None) -> Principal:
     """The request's principal; the connection now runs with its rights."""
-    session = digest(creds.session) if creds.session and not creds.token else None
-    token = digest(creds.token) if creds.token else None
+    key = key_of(creds)
+    if key is None:
+        if grants_of(conn) != ANONYMOUS_GRANTS:
+            set_grants(conn, ANONYMOUS_GRANTS)
+        return ANONYMOUS
+    kept = principals.get(key) if principals is not None else None
+    if kept is not None:
+        if grants_of(conn) != kept.grants:
+            set_grants(conn, kept.grants)
+        return kept.principal
+    generation = principals.generation if principals is not None else 0
+    session = key[1] if key[0] == "session" else None
+    token = key[1] if key[0] == "token" else None
     row = conn.execute(_BIND, {"session": session, "token": token, "anonymous": ANONYMOUS_GRANTS}).fetchone()
-    name, full_name, session_id, token_id, csrf, roles, stale, _ = row
+    name, full_name, session_id, token_id, csrf, roles, stale, left, grants = row
+    note_grants(conn, grants)
     if name is None:
-        return Principal(invalid=True) if creds.presented else ANONYMOUS
+        return Principal(invalid=True)
     principal = Principal(
         name=name,
         full_name=full_name,
@@ -139,6 +232,9 @@ def bind(conn: psycopg.Connection, creds: Credentials) -> Principal:
     )
     if stale:
         _touch(conn, principal, token_id, creds.ip)
+    if principals is not None:
+        seconds = principals.seconds if left is None else min(principals.seconds, left.total_seconds())
+        principals.keep(key, _Kept(principal, grants, time.monotonic() + seconds), generation)
     return principal
 
 

@@ -126,11 +126,18 @@ def _check(conn: psycopg.Connection, settings: Settings, name: str, password: st
         raise Unauthenticated(WRONG)
 
 
+def forget_principals(request: Request) -> None:
+    """This server forgets who credentials stood for at once (the others when the database's notice reaches them):
+    the logged-out session or revoked token is refused from this server's very next request on."""
+    request.app.state.metadata.principals.invalidate()
+
+
 @router.post("/auth/logout", status_code=204, dependencies=[Depends(permit("user"))], summary="Log out")
 def logout(request: Request, conn: Conn) -> Response:
     principal = principal_of(request)
     if principal.session_id is not None:
         store.close_session(conn, principal.session_id, principal.name or "", request.client and request.client.host)
+        forget_principals(request)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -227,6 +234,7 @@ def revoke_my_token(prefix: str, request: Request, conn: Conn) -> Response:
     if prefix not in mine:
         raise NotFound("you have no token with that prefix")
     store.revoke_token(conn, prefix)
+    forget_principals(request)
     return Response(status_code=204)
 
 

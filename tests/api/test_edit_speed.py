@@ -26,7 +26,8 @@ from gis.features import get_item
 from importers.demo import CODE
 from layers import edit, migrate
 from layers.catalogue import load_catalogue
-from tests.auth import ADMIN_HEADERS, token_for
+from tests.auth import ADMIN_HEADERS, heard, token_for
+from tests.pgtrace import round_trips
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 ACTIONS = ("read", "create", "edit", "delete", "field", "attach")
@@ -127,11 +128,13 @@ def test_a_kept_refusal_follows_the_users_roles(client: tuple[TestClient, psycop
     catalogue = c.app.state.metadata.cached("catalogue")
     if c.app.state.metadata.listening:  # the catalogue (and with it what permit keeps) is held in memory
         assert ("edit", (RoleGrant("viewer", None),)) in catalogue["parcels"].memo["permit refusals"]
-    store.change_roles(conn, "vic", [Grant("planner", CODE)])
+    with heard(c.app):
+        store.change_roles(conn, "vic", [Grant("planner", CODE)])
     allowed = _patch(c, fid, vic, "now mine")
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["properties"]["note"] == "now mine"
-    store.change_roles(conn, "vic", [Grant("planner", CODE)], revoke=True)
+    with heard(c.app):
+        store.change_roles(conn, "vic", [Grant("planner", CODE)], revoke=True)
     assert _patch(c, fid, vic, "not mine again").status_code == 403
     assert conn.execute("SELECT note FROM parcels WHERE id = %s", (fid,)).fetchone()[0] == "now mine"
 
@@ -169,20 +172,6 @@ def test_patch_answers_the_version_it_wrote(client: tuple[TestClient, psycopg.Co
 # --- round trips --------------------------------------------------------------------------------------------
 
 
-def _waits(conn: psycopg.Connection, work: Any, log: Path) -> tuple[Any, int]:
-    """What ``work()`` returns and how many times the client waited for the server: in libpq's protocol trace, each
-    turn from messages sent (F) to messages received (B)."""
-    with log.open("w") as sink:
-        conn.pgconn.trace(sink.fileno())
-        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            got = work()
-        finally:
-            conn.pgconn.untrace()
-    sides = [line.split("\t", 1)[0] for line in log.read_text().splitlines()]
-    return got, sum(1 for a, b in zip(sides, sides[1:], strict=False) if (a, b) == ("F", "B"))
-
-
 def test_a_patch_takes_two_round_trips(db_url: str, tmp_path: Path):
     """BEGIN, the actor, the UPDATE and the read-back in one round trip, the COMMIT in the other (five before); the
     history names the actor, the rules still speak (a refusal raises as in an attributed transaction and leaves
@@ -202,7 +191,7 @@ def test_a_patch_takes_two_round_trips(db_url: str, tmp_path: Path):
             6
         ):  # past psycopg's prepare threshold: the statements as a server that has run a while sends them
             version = write({"note": f"warm {i}"}, version)[0]
-        (written, got), waits = _waits(conn, lambda: write({"note": "piped"}, version), tmp_path / "trace")
+        (written, got), waits = round_trips(conn, lambda: write({"note": "piped"}, version), tmp_path / "trace")
         assert waits == 2
         assert written == version + 1 and got is not None and got[1] == written
         assert json.loads(got[0])["properties"]["note"] == "piped"

@@ -17,7 +17,7 @@ from api.identity.store import Grant
 from api.runtime import Database, ensure_first_admin
 from core.settings import Settings
 from importers.demo import CODE
-from tests.auth import ADMIN_HEADERS, ADMIN_PASSWORD
+from tests.auth import ADMIN_HEADERS, ADMIN_PASSWORD, heard
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -113,11 +113,13 @@ def test_revoked_and_expired_tokens_are_refused(client, db):
     assert used.fetchone()[0] is not None
     assert db.execute("SELECT count(*) FROM mahalle.audit_log WHERE event = 'token_used' AND user_name = 'sam'"
                       ).fetchone()[0] == 1  # fmt: skip
-    store.revoke_token(db, store.token_prefix(token))
+    with heard(client.app):
+        store.revoke_token(db, store.token_prefix(token))
     assert client.get("/ogc/collections/parcels/items?limit=1", headers=headers).status_code == 401
     other = store.create_token(db, "sam", days=1)
-    db.execute("UPDATE mahalle.api_tokens SET expires_at = now() - interval '1 second' WHERE prefix = %s",
-               (store.token_prefix(other),))  # fmt: skip
+    with heard(client.app):
+        db.execute("UPDATE mahalle.api_tokens SET expires_at = now() - interval '1 second' WHERE prefix = %s",
+                   (store.token_prefix(other),))  # fmt: skip
     assert client.get("/ogc/collections/parcels/items?limit=1",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 401  # fmt: skip
 
@@ -128,9 +130,11 @@ def test_a_role_change_applies_on_the_next_request(client, db):
     fid = a_parcel(client)
     body = {"properties": {"note": "seen"}}
     assert client.patch(f"/ogc/collections/parcels/items/{fid}", json=body, headers=headers).status_code == 403
-    store.change_roles(db, "rosa", [Grant("planner", CODE)])
+    with heard(client.app):
+        store.change_roles(db, "rosa", [Grant("planner", CODE)])
     assert client.patch(f"/ogc/collections/parcels/items/{fid}", json=body, headers=headers).status_code == 200
-    store.change_roles(db, "rosa", [Grant("planner", CODE)], revoke=True)
+    with heard(client.app):
+        store.change_roles(db, "rosa", [Grant("planner", CODE)], revoke=True)
     assert client.patch(f"/ogc/collections/parcels/items/{fid}", json=body, headers=headers).status_code == 403
 
 
