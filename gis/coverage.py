@@ -11,11 +11,14 @@ scope), as a straight line on the ellipsoid otherwise; each category's result sa
    (``ST_UnaryUnion``: streets drawn across each other without a shared vertex still meet), in metres in the UTM
    zone of the scope's centre (as homes and services);
 2. every home and service is snapped to the nearest point of the nearest street; the snap (the walk from the
-   door to the street) is part of the distance, and the street is split there;
+   door to the street) is part of the distance; the street is split where a service meets it;
 3. one ``pgr_drivingDistance`` call, from a virtual source per category joined to each of its services by an
-   edge as long as that service's snap, limited to the largest distance, gives every reachable point its
-   distance from the nearest service of each category; a home is covered when that plus its own snap is
-   within the category's distance.
+   edge as long as that service's snap, limited to the largest distance, gives every reachable vertex its
+   distance from the nearest service of each category;
+4. a home is only ever reached, never passed through, so it need not be a vertex: its distance is the shorter
+   way from the two vertices around it on its street (what it would be as a vertex), and it is covered when that
+   plus its own snap is within the category's distance. (Making every home a vertex made the network of a
+   roll-up of 50,000 homes five times as large, and the routing and bookkeeping with it.)
 
 pgRouting reads its edges from SQL text, which cannot see the statement's CTEs (the layers "as of" a date):
 the inputs are copied into temporary tables of this session first (dropped at the end, in one transaction),
@@ -44,6 +47,7 @@ TEMP = {  # temporary tables of the session, dropped at the end of each computat
     "edges": "mahalle_cov_edges",
     "stops": "mahalle_cov_stops",
     "net": "mahalle_cov_net",
+    "snaps": "mahalle_cov_snaps",
 }
 
 
@@ -114,8 +118,12 @@ def _create(conn: psycopg.Connection) -> None:
     _drop(conn)
     statements = (
         "CREATE TEMP TABLE {places} (pid bigserial PRIMARY KEY, home boolean NOT NULL, category text, "
-        "geom geometry NOT NULL, g geometry NOT NULL, edge bigint, frac double precision, snap_m double precision, "
-        "vid bigint)",
+        "geom geometry NOT NULL, g geometry NOT NULL)",
+        # where each place meets the network: its street piece, the fraction along it (rounded, so that places at
+        # the same point share it), its snap; a service's vertex (a narrow table of its own: filled in one INSERT,
+        # not by rewriting every row of the places with their geometries)
+        "CREATE TEMP TABLE {snaps} (pid bigint NOT NULL, home boolean NOT NULL, category text, edge bigint NOT NULL, "
+        "f numeric NOT NULL, snap_m double precision NOT NULL, vid bigint)",
         "CREATE TEMP TABLE {lines} (geom geometry NOT NULL)",
         "CREATE TEMP TABLE {edges} (id bigserial PRIMARY KEY, geom geometry NOT NULL, source bigint, target bigint)",
         "CREATE TEMP TABLE {stops} (edge bigint, f numeric, vid bigint NOT NULL, PRIMARY KEY (edge, f))",
@@ -165,10 +173,10 @@ def _fill(
         """{sources},
         cov_rules AS ({rules}),
         cov_box AS (
-          SELECT ST_Expand(ST_Envelope(a),
-                   {longest} / (111320 * greatest(cos(radians(greatest(abs(ST_YMin(a)), abs(ST_YMax(a))))), 0.01)),
+          SELECT ST_Expand(e,
+                   {longest} / (111320 * greatest(cos(radians(greatest(abs(ST_YMin(e)), abs(ST_YMax(e))))), 0.01)),
                    {longest} / 110574) AS b
-            FROM area),
+            FROM (SELECT ST_Envelope(a) AS e FROM area) x),  -- the boundary read once (a surveyed one is megabytes)
         cov_near AS (  -- the area simplified by ~11 m, to find services near it: a 400,000-vertex boundary would
                        -- be measured against every candidate; the extra NEAR_SLACK_M keeps this a superset
           SELECT ST_MakeValid(ST_Simplify(a, {tolerance}, true))::geography AS g FROM area),
@@ -180,11 +188,12 @@ def _fill(
           INSERT INTO {places} (home, category, geom, g)
           SELECT false, r.category, s.geom, ST_Transform(s.geom, {utm})
             FROM cov_rules r
-            JOIN (SELECT 'park' AS category, p.geom FROM s_parcels p WHERE p.land_use = 'park'
-                  UNION ALL SELECT sp.category, sp.geom FROM s_service_points sp) s ON s.category = r.category,
-                 cov_box
-           WHERE s.geom && cov_box.b
-             AND ST_DWithin(s.geom::geography, (SELECT g FROM cov_near), r.distance_m + {slack})
+            -- the box in each branch, for each layer's index: the parks were otherwise read from every parcel
+            JOIN (SELECT 'park' AS category, p.geom FROM s_parcels p, cov_box
+                   WHERE p.land_use = 'park' AND p.geom && cov_box.b
+                  UNION ALL SELECT sp.category, sp.geom FROM s_service_points sp, cov_box
+                   WHERE sp.geom && cov_box.b) s ON s.category = r.category
+           WHERE ST_DWithin(s.geom::geography, (SELECT g FROM cov_near), r.distance_m + {slack})
           RETURNING 1),
         cov_streets AS (
           INSERT INTO {lines} (geom)
@@ -204,7 +213,8 @@ def _fill(
         lines=_t("lines"),
     )
     homes, _, lines = conn.execute(query, params).fetchone()
-    conn.execute(sql.SQL("ANALYZE {}").format(_t("places")))
+    # no statistics of the geometries: no plan of the places uses them, and they cost most of the ANALYZE
+    conn.execute(sql.SQL("ANALYZE {} (pid, home, category)").format(_t("places")))
     return homes, lines
 
 
@@ -242,39 +252,42 @@ def _network(conn: psycopg.Connection, schema: str | None, found: list[tuple[str
     # 2. every home and service snapped to the nearest point of the nearest street
     conn.execute(
         sql.SQL(
-            "UPDATE {places} p SET edge = x.id, snap_m = ST_Distance(x.geom, p.g), "
-            "       frac = ST_LineLocatePoint(x.geom, ST_ClosestPoint(x.geom, p.g)) "
-            "FROM (SELECT q.pid, e.id, e.geom FROM {places} q CROSS JOIN LATERAL ( "
-            "        SELECT id, geom FROM {edges} ORDER BY geom <-> q.g LIMIT 1) e) x "
-            "WHERE x.pid = p.pid"
+            "INSERT INTO {snaps} (pid, home, category, edge, f, snap_m) "
+            "SELECT q.pid, q.home, q.category, e.id, "
+            "       round(ST_LineLocatePoint(e.geom, ST_ClosestPoint(e.geom, q.g))::numeric, 9), "
+            "       ST_Distance(e.geom, q.g) "
+            "FROM {places} q CROSS JOIN LATERAL (SELECT id, geom FROM {edges} ORDER BY geom <-> q.g LIMIT 1) e"
         ).format(**t)
     )
-    # the streets split where homes and services meet them: each such point a vertex of its own
+    conn.execute(sql.SQL("ANALYZE {snaps}").format(**t))
+    # the streets split where services meet them, each such point a vertex of its own; with the streets' ends,
+    # every vertex along each street, in order. Homes are only ever reached, never passed through: they are
+    # measured from the two vertices around them (``_pieces``), which keeps the network small.
     conn.execute(
         sql.SQL(
             "INSERT INTO {stops} (edge, f, vid) "
             "SELECT edge, f, (SELECT max(greatest(source, target)) FROM {edges}) "
             "       + row_number() OVER (ORDER BY edge, f) "
-            "FROM (SELECT DISTINCT edge, round(frac::numeric, 9) AS f FROM {places} WHERE edge IS NOT NULL) s "
+            "FROM (SELECT DISTINCT edge, f FROM {snaps} WHERE NOT home) s "
             "WHERE f > 0 AND f < 1"
         ).format(**t)
     )
     conn.execute(
         sql.SQL(
-            "UPDATE {places} p SET vid = CASE WHEN round(p.frac::numeric, 9) <= 0 THEN e.source "
-            "  WHEN round(p.frac::numeric, 9) >= 1 THEN e.target "
-            "  ELSE (SELECT s.vid FROM {stops} s WHERE s.edge = p.edge AND s.f = round(p.frac::numeric, 9)) END "
-            "FROM {edges} e WHERE e.id = p.edge"
+            "INSERT INTO {stops} (edge, f, vid) SELECT id, 0, source FROM {edges} "
+            "UNION ALL SELECT id, 1, target FROM {edges}"
+        ).format(**t)
+    )
+    conn.execute(
+        sql.SQL(
+            "UPDATE {snaps} p SET vid = s.vid FROM {stops} s WHERE NOT p.home AND s.edge = p.edge AND s.f = p.f"
         ).format(**t)
     )
     conn.execute(
         sql.SQL(
             "INSERT INTO {net} (source, target, cost, reverse_cost) "
-            "WITH st AS (SELECT id AS edge, 0::numeric AS f, source AS vid FROM {edges} "
-            "            UNION ALL SELECT id, 1, target FROM {edges} "
-            "            UNION ALL SELECT edge, f, vid FROM {stops}), "
-            "seq AS (SELECT edge, f, vid, lead(f) OVER w AS f2, lead(vid) OVER w AS vid2 "
-            "          FROM st WINDOW w AS (PARTITION BY edge ORDER BY f)) "
+            "WITH seq AS (SELECT edge, f, vid, lead(f) OVER w AS f2, lead(vid) OVER w AS vid2 "
+            "               FROM {stops} WINDOW w AS (PARTITION BY edge ORDER BY f)) "
             "SELECT s.vid, s.vid2, l.m, l.m FROM seq s JOIN {edges} e ON e.id = s.edge, "
             "LATERAL (SELECT ST_Length(ST_LineSubstring(e.geom, s.f::float8, s.f2::float8)) AS m) l "
             "WHERE s.f2 IS NOT NULL"
@@ -292,7 +305,7 @@ def _network(conn: psycopg.Connection, schema: str | None, found: list[tuple[str
         conn.execute(
             sql.SQL(
                 "INSERT INTO {net} (source, target, cost, reverse_cost) "
-                "SELECT {vid}, vid, snap_m, -1 FROM {places} "
+                "SELECT {vid}, vid, snap_m, -1 FROM {snaps} "
                 "WHERE NOT home AND category = {category} AND vid IS NOT NULL"
             ).format(vid=sql.Literal(vid), category=sql.Literal(category), **t)
         )
@@ -304,9 +317,13 @@ def _network(conn: psycopg.Connection, schema: str | None, found: list[tuple[str
     )
     query = sql.SQL(
         "WITH lim(category, origin, distance_m) AS (VALUES {limits}), "
-        "dd AS (SELECT from_v, node, agg_cost FROM {dd}({edges_sql}, {origins}::bigint[], {longest}::float8, true)) "
-        "SELECT l.category, count(DISTINCT h.pid) FROM lim l JOIN dd ON dd.from_v = l.origin "
-        "JOIN {places} h ON h.home AND h.vid = dd.node WHERE dd.agg_cost + h.snap_m <= l.distance_m "
+        "dd AS MATERIALIZED (SELECT from_v, node, agg_cost "
+        "                      FROM {dd}({edges_sql}, {origins}::bigint[], {longest}::float8, true)), "
+        "pieces AS MATERIALIZED {pieces} "  # each home's lengths once, not once per category
+        "SELECT l.category, count(*) FROM pieces h CROSS JOIN lim l "
+        "LEFT JOIN dd a ON a.from_v = l.origin AND a.node = h.va "
+        "LEFT JOIN dd b ON b.from_v = l.origin AND b.node = h.vb "
+        "WHERE least(a.agg_cost + h.la, b.agg_cost + h.lb) + h.snap_m <= l.distance_m "  # least() skips a NULL
         "GROUP BY l.category"
     ).format(
         limits=limits,
@@ -314,6 +331,27 @@ def _network(conn: psycopg.Connection, schema: str | None, found: list[tuple[str
         edges_sql=sql.Literal(edges_sql),
         origins=sql.Literal(list(origin.values())),
         longest=sql.Literal(float(max(d for c, d in found if c in origin))),
-        places=t["places"],
+        pieces=_pieces(),
     )
     return dict(conn.execute(query).fetchall())
+
+
+def _pieces() -> sql.Composable:
+    """Each home on its street: the vertices just before (``va``) and after it (``vb``), and the length along the
+    street to each (``la``, ``lb``); a home on a vertex has it on both sides, at 0 m. Its distance from a service
+    is the shorter way through either, plus its snap: what it would be were the home a vertex of the network."""
+    return sql.SQL(
+        "(WITH marks AS (SELECT edge, f, NULL::bigint AS pid, NULL::float8 AS snap_m FROM {stops} "
+        "                UNION ALL SELECT edge, f, pid, snap_m FROM {snaps} WHERE home), "
+        "around AS (SELECT pid, edge, f, snap_m, "
+        "  max(f) FILTER (WHERE pid IS NULL) OVER (PARTITION BY edge ORDER BY f, pid NULLS FIRST "
+        "                                          ROWS UNBOUNDED PRECEDING) AS fa, "
+        "  min(f) FILTER (WHERE pid IS NULL) OVER (PARTITION BY edge ORDER BY f DESC, pid NULLS FIRST "
+        "                                          ROWS UNBOUNDED PRECEDING) AS fb FROM marks) "
+        "SELECT r.pid, r.snap_m, sa.vid AS va, sb.vid AS vb, "
+        "       ST_Length(ST_LineSubstring(e.geom, r.fa::float8, r.f::float8)) AS la, "
+        "       ST_Length(ST_LineSubstring(e.geom, r.f::float8, r.fb::float8)) AS lb "
+        "  FROM around r JOIN {edges} e ON e.id = r.edge "
+        "  JOIN {stops} sa ON sa.edge = r.edge AND sa.f = r.fa JOIN {stops} sb ON sb.edge = r.edge AND sb.f = r.fb "
+        " WHERE r.pid IS NOT NULL)"
+    ).format(**{k: _t(k) for k in TEMP})

@@ -49,7 +49,7 @@ class Scope:
     Several neighbourhoods (a roll-up) count their features once each, their populations summed (unknown if any
     is unknown) and their boundaries' union as the area; ``code`` is then their codes, comma-separated."""
 
-    area: str  # hex EWKB, EPSG:4326
+    area: str | None  # hex EWKB, EPSG:4326; None for one neighbourhood (its boundary is read from its row)
     neighbourhood_ids: tuple[int, ...] = ()
     code: str | None = None
     name: str | None = None
@@ -85,19 +85,20 @@ def neighbourhoods_scope(conn: psycopg.Connection, codes: list[str], group: tupl
     row = conn.execute(
         "SELECT array_agg(n.id ORDER BY x.o), array_agg(n.code ORDER BY x.o), "
         "string_agg(n.name, ', ' ORDER BY x.o), CASE WHEN bool_and(n.population IS NOT NULL) "
-        "THEN sum(n.population) END, encode(ST_AsEWKB(ST_Multi(ST_Union(n.geom))), 'hex') "
+        "THEN sum(n.population) END "
         "FROM unnest(%s::text[]) WITH ORDINALITY x(code, o) JOIN public.neighbourhoods n ON n.code = x.code",
         (codes,),
     ).fetchone()
-    ids, found, name, population, area = row
+    ids, found, name, population = row
     missing = [c for c in codes if c not in (found or [])]
     if missing:
         names = ", ".join(repr(c) for c in missing)
         raise NotFound(f"There is no neighbourhood with code {names}." if len(missing) == 1 else
                        f"There are no neighbourhoods with codes {names}.")  # fmt: skip
-    if len(ids) == 1 and group is None:  # the boundary as stored: one neighbourhood's output is as before
-        area = conn.execute("SELECT encode(ST_AsEWKB(geom), 'hex') FROM public.neighbourhoods WHERE id = %s",
-                            (ids[0],)).fetchone()[0]  # fmt: skip
+    area = None  # one neighbourhood's boundary is read from its row (``_area``): a surveyed one is megabytes
+    if len(ids) > 1:
+        area = conn.execute("SELECT encode(ST_AsEWKB(ST_Multi(ST_Union(geom))), 'hex') FROM public.neighbourhoods "
+                            "WHERE id = ANY(%s)", (ids,)).fetchone()[0]  # fmt: skip
     if group is not None:
         return Scope(area, tuple(ids), group[0], group[1], population, tuple(found), group[0])
     return Scope(area, tuple(ids), ",".join(found), name, population, tuple(found))
@@ -169,8 +170,10 @@ def _sources(at: datetime | None, scope: Scope) -> sql.Composable:
     parts = []
     for name in LAYERS:
         if at is None:
+            # NOT MATERIALIZED: a live layer named twice in a statement (coverage's parcels) would otherwise be read
+            # whole into the statement's memory, every row of the city, instead of through its indexes each time
             body = sql.SQL("SELECT * FROM public.{}").format(sql.Identifier(name))
-            parts.append(sql.SQL("{} AS ({})").format(sql.Identifier(f"s_{name}"), body))
+            parts.append(sql.SQL("{} AS NOT MATERIALIZED ({})").format(sql.Identifier(f"s_{name}"), body))
         else:
             body = sql.SQL("SELECT * FROM mahalle.as_of(NULL::public.{}, %(at)s)").format(sql.Identifier(name))
             parts.append(sql.SQL("{} AS MATERIALIZED ({})").format(sql.Identifier(f"s_{name}"), body))
@@ -220,6 +223,19 @@ class _Query:
         )
         with self.conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(query, self.params).fetchall()
+
+
+def _near_box(geom: sql.Composable, metres: float) -> sql.Composable:
+    """The box of ``geom`` (EPSG:4326) grown by at least ``metres`` on the ellipsoid in every direction: a degree
+    of latitude is at least 110,574 m, one of longitude at least 111,319 m × cos(latitude) at the geometry's
+    farthest latitude from the equator; the 1 % more covers the few metres of latitude that ``metres`` adds and
+    the sphere a distance may be measured on. Every point within ``metres`` of ``geom`` lies inside (a superset,
+    for an index to find candidates that an exact test then decides)."""
+    m = sql.Literal(float(metres) * 1.01)
+    return sql.SQL(
+        "ST_Expand({g}, {m} / (111319 * greatest(cos(radians(greatest(abs(ST_YMin({g})), abs(ST_YMax({g}))))), 0.01)), "
+        "{m} / 110574)"
+    ).format(g=geom, m=m)
 
 
 def _pct(part: float | None, whole: float | None) -> float | None:
@@ -313,15 +329,21 @@ def _coverage(q: _Query) -> dict[str, Any]:
 
 
 def _priorities(q: _Query) -> dict[str, list[dict[str, Any]]]:
+    # The box test (&&) lets the layer's GiST index find the candidates: a distance on geography cannot use it,
+    # and without it every row of the layer was measured against every feature of the scope.
     near = (
         "CROSS JOIN LATERAL (SELECT n.id AS near_id, n.{label} AS near_name, "
         "ST_Distance(n.geom::geography, f.geom::geography) AS d FROM {src} n WHERE {cond} "
-        "AND ST_DWithin(n.geom::geography, f.geom::geography, {dist}) ORDER BY d, n.id LIMIT 1) x "
+        "AND n.geom && {box} AND ST_DWithin(n.geom::geography, f.geom::geography, {dist}) ORDER BY d, n.id LIMIT 1) x "
     )
 
     def lateral(src: str, cond: str, label: str, dist: int) -> sql.Composable:
         return sql.SQL(near).format(
-            src=sql.Identifier(src), cond=sql.SQL(cond), label=sql.Identifier(label), dist=sql.Literal(dist)
+            src=sql.Identifier(src),
+            cond=sql.SQL(cond),
+            label=sql.Identifier(label),
+            dist=sql.Literal(dist),
+            box=_near_box(sql.SQL("f.geom"), dist),
         )
 
     school = "n.category = ANY(" + sql.Literal(list(SCHOOLS)).as_string() + ")"

@@ -174,3 +174,22 @@ def test_a_neighbourhood_of_thousands_stays_fast(conn):
     assert school["method"] == "network" and school["homes"] == 3000
     assert 0 < school["covered"] <= 3000
     assert elapsed < 3.0, elapsed  # about 1 s on a busy 2-core machine: room to spare
+
+
+def test_homes_between_services_on_one_street(conn):
+    """Homes are measured from the vertices around them on their street: a service on the same street, on either
+    side, or the street's end beyond which a home lies. One street (~556 m, 0.01° at 60.1° N); schools ~11 m north
+    of it at x = 24.9010 and 24.9080, homes ~11 m south of it."""
+    conn.execute("INSERT INTO neighbourhoods (code, name, population, geom) VALUES ('R', 'Row', 10, %s)", (HOOD,))
+    insert(conn, "streets", "SRID=4326;LINESTRING(24.9000 60.1000, 24.9100 60.1000)", surface="asphalt")
+    for x in (24.9010, 24.9080):
+        insert(conn, "service_points", f"SRID=4326;POINT({x} 60.1001)", category="school", name=f"S{x}")
+    # along the street and both snaps: ~133 m (by the east school), ~105 m (west), ~216 m (either), and beyond the
+    # street's west end ~118 m (~51 m to the end, ~56 m along, ~11 m to the school)
+    for x in (24.9060, 24.9025, 24.9045, 24.8990):
+        insert(conn, "parcels", square(x, 60.0998), land_use="residential", tenure="informal")
+    expected = {100: 0, 150: 3, 230: 4}
+    for distance, covered in expected.items():
+        set_rule(conn, "school", distance)
+        school = by_category(compute(conn))["school"]
+        assert (school["method"], school["homes"], school["covered"]) == ("network", 4, covered), distance

@@ -188,3 +188,31 @@ def test_a_roll_up_of_two_neighbourhoods_adds_them_up(conn, hood):
     assert both["service_points"] == a["service_points"]  # B has none
     with pytest.raises(NotFound, match="'ZZ'"):
         indicators.scope_of(conn, "A,ZZ")
+
+
+def test_priorities_find_a_school_just_within_the_distance_far_north(conn):
+    """The services near a feature are found through their index by a box grown from the distance; at 69.6° N a
+    degree of longitude is ~39 km against ~111 km of latitude, so the box must be grown more east-west: a school
+    199 m east or north of an unlit street is near it, one 201 m east is not."""
+    north = "SRID=4326;MULTIPOLYGON(((18.90 69.60, 19.10 69.60, 19.10 69.70, 18.90 69.70, 18.90 69.60)))"
+    conn.execute("INSERT INTO neighbourhoods (code, name, geom) VALUES ('N', 'North', %s)", (north,))
+
+    def project(x: float, y: float, metres: float, azimuth: float) -> str:
+        return conn.execute(
+            "SELECT ST_AsEWKT(ST_Project(ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, radians(%s))"
+            "::geometry)",
+            (x, y, metres, azimuth),
+        ).fetchone()[0]
+
+    streets = {}
+    for key, (x, y, metres, azimuth) in {
+        "east": (18.95, 69.65, 199, 90),
+        "north": (19.00, 69.62, 199, 0),
+        "far": (19.05, 69.68, 201, 90),
+    }.items():
+        streets[key] = insert(conn, "streets", line(x - 0.001, y, 0.001), surface="earth", lighting="unlit")
+        insert(conn, "service_points", project(x, y, metres, azimuth), category="school", name=key)
+    near = indicators.compute(conn, indicators.neighbourhood_scope(conn, "N"))["priorities"]
+    found = {s["id"]: s for s in near["unlit_streets_near_schools"]}
+    assert set(found) == {streets["east"], streets["north"]}
+    assert all(198.5 < s["distance_m"] < 199.5 for s in found.values())
