@@ -89,68 +89,74 @@ TILE_SQL = sql.SQL(
 # "_merged" their count); points and lines by one per pixel (the largest, then the lowest id, kept with its id
 # and attributes). Features of a pixel or more are kept, simplified to the tile's unit. Sizes are measured in
 # Web Mercator metres from the bounding box in lon/lat in closed form (no reprojection of the tiny ones).
+# The statement is written for speed (one sort of the tiny polygons for the cells and runs, no sort of the features
+# unless the tile is cut, the runs' rectangles put in tile units directly); tests/gis/test_tiles_low.py holds it to
+# the bytes of the rules' plain formulation.
 MERC_Y = "({half} / pi() * ln(tan(pi() / 4 + radians(greatest(-85.0511, least(85.0511, {lat}))) / 2)))"
 LOW_SQL = sql.SQL(
     """
-    WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
-    c AS (  -- the bounding box read once a row (OFFSET 0 keeps it from being inlined into every use)
-      SELECT t.id, {columns} t.geom, l.*
-        FROM public.{table} t
-             CROSS JOIN LATERAL (SELECT ST_Dimension(t.geom) AS dim, ST_XMin(bb) AS x0, ST_XMax(bb) AS x1,
-                                        ST_YMin(bb) AS y0, ST_YMax(bb) AS y1
-                                   FROM (SELECT box2d(t.geom) AS bb OFFSET 0) o OFFSET 0) l
-       WHERE t.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
-    ),
-    m AS (
-      SELECT c.*, cos(radians((y0 + y1) / 2)) AS cosine, (x1 - x0) * {deg} AS dx,
-             (y1 - y0) * {deg} / cos(radians((y0 + y1) / 2)) AS dy,
-             floor(((x0 + x1) / 2 * {deg} + {half}) / %(px)s) AS cx,
-             floor(({half} - {merc_ymid}) / %(px)s) AS cy
-        FROM c
-    ),
-    s AS (  -- only numbers for the tiny polygons: the rows to merge stay narrow
-      SELECT id, {names} dim, cx, cy, dx * dy AS weight, big,
+    WITH s AS (  -- one row per feature: only the key and numbers for the tiny polygons (the rows to merge stay narrow)
+      SELECT CASE WHEN big OR dim < 2 THEN id END AS id, {kept} dim, cx, cy,
+             CASE WHEN big OR dim < 2 THEN dx * dy END AS weight, big,
              CASE WHEN big OR dim < 2 THEN geom END AS geom,
              CASE WHEN NOT big AND dim = 2 THEN ST_Area(geom) * {deg} * {deg} / cosine END AS area
-        FROM (SELECT m.*, dx >= %(px)s OR dy >= %(px)s AS big FROM m) q
+        FROM (SELECT m.*, dx >= %(px)s OR dy >= %(px)s AS big
+                FROM (SELECT c.*, cos(radians((y0 + y1) / 2)) AS cosine, (x1 - x0) * {deg} AS dx,
+                             (y1 - y0) * {deg} / cos(radians((y0 + y1) / 2)) AS dy,
+                             floor(((x0 + x1) / 2 * {deg} + {half}) / %(px)s) AS cx,
+                             floor(({half} - {merc_ymid}) / %(px)s) AS cy
+                        FROM (SELECT id, {names} geom, dim, ST_XMin(bb) AS x0, ST_XMax(bb) AS x1, ST_YMin(bb) AS y0,
+                                     ST_YMax(bb) AS y1
+                                FROM (SELECT t.id, {columns} t.geom, {dim} AS dim, box3d(t.geom) AS bb
+                                        FROM public.{table} t
+                                       WHERE t.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
+                                      OFFSET 0) b  -- OFFSET 0: each box and number computed once, not per use
+                              OFFSET 0) c
+                      OFFSET 0) m) q
     ),
-    parts AS (  -- each cell's tiny polygons by key value
-      SELECT cx, cy, {key} AS key, count(*) AS n, sum(area) AS area
-        FROM s WHERE NOT big AND dim = 2
-       GROUP BY cx, cy, {key}
+    cells AS (  -- the cells the tiny polygons cover at least half of, with the key value covering the most (the
+                -- first such key): one sort of the tiny polygons, by cell and key value, for all
+      SELECT DISTINCT ON (cy, cx) cy, cx, key, cn AS n, ca AS area
+        FROM (SELECT p.*, sum(n) OVER cell AS cn, sum(area) OVER cell AS ca, max(area) OVER cell AS top
+                FROM (SELECT cy, cx, {key} AS key, count(*) AS n, sum(area) AS area
+                        FROM s WHERE NOT big AND dim = 2
+                       GROUP BY cy, cx, {key}) p
+              WINDOW cell AS (PARTITION BY cy, cx ORDER BY key
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) d
+       WHERE area = top AND ca >= %(px)s * %(px)s / 2
+       ORDER BY cy, cx, key
     ),
-    cells AS (  -- the cells they cover at least half of, with the key value covering the most
-      SELECT * FROM (
-        SELECT DISTINCT ON (p.cx, p.cy) p.cx, p.cy, p.key, sum(p.n) OVER cell AS n, sum(p.area) OVER cell AS area
-          FROM parts p
-        WINDOW cell AS (PARTITION BY p.cx, p.cy)
-         ORDER BY p.cx, p.cy, p.area DESC, p.key) d
-       WHERE area >= %(px)s * %(px)s / 2
-    ),
-    runs AS (
+    runs AS (  -- a row's neighbouring cells of the same key value, in the cells' order (by row, then column)
       SELECT cy, key, min(cx) AS x0, max(cx) AS x1, sum(n)::integer AS n, sum(area) AS area
-        FROM (SELECT cells.*, cx - row_number() OVER (PARTITION BY cy, key ORDER BY cx) AS run FROM cells) r
-       GROUP BY cy, key, run
+        FROM (SELECT a.*, count(*) FILTER (WHERE a.start) OVER (ORDER BY cy, cx ROWS UNBOUNDED PRECEDING) AS run
+                FROM (SELECT cells.*, (cx - 1, key) IS DISTINCT FROM (lag(cx) OVER w, lag(key) OVER w) AS start
+                        FROM cells WINDOW w AS (PARTITION BY cy ORDER BY cx)) a) r
+       GROUP BY run, cy, key
     ),
     feats AS (
-      SELECT id, {names} NULL::integer AS _merged, {geom} AS g, weight FROM s WHERE big
+      SELECT id, {names} NULL::integer AS _merged, ST_AsMVTGeom({geom}, ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                                                               {extent}, {buffer}, true) AS geom, weight
+        FROM s WHERE big
       UNION ALL
-      (SELECT DISTINCT ON (cx, cy) id, {names} NULL, ST_Transform(geom, 3857), weight
-         FROM s WHERE NOT big AND dim < 2 ORDER BY cx, cy, weight DESC, id)
+      SELECT id, {names} NULL, ST_AsMVTGeom(geom, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true),
+             weight
+        FROM (SELECT DISTINCT ON (cx, cy) id, {names} ST_Transform(geom, 3857) AS geom, weight
+                FROM s WHERE NOT big AND dim < 2 ORDER BY cx, cy, weight DESC, id) p
       UNION ALL
-      SELECT NULL, {merged} n, ST_MakeEnvelope(x0 * %(px)s - {half}, {half} - (cy + 1) * %(px)s,
-                                               (x1 + 1) * %(px)s - {half}, {half} - cy * %(px)s, 3857), area
-        FROM runs
+      -- a run is a rectangle on the tile's pixel grid: its tile units computed directly, as ST_AsMVTGeom gives
+      -- them (clipped to the buffer, none when nothing is left, the same corner first)
+      SELECT NULL, {merged} n, CASE WHEN x0 < x1 AND y0 < y1 THEN ST_MakeEnvelope(x1, y0, x0, y1) END, area
+        FROM (SELECT key, n, area, greatest((x0 - %(x)s * {pixels}) * {unit}, {low}) AS x0,
+                     least((x1 + 1 - %(x)s * {pixels}) * {unit}, {high}) AS x1,
+                     greatest((cy - %(y)s * {pixels}) * {unit}, {low}) AS y0,
+                     least((cy + 1 - %(y)s * {pixels}) * {unit}, {high}) AS y1
+                FROM runs) r
     ),
-    hits AS (
-      SELECT f.id, {fnames} f._merged, ST_AsMVTGeom(f.g, b.env, {extent}, {buffer}, true) AS geom
-        FROM feats f, b
-       ORDER BY f.weight DESC, f.id
-       LIMIT %(limit)s
-    ),
-    kept AS (SELECT * FROM hits WHERE geom IS NOT NULL)
-    SELECT (SELECT ST_AsMVT(k.*, {name}, {extent}, 'geom', 'id' ORDER BY k.id, ST_AsBinary(k.geom)) FROM kept k),
-           (SELECT count(*) FROM hits) > %(max)s
+    hits AS (SELECT id, {names} _merged, geom FROM feats {order} LIMIT %(limit)s)
+    SELECT ST_AsMVT(h.*, {name}, {extent}, 'geom', 'id' ORDER BY h.id, ST_AsBinary(h.geom))
+             FILTER (WHERE h.geom IS NOT NULL),
+           count(*) > %(max)s
+      FROM hits h
     """
 )
 
@@ -160,9 +166,9 @@ def tile(conn: psycopg.Connection, layer: Layer, z: int, x: int, y: int, max_fea
 
     Features are encoded in id order, so the same rows give the same bytes (and ETag). Below DETAIL_ZOOM tiny
     features are reduced (LOW_SQL), so the feature limit rarely bites. A cut tile keeps the largest features
-    (by bounding box, then id: the same ones every time); at detail zoom only a cut tile needs the rows
-    themselves ordered, so only then does the query say ORDER BY before the LIMIT: with it, the planner reads
-    every row in the box instead of stopping at the limit."""
+    (by bounding box, then id: the same ones every time); only a cut tile needs the rows themselves ordered, so
+    only then does the query say ORDER BY before the LIMIT: with it, the planner reads every row in the box
+    instead of stopping at the limit (at detail zoom), or sorts every feature left (below it)."""
     size = 2 * WEB_MERCATOR_HALF / 2**z
     params = {"z": z, "x": x, "y": y, "pixel": size / EXTENT, "px": size / PIXELS, "limit": max_features + 1,
               "max": max_features, **search_box(z, x, y)}  # fmt: skip
@@ -194,7 +200,8 @@ def _statement(layer: Layer, z: int, *, ordered: bool) -> str:
     query)."""
     key = ("tile", z < DETAIL_ZOOM, ordered)
     if key not in layer.memo:
-        layer.memo[key] = _render_low(layer) if z < DETAIL_ZOOM else _render(layer, ordered=ordered)
+        render = _render_low if z < DETAIL_ZOOM else _render
+        layer.memo[key] = render(layer, ordered=ordered)
     return layer.memo[key]
 
 
@@ -212,7 +219,10 @@ def _render(layer: Layer, *, ordered: bool) -> str:
     ).as_string()
 
 
-def _render_low(layer: Layer) -> str:
+OWN = "CASE WHEN big OR dim < 2 THEN {0} END AS {0}"  # a label only where a feature is kept as itself
+
+
+def _render_low(layer: Layer, *, ordered: bool) -> str:
     names = tile_attributes(layer, 0)
     half = sql.Literal(WEB_MERCATOR_HALF)
     deg = sql.Literal(WEB_MERCATOR_HALF / 180)
@@ -227,15 +237,21 @@ def _render_low(layer: Layer) -> str:
     return LOW_SQL.format(
         columns=listed([_column(layer, n) for n in names]),
         names=listed([sql.Identifier(n) for n in names]),
-        fnames=listed([sql.SQL("f.{}").format(sql.Identifier(n)) for n in names]),
+        kept=listed([sql.SQL("{0}" if n == key else OWN).format(sql.Identifier(n)) for n in names]),
         merged=listed([sql.SQL("key") if n == key else sql.SQL("NULL") for n in names]),
         key=sql.Identifier(key) if key in names else sql.SQL("NULL::text"),
+        dim=sql.SQL("ST_Dimension(t.geom)"),
         geom=sql.SQL("ST_Simplify(ST_Transform(geom, 3857), %(pixel)s, true)"),
         merc_ymid=merc_y("(y0 + y1) / 2"),
         half=half,
         deg=deg,
+        pixels=sql.Literal(PIXELS),
+        unit=sql.Literal(EXTENT // PIXELS),
+        low=sql.Literal(-BUFFER),
+        high=sql.Literal(EXTENT + BUFFER),
         extent=sql.Literal(EXTENT),
         buffer=sql.Literal(BUFFER),
         table=sql.Identifier(layer.name),
         name=sql.Literal(layer.name),
+        order=sql.SQL("ORDER BY weight DESC, id" if ordered else ""),
     ).as_string()
