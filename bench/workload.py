@@ -181,10 +181,10 @@ class Recorder:
         self.conn = conn
         self.statements: list[tuple[str, Any]] = []
 
-    def execute(self, query: Any, params: Any = None) -> psycopg.Cursor:
+    def execute(self, query: Any, params: Any = None, **options: Any) -> psycopg.Cursor:
         text = query.as_string(self.conn) if isinstance(query, sql.Composable) else query
         self.statements.append((text, params))
-        return self.conn.execute(query, params)
+        return self.conn.execute(query, params, **options)
 
 
 def tile_sql(conn: psycopg.Connection, t: Tile) -> list[tuple[str, Any]]:

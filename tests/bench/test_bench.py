@@ -12,13 +12,17 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import morecantile
 import psycopg
 import pyogrio
 import pytest
 from rich.console import Console
 
-from bench import city, loadgen, results, transfer
+from bench import city, loadgen, results, transfer, workload
 from bench.measure import http_peer, measure
+from core.settings import Settings
+from gis.tiles import tile
+from layers.catalogue import core_catalogue
 from layers.parcels import LAND_USE, TENURE
 
 SMALL = 2_000
@@ -292,3 +296,19 @@ def test_the_z12_tile_target_asks_ten_times_tipgs_rate() -> None:
         ("tiles z14", "req/s ≥ tipg's", True),
     ]
     assert bench.findings.asked == ["tiles z12"]  # type: ignore[union-attr]
+
+
+def test_the_profiles_record_mahalles_tile_statement(demo_db_url: str) -> None:
+    """``workload.tile_sql`` (the statements a missed tile target's profile explains) records what ``tile`` runs,
+    and replaying the record gives the tile's bytes."""
+    with psycopg.connect(demo_db_url, autocommit=True) as conn:
+        lon, lat = conn.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)) c FROM parcels) s"
+        ).fetchone()
+        for z in (12, 16):
+            at = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, z)
+            statements = workload.tile_sql(conn, workload.Tile(z, at.x, at.y))
+            assert len(statements) == 1
+            made, _ = tile(conn, core_catalogue()["parcels"], z, at.x, at.y, Settings().max_tile_features)
+            replayed = conn.execute(statements[0][0], statements[0][1], binary=True).fetchone()[0]
+            assert made and bytes(replayed) == made
