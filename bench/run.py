@@ -179,6 +179,7 @@ class Bench:
             "server processes": f"{self.cfg.workers} uvicorn worker(s) each for Mahalle, tipg and pygeoapi",
             "server settings": ", ".join(f"{k} = {v}" for k, v in cluster.SETTINGS.items())
             + " for the whole cluster (ALTER SYSTEM), so for every peer alike",
+            "before each scenario": "CHECKPOINT, then no autovacuum worker running (waited for, at most 60 s)",
             "parts": ", ".join(part for part in PARTS if part in self.cfg.only),
         }
         info = results.machine_info(git)
@@ -444,8 +445,19 @@ class Bench:
                 self.res.peers[peer] = f"not running ({line})"
             self.say(f"[bold]{peer}[/]: {self.res.peers[peer]}")
 
+    def quiesce(self, most_s: float = 60.0) -> None:
+        """Before a measured scenario: the dirty pages of the loads before it written out (a checkpoint would stall
+        the commits of a write scenario while it flushes them), and no autovacuum running (at most ``most_s``)."""
+        with self.conn() as conn:
+            conn.execute("CHECKPOINT")
+            deadline = time.monotonic() + most_s
+            busy = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            while conn.execute(busy).fetchone()[0] and time.monotonic() < deadline:
+                time.sleep(0.5)
+
     def load(self, scenario: str, peers: list[Peer], concurrency: int | None = None) -> dict[str, Any]:
         self.say(f"{scenario}: {', '.join(p.name for p in peers)}")
+        self.quiesce()
         got = measure(peers, concurrency or self.cfg.concurrency, self.cfg.duration, self.cfg.rounds, self.cfg.warmup)
         return got
 
@@ -747,6 +759,7 @@ class Bench:
             before = self.edit_state(conn, fids)
         scenario = f"single feature GET + PATCH (If-Match), {clients} clients, as {who}"
         self.say(scenario)
+        self.quiesce()
         got = measure([peer], clients, self.cfg.duration, self.cfg.rounds, 0.0)["mahalle"]
         with self.conn() as conn:
             after = self.edit_state(conn, fids)
