@@ -136,10 +136,6 @@ def note_grants(conn: psycopg.Connection, grants: str) -> None:
         _GRANTS.pop(conn, None)
 
 
-def forget_grants(conn: psycopg.Connection) -> None:
-    _GRANTS.pop(conn, None)
-
-
 def grants_of(conn: psycopg.Connection) -> str | None:
     """The grants ``conn`` runs with, when they are known; None when they are not."""
     return _GRANTS.get(conn)

@@ -190,28 +190,31 @@ def key_of(creds: Credentials) -> Key | None:
     return None
 
 
-def from_memory(conn: psycopg.Connection, creds: Credentials, principals: Principals | None) -> Principal | None:
-    """The principal without any I/O: the credential's principal is kept and ``conn`` already runs with its
-    grants (or there is no credential and ``conn`` runs as an anonymous user). None: ``bind`` must run."""
+def _remembered(creds: Credentials, principals: Principals | None) -> tuple[str, Principal] | None:
+    """(grants, principal) known without asking the database: none for no credential, or a kept one; else None."""
     key = key_of(creds)
     if key is None:
-        return ANONYMOUS if grants_of(conn) == ANONYMOUS_GRANTS else None
+        return ANONYMOUS_GRANTS, ANONYMOUS
     kept = principals.get(key) if principals is not None else None
-    return kept.principal if kept is not None and grants_of(conn) == kept.grants else None
+    return (kept.grants, kept.principal) if kept is not None else None
+
+
+def from_memory(conn: psycopg.Connection, creds: Credentials, principals: Principals | None) -> Principal | None:
+    """The principal without any I/O: it is known (``_remembered``) and ``conn`` already runs with its grants.
+    None: ``bind`` must run."""
+    known = _remembered(creds, principals)
+    return known[1] if known is not None and grants_of(conn) == known[0] else None
 
 
 def bind(conn: psycopg.Connection, creds: Credentials, principals: Principals | None = None) -> Principal:
     """The request's principal; the connection now runs with its rights."""
+    known = _remembered(creds, principals)
+    if known is not None:
+        if grants_of(conn) != known[0]:
+            set_grants(conn, known[0])
+        return known[1]
     key = key_of(creds)
-    if key is None:
-        if grants_of(conn) != ANONYMOUS_GRANTS:
-            set_grants(conn, ANONYMOUS_GRANTS)
-        return ANONYMOUS
-    kept = principals.get(key) if principals is not None else None
-    if kept is not None:
-        if grants_of(conn) != kept.grants:
-            set_grants(conn, kept.grants)
-        return kept.principal
+    assert key is not None  # a credential without one is known (anonymous)
     generation = principals.generation if principals is not None else 0
     session = key[1] if key[0] == "session" else None
     token = key[1] if key[0] == "token" else None
